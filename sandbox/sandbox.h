@@ -1,0 +1,142 @@
+/*
+ * sandbox.h - the only door into judgebox's sandbox core.
+ *
+ * The rest of the program (the CLI, the HTTP server, benchmarks) knows the
+ * sandbox through these types and calls alone: open a context once
+ * (sandbox_context_open), acquire a slot (sandbox_slot_acquire), fill a
+ * sandbox_spec, call sandbox_run, read the sandbox_result, release the slot.
+ * Everything kernel-shaped (namespaces, mounts, cgroups, seccomp, rlimits)
+ * stays behind this header.  Errors come back as a sandbox_error carrying
+ * errno and a message that names what failed and where; nothing in the core
+ * exits the process.
+ */
+#ifndef JUDGEBOX_SANDBOX_H
+#define JUDGEBOX_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SANDBOX_ERROR_MESSAGE_MAX 512
+
+/* An error with its context: "mount overlay on /x: Invalid argument". */
+typedef struct sandbox_error {
+    int errno_value;                          /* 0 when not from a syscall */
+    char message[SANDBOX_ERROR_MESSAGE_MAX];
+} sandbox_error;
+
+/* Outcome of a run; names as in the JSON result. */
+typedef enum sandbox_status {
+    SANDBOX_OK = 0,
+    SANDBOX_RUNTIME_ERROR,     /* non-zero exit or killed by a signal */
+    SANDBOX_TIME_LIMIT,        /* CPU time over the limit */
+    SANDBOX_WALL_TIME_LIMIT,
+    SANDBOX_MEMORY_LIMIT,
+    SANDBOX_OUTPUT_LIMIT,      /* a stream over output_bytes, or file size */
+    SANDBOX_FORBIDDEN_SYSCALL,
+    SANDBOX_INTERNAL_ERROR,
+} sandbox_status;
+
+const char *sandbox_status_name(sandbox_status status);
+
+/* Limits of one run.  0 means "the default" (see sandbox_limits_default). */
+typedef struct sandbox_limits {
+    uint64_t cpu_ms;        /* CPU time of every process and thread, summed */
+    uint64_t wall_ms;
+    uint64_t memory_kb;     /* cgroup memory, swap off */
+    uint64_t pids;          /* processes and threads at once */
+    uint64_t output_bytes;  /* per captured stream */
+    uint64_t disk_kb;       /* size of the scratch tmpfs (writes anywhere) */
+    uint64_t inodes;        /* inodes of the scratch tmpfs; 0 = from disk_kb */
+    uint64_t file_size_kb;  /* RLIMIT_FSIZE */
+    uint64_t open_files;    /* RLIMIT_NOFILE */
+    uint64_t stack_kb;      /* RLIMIT_STACK; UINT64_MAX = unlimited */
+} sandbox_limits;
+
+/* Fill with the defaults every omitted field gets. */
+void sandbox_limits_default(sandbox_limits *limits);
+/* Replace zero fields of `limits` with defaults. */
+void sandbox_limits_fill(sandbox_limits *limits);
+
+/* How the host directory `box_dir` appears at /box inside the run. */
+typedef enum sandbox_box_mode {
+    SANDBOX_BOX_NONE = 0,      /* /box is an empty writable directory */
+    SANDBOX_BOX_COPY_ON_WRITE, /* overlay on box_dir: writes are discarded */
+    SANDBOX_BOX_WRITABLE,      /* box_dir bound read-write: writes persist */
+} sandbox_box_mode;
+
+typedef struct sandbox_env_var { const char *name, *value; } sandbox_env_var;
+
+/* One run: what to execute, where, with what limits. */
+typedef struct sandbox_spec {
+    const char *rootfs;          /* host directory, lower layer of / (read-only) */
+    const char *const *argv;     /* argv[0] is looked up in PATH inside the run */
+    const char *const *env;      /* "NAME=value" strings, NULL-terminated; NULL = a minimal default */
+    const char *workdir;         /* inside the run; NULL = "/box" */
+    const char *box_dir;         /* host directory for /box, per box_mode */
+    sandbox_box_mode box_mode;
+    int stdin_fd;                /* fd given to the program as stdin; -1 = /dev/null */
+    int stdout_fd;               /* -1 = capture into result->stdout_data (capped) */
+    int stderr_fd;               /* -1 = capture into result->stderr_data (capped) */
+    sandbox_limits limits;
+    const char *hostname;        /* NULL = "judgebox" */
+} sandbox_spec;
+
+typedef struct sandbox_result {
+    sandbox_status status;
+    int exit_code;               /* -1 when killed by a signal */
+    int signal;                  /* 0 when it exited */
+    char syscall[64];            /* with SANDBOX_FORBIDDEN_SYSCALL */
+    uint64_t cpu_ms, wall_ms, memory_kb;
+    char *stdout_data, *stderr_data;   /* captured bytes, malloc'd; NUL-terminated for convenience */
+    size_t stdout_len, stderr_len;
+    bool stdout_truncated, stderr_truncated;
+    char message[SANDBOX_ERROR_MESSAGE_MAX]; /* why, for internal_error and limits */
+} sandbox_result;
+
+void sandbox_result_free(sandbox_result *result);
+
+/* Where judgebox keeps its per-machine state, and how it picks host ids. */
+typedef struct sandbox_config {
+    const char *state_dir;       /* NULL = "/run/judgebox": slot locks, netns files */
+    const char *cgroup_parent;   /* NULL = "judgebox" */
+    uid_t uid_base;              /* 0 = 3000000; slot N uses uid_base + 2N and + 2N + 1 */
+    unsigned max_slots;          /* 0 = 64 */
+    int force_cgroup_version;    /* 0 = detect, 1 or 2 to insist */
+} sandbox_config;
+
+typedef struct sandbox_context sandbox_context;
+typedef struct sandbox_slot sandbox_slot;
+
+/* Check the machine (cgroups, user namespaces, overlayfs) and prepare. */
+int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sandbox_error *error);
+void sandbox_context_close(sandbox_context *context);
+int sandbox_context_cgroup_version(const sandbox_context *context);
+
+/* Take slot `index`, or the first free one when index < 0.  A slot is held
+ * by one process at a time (file lock), so the CLI and a server can share
+ * a machine.  Per-slot resources (cgroups, an empty net namespace) are made
+ * on first use and reused by later runs. */
+int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out, sandbox_error *error);
+void sandbox_slot_release(sandbox_slot *slot);
+int sandbox_slot_index(const sandbox_slot *slot);
+
+/* Run one spec in the slot.  Returns 0 when the run happened (whatever its
+ * status), -1 with `error` set when the sandbox could not be built; then
+ * result->status is SANDBOX_INTERNAL_ERROR too.  Thread-safe across slots. */
+int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
+
+/* Remove every per-slot resource (cgroups, net namespaces, state files)
+ * that is not held by a live process. */
+int sandbox_cleanup(const sandbox_config *config, sandbox_error *error);
+
+/* A host directory on its own size-capped tmpfs, for files that outlive
+ * one run (a compiled program judged against many tests).  World-readable
+ * and writable by the sandbox; removed (unmounted) by workspace_destroy. */
+typedef struct sandbox_workspace sandbox_workspace;
+int sandbox_workspace_create(sandbox_context *context, uint64_t size_kb, sandbox_workspace **out, sandbox_error *error);
+const char *sandbox_workspace_path(const sandbox_workspace *workspace);
+void sandbox_workspace_destroy(sandbox_workspace *workspace);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * cgroup.h - one small interface over cgroup v1 and v2: find the
+ * hierarchy, make a slot's cgroups once, and per run set limits, give the
+ * clone a place to start, read CPU/peak/OOM and clean up.  cgroup.c
+ * detects the version and dispatches; cgroup_v1.c and cgroup_v2.c own the
+ * files of each.  Everything of ours lives under a directory named
+ * "judgebox" (configurable); nothing else is touched.
+ */
+#ifndef JUDGEBOX_CGROUP_H
+#define JUDGEBOX_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sandbox.h"
+
+enum { CGROUP_V1_MEMORY, CGROUP_V1_CPUACCT, CGROUP_V1_PIDS, CGROUP_V1_COUNT };
+
+typedef struct cgroup_system {
+    int version;                          /* 1 or 2 */
+    char parent_name[64];                 /* "judgebox" */
+    /* v1: mount point of each controller; v2: the judgebox directory */
+    char v1_mounts[CGROUP_V1_COUNT][PATH_MAX];
+    char v2_base[PATH_MAX];               /* .../judgebox */
+    bool v2_has_peak, v2_has_swap, v2_has_kill;
+} cgroup_system;
+
+typedef struct cgroup_slot {
+    const cgroup_system *system;
+    char v1_dirs[CGROUP_V1_COUNT][PATH_MAX]; /* v1: <mount>/judgebox/slotN */
+    char v2_slot[PATH_MAX];                  /* v2: <base>/slotN */
+    char v2_run[PATH_MAX];                   /* v2: <base>/slotN/run, per run */
+    int v2_run_fd;                           /* for CLONE_INTO_CGROUP; -1 */
+    uint64_t v1_oom_kills_before;
+} cgroup_slot;
+
+typedef struct cgroup_usage {
+    uint64_t cpu_ns;
+    uint64_t memory_peak_bytes;  /* 0 if unknown */
+    bool oom_killed;
+    bool memory_limit_hit;       /* an allocation failed at the limit */
+} cgroup_usage;
+
+int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, sandbox_error *error);
+int cgroup_slot_open(const cgroup_system *system, unsigned index, cgroup_slot *slot, sandbox_error *error);
+/* v1: move the calling thread into the slot's cgroups (runs it clones start there). */
+int cgroup_slot_join_thread(cgroup_slot *slot, sandbox_error *error);
+int cgroup_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
+/* fd for clone3(CLONE_INTO_CGROUP), or -1 when runs inherit the thread's cgroups. */
+int cgroup_run_clone_fd(const cgroup_slot *slot);
+int cgroup_run_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
+int cgroup_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
+/* Remove the slot's directories (they must be empty). */
+int cgroup_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);
+
+/* Helpers shared by the backends (cgroup.c). */
+int cgroup_write(const char *dir, const char *file, const char *value, sandbox_error *error);
+int cgroup_read_u64(const char *dir, const char *file, uint64_t *value, sandbox_error *error);
+int cgroup_read_key(const char *dir, const char *file, const char *key, uint64_t *value, sandbox_error *error);
+int cgroup_mkdir(const char *path, sandbox_error *error);
+int cgroup_rmdir(const char *path, sandbox_error *error);
+
+int cgroup_v1_detect(cgroup_system *system, sandbox_error *error);
+int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error);
+int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error);
+int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
+int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
+int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
+int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);
+
+int cgroup_v2_detect(cgroup_system *system, sandbox_error *error);
+int cgroup_v2_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error);
+int cgroup_v2_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
+int cgroup_v2_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
+int cgroup_v2_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
+int cgroup_v2_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);
+
+#endif

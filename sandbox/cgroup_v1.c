@@ -1,0 +1,165 @@
+/*
+ * cgroup_v1.c - the cgroup v1 backend (this project's CI machine): the
+ * memory, cpuacct and pids hierarchies each get <mount>/judgebox/slotN,
+ * made once and reused.  A slot's runner thread joins them once, so every
+ * run it clones starts inside them with no per-run migration (migrating
+ * into a v1 cgroup can stall for an RCU grace period, ~15 ms).  Per run the
+ * limits are written and the counters reset: memory.max_usage_in_bytes,
+ * memory.failcnt and cpuacct.usage; OOM kills are counted from
+ * memory.oom_control's oom_kill before and after.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "error.h"
+
+static const char *const controller_names[CGROUP_V1_COUNT] = {"memory", "cpuacct", "pids"};
+
+static bool has_option(const char *options, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *p = options; p && *p;) {
+        if (strncmp(p, name, length) == 0 && (p[length] == ',' || p[length] == '\0' || p[length] == '\n'))
+            return true;
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return false;
+}
+
+static int find_mounts(cgroup_system *system, sandbox_error *error)
+{
+    FILE *mountinfo = fopen("/proc/self/mountinfo", "re");
+    if (!mountinfo)
+        return error_errno(error, "open /proc/self/mountinfo");
+    char line[4096];
+    while (fgets(line, sizeof line, mountinfo)) {
+        char mount_point[PATH_MAX], fstype[64], source[256], super_options[1024];
+        const char *separator = strstr(line, " - ");
+        if (!separator || sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) != 1)
+            continue;
+        if (sscanf(separator + 3, "%63s %255s %1023s", fstype, source, super_options) != 3)
+            continue;
+        if (strcmp(fstype, "cgroup") != 0)
+            continue;
+        for (int i = 0; i < CGROUP_V1_COUNT; i++)
+            if (!system->v1_mounts[i][0] && has_option(super_options, controller_names[i]))
+                snprintf(system->v1_mounts[i], sizeof system->v1_mounts[i], "%s", mount_point);
+    }
+    fclose(mountinfo);
+    for (int i = 0; i < CGROUP_V1_COUNT; i++)
+        if (!system->v1_mounts[i][0])
+            return error_set(error, 0, "cgroup v1: the %s controller is not mounted (see /proc/self/mountinfo)",
+                             controller_names[i]);
+    return 0;
+}
+
+int cgroup_v1_detect(cgroup_system *system, sandbox_error *error)
+{
+    if (find_mounts(system, error) < 0)
+        return -1;
+    for (int i = 0; i < CGROUP_V1_COUNT; i++) {
+        char parent[PATH_MAX + 64];
+        snprintf(parent, sizeof parent, "%s/%s", system->v1_mounts[i], system->parent_name);
+        if (cgroup_mkdir(parent, error) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error)
+{
+    for (int i = 0; i < CGROUP_V1_COUNT; i++) {
+        int n = snprintf(slot->v1_dirs[i], sizeof slot->v1_dirs[i], "%s/%s/slot%u",
+                         slot->system->v1_mounts[i], slot->system->parent_name, index);
+        if (n < 0 || (size_t)n >= sizeof slot->v1_dirs[i])
+            return error_set(error, ENAMETOOLONG, "cgroup v1: slot path too long");
+        if (cgroup_mkdir(slot->v1_dirs[i], error) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error)
+{
+    char tid[32];
+    snprintf(tid, sizeof tid, "%ld", (long)syscall(SYS_gettid));
+    for (int i = 0; i < CGROUP_V1_COUNT; i++)
+        if (cgroup_write(slot->v1_dirs[i], "tasks", tid, error) < 0)
+            return -1;
+    return 0;
+}
+
+static int write_memory_limit(cgroup_slot *slot, uint64_t bytes, sandbox_error *error)
+{
+    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
+    char value[32];
+    snprintf(value, sizeof value, "%" PRIu64, bytes);
+    char memsw_path[PATH_MAX + 64];
+    snprintf(memsw_path, sizeof memsw_path, "%s/memory.memsw.limit_in_bytes", memory);
+    bool has_memsw = access(memsw_path, F_OK) == 0;
+    /* memsw must stay >= the memory limit: open it up, set, then close it. */
+    if (has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", "-1", error) < 0)
+        return -1;
+    if (cgroup_write(memory, "memory.limit_in_bytes", value, error) < 0)
+        return -1;
+    if (has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", value, error) < 0)
+        return -1;
+    return 0;
+}
+
+int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+{
+    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
+    if (write_memory_limit(slot, limits->memory_kb * 1024, error) < 0)
+        return -1;
+    char value[32];
+    /* The slot's runner thread is a member too: allow one more task. */
+    snprintf(value, sizeof value, "%" PRIu64, limits->pids + 1);
+    if (cgroup_write(slot->v1_dirs[CGROUP_V1_PIDS], "pids.max", value, error) < 0)
+        return -1;
+    if (cgroup_write(memory, "memory.max_usage_in_bytes", "0", error) < 0 ||
+        cgroup_write(memory, "memory.failcnt", "0", error) < 0 ||
+        cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)
+        return -1;
+    if (cgroup_read_key(memory, "memory.oom_control", "oom_kill", &slot->v1_oom_kills_before, error) < 0)
+        return -1;
+    return 0;
+}
+
+int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)
+{
+    return cgroup_read_u64(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", cpu_ns, NULL);
+}
+
+int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error)
+{
+    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
+    uint64_t failcnt = 0, oom_kills = 0;
+    if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", &usage->cpu_ns, error) < 0 ||
+        cgroup_read_u64(memory, "memory.max_usage_in_bytes", &usage->memory_peak_bytes, error) < 0 ||
+        cgroup_read_u64(memory, "memory.failcnt", &failcnt, error) < 0 ||
+        cgroup_read_key(memory, "memory.oom_control", "oom_kill", &oom_kills, error) < 0)
+        return -1;
+    usage->oom_killed = oom_kills > slot->v1_oom_kills_before;
+    usage->memory_limit_hit = failcnt > 0;
+    return 0;
+}
+
+int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error)
+{
+    int rc = 0;
+    for (int i = 0; i < CGROUP_V1_COUNT; i++) {
+        char dir[PATH_MAX + 96];
+        snprintf(dir, sizeof dir, "%s/%s/slot%u", system->v1_mounts[i], system->parent_name, index);
+        if (cgroup_rmdir(dir, error) < 0)
+            rc = -1;
+    }
+    return rc;
+}

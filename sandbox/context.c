@@ -1,0 +1,164 @@
+/*
+ * context.c - machine-wide state made once per process: the state
+ * directory (/run/judgebox: slot locks, net namespace files, the scratch
+ * mount point, workspaces), the cgroup backend, the compiled seccomp
+ * filter and the empty capability set the child installs.  Also
+ * sandbox_cleanup, which removes what idle slots left behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "internal.h"
+
+static int make_dir(const char *path, mode_t mode, sandbox_error *error)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return error_errno(error, "mkdir %s", path);
+    if (chmod(path, mode) < 0)
+        return error_errno(error, "chmod %s", path);
+    return 0;
+}
+
+static int make_state_dirs(sandbox_context *context, sandbox_error *error)
+{
+    char path[PATH_MAX + 32];
+    if (make_dir(context->state_dir, 0755, error) < 0)
+        return -1;
+    static const char *const subdirs[] = {"slots", "netns"};
+    for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", context->state_dir, subdirs[i]);
+        if (make_dir(path, 0700, error) < 0)
+            return -1;
+    }
+    /* Runs (as unprivileged host uids) must reach these two. */
+    if (make_dir(context->scratch_dir, 0755, error) < 0 || make_dir(context->workspace_dir, 0711, error) < 0)
+        return -1;
+    return 0;
+}
+
+static void apply_config(sandbox_context *context, const sandbox_config *config)
+{
+    const char *state = config && config->state_dir ? config->state_dir : "/run/judgebox";
+    snprintf(context->state_dir, sizeof context->state_dir, "%.*s", PATH_MAX - 32, state);
+    snprintf(context->scratch_dir, sizeof context->scratch_dir, "%s/scratch", context->state_dir);
+    snprintf(context->workspace_dir, sizeof context->workspace_dir, "%s/workspaces", context->state_dir);
+    context->uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
+    context->max_slots = config && config->max_slots ? config->max_slots : 64;
+}
+
+/* Our process must never be the OOM killer's choice inside a slot's
+ * memory cgroup (v1 runner threads are members); runs raise their own. */
+static void protect_from_oom_killer(void)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t ignored = write(fd, "-1000", 5);
+        (void)ignored;
+        close(fd);
+    }
+}
+
+int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sandbox_error *error)
+{
+    *out = NULL;
+    if (geteuid() != 0)
+        return error_set(error, EPERM, "judgebox must run as root (it creates namespaces and cgroups)");
+    sandbox_context *context = calloc(1, sizeof *context);
+    if (!context)
+        return error_set(error, ENOMEM, "allocate the sandbox context");
+    apply_config(context, config);
+    pthread_mutex_init(&context->mutex, NULL);
+    const char *parent = config && config->cgroup_parent ? config->cgroup_parent : "judgebox";
+    if (strchr(parent, '/') || !parent[0] || strcmp(parent, ".") == 0 || strcmp(parent, "..") == 0) {
+        free(context);
+        return error_set(error, EINVAL, "cgroup parent '%s' must be a plain name", parent);
+    }
+    if (make_state_dirs(context, error) < 0 ||
+        cgroup_system_detect(&context->cgroups, parent, config ? config->force_cgroup_version : 0, error) < 0 ||
+        seccomp_program_build(&context->seccomp, error) < 0) {
+        sandbox_context_close(context);
+        return -1;
+    }
+    context->empty_caps = cap_init();
+    if (!context->empty_caps) {
+        sandbox_context_close(context);
+        return error_errno(error, "cap_init");
+    }
+    protect_from_oom_killer();
+    *out = context;
+    return 0;
+}
+
+void sandbox_context_close(sandbox_context *context)
+{
+    if (!context)
+        return;
+    seccomp_program_free(&context->seccomp);
+    if (context->empty_caps)
+        cap_free(context->empty_caps);
+    pthread_mutex_destroy(&context->mutex);
+    free(context);
+}
+
+int sandbox_context_cgroup_version(const sandbox_context *context)
+{
+    return context->cgroups.version;
+}
+
+/* One idle slot: its net namespace mount, lock file and cgroups. */
+static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_error *error)
+{
+    char lock_path[PATH_MAX + 64], netns_path[PATH_MAX + 64];
+    snprintf(lock_path, sizeof lock_path, "%s/slots/%u.lock", context->state_dir, index);
+    snprintf(netns_path, sizeof netns_path, "%s/netns/slot%u", context->state_dir, index);
+    int fd = open(lock_path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        close(fd); /* held by a live process: leave it alone */
+        return 0;
+    }
+    int rc = 0;
+    if (access(netns_path, F_OK) == 0) {
+        if (umount2(netns_path, MNT_DETACH) < 0 && errno != EINVAL)
+            rc = error_errno(error, "unmount %s", netns_path);
+        if (unlink(netns_path) < 0 && errno != ENOENT)
+            rc = error_errno(error, "remove %s", netns_path);
+    }
+    if (cgroup_slot_remove(&context->cgroups, index, error) < 0)
+        rc = -1;
+    if (fd >= 0) {
+        unlink(lock_path);
+        close(fd);
+    }
+    return rc;
+}
+
+int sandbox_cleanup(const sandbox_config *config, sandbox_error *error)
+{
+    sandbox_context *context = NULL;
+    if (sandbox_context_open(config, &context, error) < 0)
+        return -1;
+    int rc = 0;
+    for (unsigned i = 0; i < context->max_slots; i++)
+        if (cleanup_slot(context, i, error) < 0)
+            rc = -1;
+    /* The judgebox parents go too when nothing else uses them. */
+    if (context->cgroups.version == 1) {
+        for (int i = 0; i < CGROUP_V1_COUNT; i++) {
+            char parent[PATH_MAX + 64];
+            snprintf(parent, sizeof parent, "%s/%s", context->cgroups.v1_mounts[i], context->cgroups.parent_name);
+            rmdir(parent);
+        }
+    } else {
+        rmdir(context->cgroups.v2_base); /* fails while a supervisor lives in it */
+    }
+    sandbox_context_close(context);
+    return rc;
+}

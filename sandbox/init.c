@@ -1,0 +1,300 @@
+/*
+ * init.c - the child side of a run.  The cloned child becomes pid 1 of the
+ * run's pid namespace ("init"): it waits until its uid/gid maps are
+ * written, builds the root (mounts.c), forks the program, and then only
+ * reaps: orphans, the program's exit (reported with its wait status) and
+ * seccomp notifications (reported with the syscall number).  When init
+ * exits the kernel kills every process left in the namespace, so nothing
+ * of the run outlives it.  The program, between fork and exec, drops every
+ * privilege (privileges.c), installs the seccomp filter and hands its
+ * listener to init.  This code runs after clone in a possibly
+ * multithreaded parent: no malloc, no stdio, no locks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "internal.h"
+#include "mounts.h"
+
+enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_COUNT };
+
+static void send_report(int kind, int value, int errno_value, const char *message)
+{
+    run_report report = {.kind = kind, .value = value, .errno_value = errno_value};
+    if (kind == REPORT_EXITED) {
+        struct rusage usage;
+        if (getrusage(RUSAGE_CHILDREN, &usage) == 0)
+            report.maxrss_kb = usage.ru_maxrss;
+    }
+    if (message)
+        snprintf(report.message, sizeof report.message, "%s", message);
+    ssize_t ignored = write(FD_STATUS, &report, sizeof report);
+    (void)ignored;
+}
+
+__attribute__((noreturn)) static void fail(int kind, const sandbox_error *error, int exit_code)
+{
+    send_report(kind, 0, error->errno_value, error->message);
+    _exit(exit_code);
+}
+
+static pid_t raw_fork(void)
+{
+    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+}
+
+/* Put the fds the run needs at 0..4 and close every other one. */
+static int arrange_fds(const child_plan *plan, sandbox_error *error)
+{
+    int sources[FD_COUNT] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, plan->status_fd, plan->go_fd};
+    int moved[FD_COUNT];
+    if (sources[FD_STDIN] < 0) {
+        sources[FD_STDIN] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (sources[FD_STDIN] < 0)
+            return error_errno(error, "open /dev/null");
+    }
+    for (int i = 0; i < FD_COUNT; i++) {
+        moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, FD_COUNT + 16);
+        if (moved[i] < 0)
+            return error_errno(error, "duplicate fd %d", sources[i]);
+    }
+    for (int i = 0; i < FD_COUNT; i++)
+        if (dup2(moved[i], i) < 0)
+            return error_errno(error, "dup2 to fd %d", i);
+    if (syscall(SYS_close_range, FD_COUNT, ~0U, 0) < 0)
+        return error_errno(error, "close_range");
+    if (fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC) < 0 || fcntl(FD_GO, F_SETFD, FD_CLOEXEC) < 0)
+        return error_errno(error, "set close-on-exec");
+    return 0;
+}
+
+static void reset_signals(void)
+{
+    struct sigaction default_action = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &default_action, NULL); /* fails harmlessly for reserved signals */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static const char *find_path(const char *const *env)
+{
+    for (size_t i = 0; env[i]; i++)
+        if (strncmp(env[i], "PATH=", 5) == 0)
+            return env[i] + 5;
+    return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* execvpe with the run's own PATH; returns the errno of the best failure. */
+static int exec_program(const char *const *argv, const char *const *env)
+{
+    const char *name = argv[0];
+    if (strchr(name, '/')) {
+        execve(name, (char *const *)argv, (char *const *)env);
+        return errno;
+    }
+    int best = ENOENT;
+    for (const char *dir = find_path(env); *dir;) {
+        size_t length = strcspn(dir, ":");
+        char candidate[PATH_MAX];
+        if (length > 0 && length + strlen(name) + 2 < sizeof candidate) {
+            snprintf(candidate, sizeof candidate, "%.*s/%s", (int)length, dir, name);
+            execve(candidate, (char *const *)argv, (char *const *)env);
+            if (errno == EACCES)
+                best = EACCES;
+            else if (errno != ENOENT && errno != ENOTDIR)
+                return errno;
+        }
+        dir += length;
+        if (*dir == ':')
+            dir++;
+    }
+    return best;
+}
+
+static int send_fd(int socket_fd, int fd)
+{
+    char byte = 'L';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof control.space};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    return sendmsg(socket_fd, &message, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int receive_fd(int socket_fd)
+{
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof control.space};
+    if (recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) != 1)
+        return -1;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+}
+
+__attribute__((noreturn)) static void program_main(const child_plan *plan, int notify_socket)
+{
+    sandbox_error error = {0};
+    reset_signals();
+    if (setsid() < 0) {
+        error_errno(&error, "setsid");
+        fail(REPORT_SETUP_FAILED, &error, 126);
+    }
+    if (privileges_drop(plan->context, plan->limits, &error) < 0)
+        fail(REPORT_SETUP_FAILED, &error, 126);
+    int listener = seccomp_program_install(&plan->context->seccomp);
+    if (listener < 0) {
+        error_errno(&error, "install the seccomp filter");
+        fail(REPORT_SETUP_FAILED, &error, 126);
+    }
+    if (send_fd(notify_socket, listener) < 0) {
+        error_errno(&error, "hand the seccomp listener to init");
+        fail(REPORT_SETUP_FAILED, &error, 126);
+    }
+    close(listener);
+    close(notify_socket);
+    int exec_errno = exec_program(plan->spec->argv, plan->env);
+    char message[256];
+    snprintf(message, sizeof message, "cannot execute %s: %s", plan->spec->argv[0], strerror(exec_errno));
+    dprintf(FD_STDERR, "judgebox: %s\n", message);
+    send_report(REPORT_EXEC_FAILED, 0, exec_errno, message);
+    _exit(127);
+}
+
+/* Report the first forbidden syscall; init's exit then ends the run. */
+__attribute__((noreturn)) static void report_forbidden(int listener)
+{
+    struct seccomp_notif_sizes sizes = {0};
+    union { struct seccomp_notif notif; char space[1024]; } buffer;
+    memset(&buffer, 0, sizeof buffer);
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0 || sizes.seccomp_notif > sizeof buffer ||
+        ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &buffer) < 0) {
+        sandbox_error error;
+        error_errno(&error, "receive a seccomp notification");
+        fail(REPORT_SETUP_FAILED, &error, 0);
+    }
+    int number = buffer.notif.data.arch == AUDIT_ARCH_X86_64 ? buffer.notif.data.nr : -1;
+    send_report(REPORT_FORBIDDEN, number, 0, NULL);
+    _exit(0);
+}
+
+__attribute__((noreturn)) static void reap_until_program_exits(pid_t program, int listener, int signal_fd)
+{
+    struct pollfd fds[2] = {{.fd = signal_fd, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
+    for (;;) {
+        if (poll(fds, listener >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
+            sandbox_error error;
+            error_errno(&error, "init: poll");
+            fail(REPORT_SETUP_FAILED, &error, 0);
+        }
+        if (listener >= 0 && (fds[1].revents & POLLIN))
+            report_forbidden(listener);
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            while (read(signal_fd, &info, sizeof info) == (ssize_t)sizeof info)
+                ;
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                if (pid == program) {
+                    send_report(REPORT_EXITED, status, 0, NULL);
+                    _exit(0);
+                }
+        }
+    }
+}
+
+static int start_program(const child_plan *plan, sandbox_error *error)
+{
+    int sockets[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0)
+        return error_errno(error, "socketpair");
+    sigset_t child_signal;
+    sigemptyset(&child_signal);
+    sigaddset(&child_signal, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &child_signal, NULL) < 0)
+        return error_errno(error, "block SIGCHLD");
+    int signal_fd = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd < 0)
+        return error_errno(error, "signalfd");
+    pid_t program = raw_fork();
+    if (program < 0)
+        return error_errno(error, "fork the program");
+    if (program == 0) {
+        close(sockets[0]);
+        close(signal_fd);
+        program_main(plan, sockets[1]);
+    }
+    close(sockets[1]);
+    int listener = receive_fd(sockets[0]); /* -1 if the program died first */
+    close(sockets[0]);
+    /* Nothing of init is readable or traceable from the program. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    reap_until_program_exits(program, listener, signal_fd);
+}
+
+void child_init_main(const child_plan *plan)
+{
+    sandbox_error error = {0};
+    reset_signals();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+        error_errno(&error, "prctl PR_SET_PDEATHSIG");
+        _exit(1);
+    }
+    if (arrange_fds(plan, &error) < 0)
+        _exit(1); /* the status fd may not be in place yet */
+    char go;
+    if (read(FD_GO, &go, 1) != 1) /* the supervisor died or gave up */
+        _exit(1);
+    close(FD_GO);
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+        error_errno(&error, "become root of the run's user namespace");
+        fail(REPORT_SETUP_FAILED, &error, 1);
+    }
+    if (setsid() < 0) {
+        error_errno(&error, "setsid");
+        fail(REPORT_SETUP_FAILED, &error, 1);
+    }
+    const sandbox_spec *spec = plan->spec;
+    mount_plan mounts = {
+        .scratch = plan->context->scratch_dir, .rootfs = spec->rootfs, .box_dir = spec->box_dir,
+        .box_mode = spec->box_mode, .disk_kb = plan->limits->disk_kb, .inodes = plan->limits->inodes,
+        .box_uid = SANDBOX_INNER_UID, .box_gid = SANDBOX_INNER_UID, .workdir = spec->workdir,
+        .hostname = spec->hostname,
+    };
+    if (mounts_build_and_enter(&mounts, &error) < 0)
+        fail(REPORT_SETUP_FAILED, &error, 1);
+    if (start_program(plan, &error) < 0)
+        fail(REPORT_SETUP_FAILED, &error, 1);
+    _exit(1);
+}

@@ -1,0 +1,91 @@
+/*
+ * internal.h - the core's private types: the context (machine-wide state
+ * made once), the slot (a host uid pair, cgroups, a net namespace and the
+ * runner thread that starts its runs), and the report the run's init
+ * sends its supervisor.  Nothing outside sandbox/ includes this.
+ */
+#ifndef JUDGEBOX_INTERNAL_H
+#define JUDGEBOX_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/capability.h>
+
+#include "cgroup.h"
+#include "sandbox.h"
+#include "seccomp_filter.h"
+
+#define SANDBOX_INNER_UID 1000  /* the program's uid and gid inside a run */
+#define SANDBOX_DEFAULT_UID_BASE 3000000u
+
+struct sandbox_context {
+    char state_dir[PATH_MAX];       /* /run/judgebox */
+    char scratch_dir[PATH_MAX];     /* state_dir/scratch: each run mounts its tmpfs here, privately */
+    char workspace_dir[PATH_MAX];   /* state_dir/workspaces */
+    uid_t uid_base;
+    unsigned max_slots;
+    cgroup_system cgroups;
+    seccomp_program seccomp;
+    cap_t empty_caps;               /* prebuilt: the child must not allocate */
+    unsigned long workspace_counter;
+    pthread_mutex_t mutex;
+};
+
+typedef enum runner_state { RUNNER_STARTING, RUNNER_IDLE, RUNNER_BUSY, RUNNER_DONE, RUNNER_QUIT } runner_state;
+
+struct sandbox_slot {
+    sandbox_context *context;
+    unsigned index;
+    int lock_fd;
+    uid_t host_root_uid;            /* uid 0 inside the run (its init) */
+    uid_t host_user_uid;            /* SANDBOX_INNER_UID inside the run (the program) */
+    cgroup_slot cgroups;
+    char netns_path[PATH_MAX];
+    pthread_t runner;
+    bool runner_started;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    runner_state state;
+    const sandbox_spec *job_spec;
+    sandbox_result *job_result;
+    sandbox_error *job_error;
+    int job_rc;
+    sandbox_error start_error;
+};
+
+/* What a run's init (or its program before exec) tells the supervisor. */
+typedef enum report_kind {
+    REPORT_SETUP_FAILED = 1,  /* building the sandbox failed: internal_error */
+    REPORT_EXEC_FAILED,       /* the command could not be executed */
+    REPORT_EXITED,            /* value = wait status of the program */
+    REPORT_FORBIDDEN,         /* value = syscall number */
+} report_kind;
+
+typedef struct run_report {
+    int kind;
+    int value;
+    int errno_value;
+    long maxrss_kb;
+    char message[256];
+} run_report;
+
+/* What the child side needs; lives on the runner's stack, copied by clone. */
+typedef struct child_plan {
+    const sandbox_context *context;
+    const sandbox_spec *spec;
+    const sandbox_limits *limits;
+    const char *const *env;
+    int stdin_fd, stdout_fd, stderr_fd, status_fd, go_fd;
+} child_plan;
+
+/* init.c: the body of the cloned child; never returns. */
+__attribute__((noreturn)) void child_init_main(const child_plan *plan);
+
+/* privileges.c: in the program, just before seccomp and exec. */
+int privileges_drop(const sandbox_context *context, const sandbox_limits *limits, sandbox_error *error);
+
+/* run.c: one run on the slot's runner thread. */
+int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * mounts.c - builds the run's root, see mounts.h.  Order matters: the
+ * tmpfs first (it caps everything written), then the overlay root and
+ * /box on it, /proc while the new pid namespace is ours, /dev, and last
+ * pivot_root, after which nothing of the host's tree is reachable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "mounts.h"
+
+#define PROC_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+typedef struct paths {
+    char upper[PATH_MAX], work[PATH_MAX], root[PATH_MAX];
+    char box_upper[PATH_MAX], box_work[PATH_MAX];
+} paths;
+
+static int do_mount(const char *source, const char *target, const char *type, unsigned long flags,
+                    const char *data, sandbox_error *error)
+{
+    if (mount(source, target, type, flags, data) < 0)
+        return error_errno(error, "mount %s on %s", type ? type : (source ? source : "(remount)"), target);
+    return 0;
+}
+
+static int make_dir(const char *path, mode_t mode, sandbox_error *error)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return error_errno(error, "mkdir %s", path);
+    return 0;
+}
+
+static int make_file(const char *path, sandbox_error *error)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return error_errno(error, "create %s", path);
+    close(fd);
+    return 0;
+}
+
+int mounts_check_option_path(const char *what, const char *path, sandbox_error *error)
+{
+    if (!path || path[0] != '/')
+        return error_set(error, EINVAL, "%s must be an absolute path", what);
+    if (strpbrk(path, ",:\\"))
+        return error_set(error, EINVAL, "%s %s: ',', ':' and '\\' are not allowed in the path", what, path);
+    if (strlen(path) > PATH_MAX / 4)
+        return error_set(error, ENAMETOOLONG, "%s is too long", what);
+    return 0;
+}
+
+static int mount_scratch(const mount_plan *plan, paths *p, sandbox_error *error)
+{
+    char options[128];
+    snprintf(options, sizeof options, "size=%luk,nr_inodes=%lu,mode=0755",
+             (unsigned long)plan->disk_kb, (unsigned long)plan->inodes);
+    if (do_mount("judgebox-scratch", plan->scratch, "tmpfs", MS_NOSUID | MS_NODEV, options, error) < 0)
+        return -1;
+    snprintf(p->upper, sizeof p->upper, "%s/u", plan->scratch);
+    snprintf(p->work, sizeof p->work, "%s/w", plan->scratch);
+    snprintf(p->root, sizeof p->root, "%s/r", plan->scratch);
+    snprintf(p->box_upper, sizeof p->box_upper, "%s/bu", plan->scratch);
+    snprintf(p->box_work, sizeof p->box_work, "%s/bw", plan->scratch);
+    if (make_dir(p->upper, 0755, error) < 0 || make_dir(p->work, 0700, error) < 0 ||
+        make_dir(p->root, 0755, error) < 0)
+        return -1;
+    return 0;
+}
+
+static int mount_box(const mount_plan *plan, const paths *p, sandbox_error *error)
+{
+    char box[PATH_MAX + 8], box_in_upper[PATH_MAX + 8];
+    snprintf(box_in_upper, sizeof box_in_upper, "%s/box", p->upper);
+    snprintf(box, sizeof box, "%s/box", p->root);
+    if (plan->box_mode == SANDBOX_BOX_NONE || plan->box_mode == SANDBOX_BOX_COPY_ON_WRITE) {
+        /* Before the overlay is mounted: /box comes from the upper layer. */
+        if (make_dir(box_in_upper, 0755, error) < 0)
+            return -1;
+        if (chown(box_in_upper, plan->box_uid, plan->box_gid) < 0)
+            return error_errno(error, "chown %s", box_in_upper);
+    }
+    return 0;
+}
+
+static int mount_box_after_root(const mount_plan *plan, const paths *p, sandbox_error *error)
+{
+    char box[PATH_MAX + 8], options[PATH_MAX * 3];
+    snprintf(box, sizeof box, "%s/box", p->root);
+    if (plan->box_mode == SANDBOX_BOX_COPY_ON_WRITE) {
+        if (make_dir(p->box_upper, 0755, error) < 0 || make_dir(p->box_work, 0700, error) < 0)
+            return -1;
+        if (chown(p->box_upper, plan->box_uid, plan->box_gid) < 0)
+            return error_errno(error, "chown %s", p->box_upper);
+        snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", plan->box_dir, p->box_upper,
+                 p->box_work);
+        return do_mount("judgebox-box", box, "overlay", MS_NOSUID | MS_NODEV, options, error);
+    }
+    if (plan->box_mode == SANDBOX_BOX_WRITABLE) {
+        if (make_dir(box, 0755, error) < 0)
+            return -1;
+        return do_mount(plan->box_dir, box, NULL, MS_BIND | MS_REC, NULL, error);
+    }
+    return 0;
+}
+
+static int mount_root(const mount_plan *plan, const paths *p, sandbox_error *error)
+{
+    char options[PATH_MAX * 3];
+    snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", plan->rootfs, p->upper, p->work);
+    return do_mount("judgebox-root", p->root, "overlay", MS_NOSUID | MS_NODEV, options, error);
+}
+
+/* Bind `source` over `target` if target exists; ENOENT is not an error. */
+static int mask_path(const char *root, const char *relative, const char *source, sandbox_error *error)
+{
+    char target[PATH_MAX + 64];
+    snprintf(target, sizeof target, "%s/%s", root, relative);
+    if (access(target, F_OK) < 0)
+        return 0;
+    return do_mount(source, target, NULL, MS_BIND, NULL, error);
+}
+
+static int bind_read_only(const char *root, const char *relative, sandbox_error *error)
+{
+    char target[PATH_MAX + 64];
+    snprintf(target, sizeof target, "%s/%s", root, relative);
+    if (access(target, F_OK) < 0)
+        return 0;
+    if (do_mount(target, target, NULL, MS_BIND | MS_REC, NULL, error) < 0)
+        return -1;
+    return do_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | PROC_FLAGS, NULL, error);
+}
+
+static int write_string(const char *path, const char *value, sandbox_error *error)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return error_errno(error, "open %s", path);
+    ssize_t length = (ssize_t)strlen(value);
+    if (write(fd, value, (size_t)length) != length) {
+        error_errno(error, "write %s", path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static int mount_proc(const paths *p, sandbox_error *error)
+{
+    char proc[PATH_MAX + 8], sysctl[PATH_MAX + 64];
+    snprintf(proc, sizeof proc, "%s/proc", p->root);
+    if (make_dir(proc, 0555, error) < 0 ||
+        do_mount("proc", proc, "proc", PROC_FLAGS, "hidepid=2", error) < 0)
+        return -1;
+    /* No nested user namespaces, whatever seccomp allows. */
+    snprintf(sysctl, sizeof sysctl, "%s/sys/user/max_user_namespaces", proc);
+    if (write_string(sysctl, "0", error) < 0)
+        return -1;
+    static const char *const masked[] = {"kcore", "keys", "key-users", "timer_list", "sched_debug",
+                                         "latency_stats", "kallsyms", "sysrq-trigger", "kmsg", "config.gz"};
+    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
+        if (mask_path(proc, masked[i], "/dev/null", error) < 0)
+            return -1;
+    static const char *const read_only[] = {"sys", "irq", "bus", "fs", "acpi", "scsi"};
+    for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++)
+        if (bind_read_only(proc, read_only[i], error) < 0)
+            return -1;
+    return 0;
+}
+
+static int mount_dev(const mount_plan *plan, const paths *p, sandbox_error *error)
+{
+    char dev[PATH_MAX + 8], path[PATH_MAX + 32], options[64];
+    snprintf(dev, sizeof dev, "%s/dev", p->root);
+    if (make_dir(dev, 0755, error) < 0 ||
+        do_mount("judgebox-dev", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64", error) < 0)
+        return -1;
+    static const char *const devices[] = {"null", "zero", "full", "random", "urandom"};
+    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+        char host[32];
+        snprintf(path, sizeof path, "%s/%s", dev, devices[i]);
+        snprintf(host, sizeof host, "/dev/%s", devices[i]);
+        if (make_file(path, error) < 0 || do_mount(host, path, NULL, MS_BIND, NULL, error) < 0)
+            return -1;
+    }
+    static const char *const links[][2] = {{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+                                           {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dev, links[i][1]);
+        if (symlink(links[i][0], path) < 0)
+            return error_errno(error, "symlink %s", path);
+    }
+    snprintf(path, sizeof path, "%s/shm", dev);
+    snprintf(options, sizeof options, "mode=1777,size=%luk", (unsigned long)plan->disk_kb);
+    if (make_dir(path, 01777, error) < 0 ||
+        do_mount("judgebox-shm", path, "tmpfs", MS_NOSUID | MS_NODEV, options, error) < 0)
+        return -1;
+    return do_mount(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL,
+                    error);
+}
+
+static int enter_root(const mount_plan *plan, const paths *p, sandbox_error *error)
+{
+    if (chdir(p->root) < 0)
+        return error_errno(error, "chdir %s", p->root);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return error_errno(error, "pivot_root %s", p->root);
+    /* The old root is now stacked under the new one: detach it. */
+    if (umount2(".", MNT_DETACH) < 0)
+        return error_errno(error, "detach the old root");
+    if (chdir("/") < 0)
+        return error_errno(error, "chdir /");
+    const char *workdir = plan->workdir ? plan->workdir : "/box";
+    if (chdir(workdir) < 0)
+        return error_errno(error, "chdir %s", workdir);
+    return 0;
+}
+
+int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error)
+{
+    paths p;
+    if (mount_scratch(plan, &p, error) < 0 || mount_box(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
+        mount_box_after_root(plan, &p, error) < 0 || mount_proc(&p, error) < 0 || mount_dev(plan, &p, error) < 0)
+        return -1;
+    const char *hostname = plan->hostname ? plan->hostname : "judgebox";
+    if (sethostname(hostname, strlen(hostname)) < 0)
+        return error_errno(error, "sethostname %s", hostname);
+    return enter_root(plan, &p, error);
+}

@@ -1,0 +1,36 @@
+/*
+ * mounts.h - the filesystem a run sees, built inside the run's own mount
+ * namespace by its init: a size-capped tmpfs holding the overlay's upper
+ * and work directories, the overlay root on the read-only rootfs, /box,
+ * a fresh /proc with sensitive entries masked, a minimal /dev, then
+ * pivot_root with the old root detached.  Everything it mounts dies with
+ * the namespace.
+ */
+#ifndef JUDGEBOX_MOUNTS_H
+#define JUDGEBOX_MOUNTS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox.h"
+
+typedef struct mount_plan {
+    const char *scratch;        /* an empty host directory to mount the run's tmpfs on */
+    const char *rootfs;         /* lower layer of / */
+    const char *box_dir;        /* host directory for /box (per box_mode) */
+    sandbox_box_mode box_mode;
+    uint64_t disk_kb, inodes;   /* the tmpfs's size */
+    uid_t box_uid;              /* owner of /box inside the run */
+    gid_t box_gid;
+    const char *workdir;        /* cwd after pivot_root */
+    const char *hostname;
+} mount_plan;
+
+/* In the run's init (in-namespace root): build and enter the root.
+ * Async-signal-safe apart from snprintf/strerror. */
+int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error);
+
+/* A path usable in overlay options (no ',', ':' or '\\'); check in the parent. */
+int mounts_check_option_path(const char *what, const char *path, sandbox_error *error);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * run.c - one run, on the slot's runner thread: check the spec, set the
+ * cgroup limits, clone the run's init into fresh user, pid, mount, ipc,
+ * uts and cgroup namespaces (the net namespace is the slot's, inherited
+ * from the runner thread), write its uid/gid maps, let it go, and
+ * supervise: capture output up to the cap, poll CPU time only as often as
+ * the remaining budget requires, enforce wall time, kill on any limit, and
+ * turn what happened into a sandbox_result.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "internal.h"
+#include "mounts.h"
+
+static const char *const default_env[] = {
+    "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "HOME=/box", "LANG=C.UTF-8",
+    "TMPDIR=/tmp", NULL};
+
+typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT } kill_reason;
+
+typedef struct capture {
+    int fd;                 /* read end, -1 when done */
+    int forward_fd;         /* copy accepted bytes here too; -1 = keep in data */
+    char *data;
+    size_t length, capacity, limit;
+    bool truncated;
+} capture;
+
+typedef struct supervision {
+    pid_t init_pid;
+    int status_fd;
+    capture out, err;
+    run_report report;
+    bool have_report;
+    kill_reason killed;
+    uint64_t start_ns, end_ns;
+    uint64_t runner_cpu_start_ns;
+} supervision;
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static int check_spec(const sandbox_spec *spec, sandbox_error *error)
+{
+    struct stat info;
+    if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
+        return error_set(error, EINVAL, "no command to run");
+    if (!spec->rootfs)
+        return error_set(error, EINVAL, "no rootfs given");
+    if (mounts_check_option_path("rootfs", spec->rootfs, error) < 0)
+        return -1;
+    if (stat(spec->rootfs, &info) < 0)
+        return error_errno(error, "rootfs %s", spec->rootfs);
+    if (!S_ISDIR(info.st_mode))
+        return error_set(error, ENOTDIR, "rootfs %s is not a directory", spec->rootfs);
+    if ((info.st_mode & 0005) != 0005)
+        return error_set(error, EACCES, "rootfs %s must be readable and searchable by others (mode %o)",
+                         spec->rootfs, (unsigned)(info.st_mode & 07777));
+    if (spec->box_mode != SANDBOX_BOX_NONE) {
+        if (mounts_check_option_path("box directory", spec->box_dir, error) < 0)
+            return -1;
+        if (stat(spec->box_dir, &info) < 0)
+            return error_errno(error, "box directory %s", spec->box_dir);
+        if (!S_ISDIR(info.st_mode))
+            return error_set(error, ENOTDIR, "box directory %s is not a directory", spec->box_dir);
+    }
+    if (spec->workdir && spec->workdir[0] != '/')
+        return error_set(error, EINVAL, "workdir %s must be absolute", spec->workdir);
+    return 0;
+}
+
+static int write_proc_file(pid_t pid, const char *file, const char *value, sandbox_error *error)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return error_errno(error, "open %s", path);
+    ssize_t length = (ssize_t)strlen(value);
+    ssize_t written = write(fd, value, (size_t)length);
+    int saved = errno;
+    close(fd);
+    if (written != length) {
+        errno = saved;
+        return error_errno(error, "write %s", path);
+    }
+    return 0;
+}
+
+static int write_id_maps(const sandbox_slot *slot, pid_t pid, sandbox_error *error)
+{
+    char map[96];
+    snprintf(map, sizeof map, "0 %u 1\n%u %u 1\n", (unsigned)slot->host_root_uid, SANDBOX_INNER_UID,
+             (unsigned)slot->host_user_uid);
+    if (write_proc_file(pid, "setgroups", "deny", error) < 0 || write_proc_file(pid, "uid_map", map, error) < 0 ||
+        write_proc_file(pid, "gid_map", map, error) < 0)
+        return -1;
+    return 0;
+}
+
+/* Read what is available; keep up to the limit; true if over it. */
+static bool drain_capture(capture *c)
+{
+    char chunk[65536];
+    for (;;) {
+        ssize_t got = read(c->fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0 || errno != EAGAIN) {
+                close(c->fd);
+                c->fd = -1;
+            }
+            return c->truncated;
+        }
+        size_t room = c->limit - c->length;
+        size_t keep = (size_t)got < room ? (size_t)got : room;
+        if ((size_t)got > room)
+            c->truncated = true;
+        if (keep && c->forward_fd >= 0) {
+            for (size_t done = 0; done < keep;) {
+                ssize_t w = write(c->forward_fd, chunk + done, keep - done);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break;
+                done += (size_t)w;
+            }
+        } else if (keep) {
+            if (c->length + keep + 1 > c->capacity) {
+                size_t capacity = c->capacity ? c->capacity : 4096;
+                while (capacity < c->length + keep + 1)
+                    capacity *= 2;
+                char *grown = realloc(c->data, capacity);
+                if (!grown) {
+                    c->truncated = true;
+                    return true;
+                }
+                c->data = grown;
+                c->capacity = capacity;
+            }
+            memcpy(c->data + c->length, chunk, keep);
+        }
+        c->length += keep;
+        if (c->truncated)
+            return true;
+    }
+}
+
+static void kill_run(supervision *s, kill_reason reason)
+{
+    if (s->killed == KILLED_NONE && !s->have_report)
+        s->killed = reason;
+    if (s->init_pid > 0)
+        kill(s->init_pid, SIGKILL); /* pid 1 dies: the kernel kills the whole namespace */
+}
+
+static void read_report(supervision *s)
+{
+    run_report report;
+    ssize_t got = read(s->status_fd, &report, sizeof report);
+    if (got == (ssize_t)sizeof report && !s->have_report) {
+        s->report = report;
+        s->have_report = true;
+        s->end_ns = monotonic_ns();
+    } else if (got <= 0 && !(got < 0 && (errno == EAGAIN || errno == EINTR))) {
+        close(s->status_fd); /* init is gone */
+        s->status_fd = -1;
+        if (!s->end_ns)
+            s->end_ns = monotonic_ns();
+    }
+}
+
+/* CPU used by the run so far; v1 counts the runner thread too: subtract it. */
+static uint64_t run_cpu_ns(const sandbox_slot *slot, const supervision *s)
+{
+    uint64_t used = 0;
+    if (cgroup_run_cpu_ns(&slot->cgroups, &used) < 0)
+        return 0;
+    if (slot->context->cgroups.version == 1) {
+        uint64_t mine = thread_cpu_ns() - s->runner_cpu_start_ns;
+        used = used > mine ? used - mine : 0;
+    }
+    return used;
+}
+
+static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervision *s)
+{
+    static long cpus;
+    if (!cpus)
+        cpus = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    uint64_t cpu_limit_ns = limits->cpu_ms * 1000000u;
+    uint64_t wall_deadline = s->start_ns + limits->wall_ms * 1000000u;
+    uint64_t next_cpu_check = s->start_ns + cpu_limit_ns / (uint64_t)cpus;
+    while (s->status_fd >= 0 && !s->have_report) {
+        uint64_t now = monotonic_ns();
+        if (now >= wall_deadline) {
+            kill_run(s, KILLED_WALL);
+            break;
+        }
+        if (now >= next_cpu_check) {
+            uint64_t used = run_cpu_ns(slot, s);
+            if (used >= cpu_limit_ns) {
+                kill_run(s, KILLED_CPU);
+                break;
+            }
+            uint64_t wait = (cpu_limit_ns - used) / (uint64_t)cpus;
+            next_cpu_check = now + (wait < 1000000u ? 1000000u : wait);
+        }
+        uint64_t until = next_cpu_check < wall_deadline ? next_cpu_check : wall_deadline;
+        int timeout_ms = (int)((until - now + 999999u) / 1000000u);
+        struct pollfd fds[3] = {{.fd = s->status_fd, .events = POLLIN},
+                                {.fd = s->out.fd, .events = POLLIN},
+                                {.fd = s->err.fd, .events = POLLIN}};
+        if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents && drain_capture(&s->out))
+            kill_run(s, KILLED_OUTPUT);
+        if (fds[2].revents && drain_capture(&s->err))
+            kill_run(s, KILLED_OUTPUT);
+        if (s->killed)
+            break;
+        if (fds[0].revents)
+            read_report(s);
+    }
+    if (!s->end_ns)
+        s->end_ns = monotonic_ns();
+}
+
+static void finish_processes(supervision *s)
+{
+    kill(s->init_pid, SIGKILL);
+    while (waitpid(s->init_pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    /* Every writer is dead now: read what is left of the output. */
+    for (capture *c = &s->out; c <= &s->err; c++) {
+        if (c->fd >= 0) {
+            int flags = fcntl(c->fd, F_GETFL);
+            fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+            while (c->fd >= 0)
+                if (drain_capture(c) && !s->killed && !s->have_report)
+                    s->killed = KILLED_OUTPUT;
+        }
+    }
+    if (s->status_fd >= 0) {
+        if (!s->have_report)
+            read_report(s);
+        if (s->status_fd >= 0)
+            close(s->status_fd);
+    }
+}
+
+static void describe_exit(sandbox_result *result, int status)
+{
+    if (WIFEXITED(status)) {
+        result->exit_code = WEXITSTATUS(status);
+        result->status = result->exit_code ? SANDBOX_RUNTIME_ERROR : SANDBOX_OK;
+    } else if (WIFSIGNALED(status)) {
+        result->exit_code = -1;
+        result->signal = WTERMSIG(status);
+        result->status = SANDBOX_RUNTIME_ERROR;
+    }
+}
+
+static void classify(const sandbox_slot *slot, const sandbox_limits *limits, const supervision *s,
+                     const cgroup_usage *usage, sandbox_result *result)
+{
+    const run_report *r = &s->report;
+    result->exit_code = -1;
+    if (s->have_report && r->kind == REPORT_EXITED)
+        describe_exit(result, r->value);
+    if (s->killed == KILLED_CPU || (result->status != SANDBOX_OK && result->cpu_ms >= limits->cpu_ms))
+        result->status = SANDBOX_TIME_LIMIT;
+    else if (s->killed == KILLED_WALL)
+        result->status = SANDBOX_WALL_TIME_LIMIT;
+    else if (s->killed == KILLED_OUTPUT || (result->signal == SIGXFSZ))
+        result->status = SANDBOX_OUTPUT_LIMIT;
+    else if (usage->oom_killed || (result->status == SANDBOX_RUNTIME_ERROR && usage->memory_limit_hit))
+        result->status = SANDBOX_MEMORY_LIMIT;
+    else if (s->have_report && r->kind == REPORT_FORBIDDEN) {
+        result->status = SANDBOX_FORBIDDEN_SYSCALL;
+        result->signal = SIGSYS;
+        if (r->value >= 0)
+            seccomp_syscall_name(r->value, result->syscall, sizeof result->syscall);
+        else
+            snprintf(result->syscall, sizeof result->syscall, "non-x86_64 ABI");
+    } else if (result->signal == SIGSYS) {
+        /* Killed by the arch check: an i386 or x32 syscall. */
+        result->status = SANDBOX_FORBIDDEN_SYSCALL;
+        snprintf(result->syscall, sizeof result->syscall, "non-x86_64 ABI");
+    } else if (s->have_report && r->kind == REPORT_EXEC_FAILED) {
+        result->status = SANDBOX_RUNTIME_ERROR;
+        result->exit_code = 127;
+        snprintf(result->message, sizeof result->message, "%s", r->message);
+    } else if (s->have_report && r->kind == REPORT_SETUP_FAILED) {
+        result->status = SANDBOX_INTERNAL_ERROR;
+        snprintf(result->message, sizeof result->message, "%s", r->message);
+    } else if (!s->have_report) {
+        result->status = SANDBOX_INTERNAL_ERROR;
+        snprintf(result->message, sizeof result->message, "the run's init died without a report");
+    }
+    (void)slot;
+}
+
+static void collect(sandbox_slot *slot, const sandbox_limits *limits, supervision *s, sandbox_result *result)
+{
+    cgroup_usage usage = {0};
+    sandbox_error cgroup_error = {0};
+    uint64_t mine = thread_cpu_ns() - s->runner_cpu_start_ns;
+    int cgroup_rc = cgroup_run_end(&slot->cgroups, &usage, &cgroup_error);
+    if (slot->context->cgroups.version == 1)
+        usage.cpu_ns = usage.cpu_ns > mine ? usage.cpu_ns - mine : 0;
+    result->cpu_ms = usage.cpu_ns / 1000000u;
+    result->wall_ms = (s->end_ns - s->start_ns) / 1000000u;
+    result->memory_kb = usage.memory_peak_bytes ? usage.memory_peak_bytes / 1024
+                                                : (uint64_t)(s->report.maxrss_kb > 0 ? s->report.maxrss_kb : 0);
+    /* Forwarded output is not kept: its data is empty. */
+    result->stdout_data = s->out.data;
+    result->stdout_len = s->out.forward_fd >= 0 ? 0 : s->out.length;
+    result->stdout_truncated = s->out.truncated;
+    result->stderr_data = s->err.data;
+    result->stderr_len = s->err.forward_fd >= 0 ? 0 : s->err.length;
+    result->stderr_truncated = s->err.truncated;
+    s->out.data = s->err.data = NULL;
+    classify(slot, limits, s, &usage, result);
+    if (cgroup_rc < 0 && result->status != SANDBOX_INTERNAL_ERROR) {
+        result->status = SANDBOX_INTERNAL_ERROR;
+        snprintf(result->message, sizeof result->message, "%s", cgroup_error.message);
+    }
+    if (s->killed == KILLED_CPU)
+        snprintf(result->message, sizeof result->message, "CPU time over %" PRIu64 " ms", limits->cpu_ms);
+    else if (s->killed == KILLED_WALL)
+        snprintf(result->message, sizeof result->message, "wall time over %" PRIu64 " ms", limits->wall_ms);
+    else if (s->killed == KILLED_OUTPUT)
+        snprintf(result->message, sizeof result->message, "output over %" PRIu64 " bytes", limits->output_bytes);
+}
+
+/* Capture pipes: give the ends to the result's strings (NUL-terminated). */
+static void terminate_strings(sandbox_result *result)
+{
+    for (int i = 0; i < 2; i++) {
+        char **data = i ? &result->stderr_data : &result->stdout_data;
+        size_t length = i ? result->stderr_len : result->stdout_len;
+        if (!*data)
+            *data = calloc(1, 1);
+        else
+            (*data)[length] = '\0';
+    }
+}
+
+static int make_pipes(int fds[4][2], sandbox_error *error)
+{
+    for (int i = 0; i < 4; i++) {
+        if (pipe2(fds[i], O_CLOEXEC) < 0) {
+            error_errno(error, "pipe2");
+            for (int j = 0; j < i; j++) {
+                close(fds[j][0]);
+                close(fds[j][1]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+enum { PIPE_STATUS, PIPE_GO, PIPE_OUT, PIPE_ERR };
+
+static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_error *error)
+{
+    int cgroup_fd = cgroup_run_clone_fd(&slot->cgroups);
+    struct clone_args args = {
+        .flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+                 (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+        .exit_signal = SIGCHLD,
+        .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
+    };
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0)
+        child_init_main(plan);
+    if (pid < 0)
+        error_errno(error, "clone3 the run's init (user namespaces enabled? user.max_user_namespaces > 0?)");
+    return pid;
+}
+
+static int start_run(sandbox_slot *slot, const child_plan *plan, int pipes[4][2], supervision *s,
+                     sandbox_error *error)
+{
+    s->runner_cpu_start_ns = thread_cpu_ns();
+    s->start_ns = monotonic_ns();
+    s->init_pid = clone_init(slot, plan, error);
+    close(pipes[PIPE_STATUS][1]);
+    close(pipes[PIPE_GO][0]);
+    close(pipes[PIPE_OUT][1]);
+    close(pipes[PIPE_ERR][1]);
+    if (s->init_pid < 0) {
+        close(pipes[PIPE_GO][1]);
+        return -1;
+    }
+    if (write_id_maps(slot, s->init_pid, error) < 0) {
+        close(pipes[PIPE_GO][1]);
+        return -1;
+    }
+    ssize_t written = write(pipes[PIPE_GO][1], "g", 1);
+    close(pipes[PIPE_GO][1]);
+    if (written != 1)
+        return error_errno(error, "start the run's init");
+    return 0;
+}
+
+int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error)
+{
+    memset(result, 0, sizeof *result);
+    result->exit_code = -1;
+    result->status = SANDBOX_INTERNAL_ERROR;
+    sandbox_limits limits = spec->limits;
+    sandbox_limits_fill(&limits);
+    if (check_spec(spec, error) < 0 || cgroup_run_begin(&slot->cgroups, &limits, error) < 0)
+        goto fail;
+    int pipes[4][2];
+    if (make_pipes(pipes, error) < 0) {
+        cgroup_usage ignored;
+        cgroup_run_end(&slot->cgroups, &ignored, NULL);
+        goto fail;
+    }
+    for (int i = PIPE_OUT; i <= PIPE_ERR; i++)
+        fcntl(pipes[i][0], F_SETFL, O_NONBLOCK);
+    fcntl(pipes[PIPE_STATUS][0], F_SETFL, O_NONBLOCK);
+    child_plan plan = {
+        .context = slot->context, .spec = spec, .limits = &limits, .env = spec->env ? spec->env : default_env,
+        .stdin_fd = spec->stdin_fd, .stdout_fd = pipes[PIPE_OUT][1], .stderr_fd = pipes[PIPE_ERR][1],
+        .status_fd = pipes[PIPE_STATUS][1], .go_fd = pipes[PIPE_GO][0],
+    };
+    supervision s = {
+        .status_fd = pipes[PIPE_STATUS][0],
+        .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes},
+        .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes},
+    };
+    int started = start_run(slot, &plan, pipes, &s, error);
+    if (started == 0)
+        supervise(slot, &limits, &s);
+    if (s.init_pid > 0)
+        finish_processes(&s);
+    else {
+        close(s.status_fd);
+        close(s.out.fd);
+        close(s.err.fd);
+    }
+    if (started < 0) {
+        free(s.out.data);
+        free(s.err.data);
+        cgroup_usage ignored;
+        cgroup_run_end(&slot->cgroups, &ignored, NULL);
+        goto fail;
+    }
+    collect(slot, &limits, &s, result);
+    terminate_strings(result);
+    return 0;
+fail:
+    snprintf(result->message, sizeof result->message, "%s", error->message);
+    terminate_strings(result);
+    return -1;
+}

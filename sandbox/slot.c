@@ -1,0 +1,219 @@
+/*
+ * slot.c - per-slot resources, made once and reused by every run of the
+ * slot: a file lock (one holder per slot across processes), a host uid
+ * pair unique to the slot, the slot's cgroups, an empty net namespace kept
+ * alive by a bind mount under the state directory, and the runner thread.
+ * The runner thread lives in the slot's net namespace and (cgroup v1) in
+ * its cgroups, so the runs it clones start there without migrating; the
+ * callers' own threads are never moved anywhere.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "internal.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+static int lock_slot(sandbox_context *context, unsigned index, int *lock_fd, sandbox_error *error)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/slots/%u.lock", context->state_dir, index);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return error_errno(error, "open %s", path);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return error_errno(error, "lock %s", path);
+    }
+    *lock_fd = fd;
+    return 0;
+}
+
+static bool is_namespace_file(int fd)
+{
+    struct statfs fs;
+    return fstatfs(fd, &fs) == 0 && fs.f_type == NSFS_MAGIC;
+}
+
+/* In the runner thread: join the slot's net namespace, making it first. */
+static int enter_net_namespace(sandbox_slot *slot, sandbox_error *error)
+{
+    int fd = open(slot->netns_path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && is_namespace_file(fd)) {
+        int rc = setns(fd, CLONE_NEWNET);
+        close(fd);
+        if (rc < 0)
+            return error_errno(error, "setns %s", slot->netns_path);
+        return 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    fd = open(slot->netns_path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return error_errno(error, "create %s", slot->netns_path);
+    close(fd);
+    if (unshare(CLONE_NEWNET) < 0)
+        return error_errno(error, "unshare a net namespace for slot %u", slot->index);
+    if (mount("/proc/thread-self/ns/net", slot->netns_path, NULL, MS_BIND, NULL) < 0)
+        return error_errno(error, "bind the net namespace on %s", slot->netns_path);
+    return 0;
+}
+
+static int prepare_runner_thread(sandbox_slot *slot, sandbox_error *error)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    /* Per-thread credentials: runs must not inherit root's groups. */
+    if (syscall(SYS_setgroups, 0, NULL) < 0)
+        return error_errno(error, "setgroups for slot %u", slot->index);
+    if (enter_net_namespace(slot, error) < 0 || cgroup_slot_join_thread(&slot->cgroups, error) < 0)
+        return -1;
+    return 0;
+}
+
+static void *runner_main(void *argument)
+{
+    sandbox_slot *slot = argument;
+    int rc = prepare_runner_thread(slot, &slot->start_error);
+    pthread_mutex_lock(&slot->mutex);
+    slot->state = rc < 0 ? RUNNER_QUIT : RUNNER_IDLE;
+    pthread_cond_broadcast(&slot->cond);
+    while (rc == 0) {
+        while (slot->state != RUNNER_BUSY && slot->state != RUNNER_QUIT)
+            pthread_cond_wait(&slot->cond, &slot->mutex);
+        if (slot->state == RUNNER_QUIT)
+            break;
+        pthread_mutex_unlock(&slot->mutex);
+        int job_rc = run_in_slot(slot, slot->job_spec, slot->job_result, slot->job_error);
+        pthread_mutex_lock(&slot->mutex);
+        slot->job_rc = job_rc;
+        slot->state = RUNNER_DONE;
+        pthread_cond_broadcast(&slot->cond);
+    }
+    pthread_mutex_unlock(&slot->mutex);
+    return NULL;
+}
+
+static int start_runner(sandbox_slot *slot, sandbox_error *error)
+{
+    pthread_mutex_init(&slot->mutex, NULL);
+    pthread_cond_init(&slot->cond, NULL);
+    slot->state = RUNNER_STARTING;
+    int rc = pthread_create(&slot->runner, NULL, runner_main, slot);
+    if (rc != 0)
+        return error_set(error, rc, "start the runner thread of slot %u", slot->index);
+    slot->runner_started = true;
+    pthread_mutex_lock(&slot->mutex);
+    while (slot->state == RUNNER_STARTING)
+        pthread_cond_wait(&slot->cond, &slot->mutex);
+    bool failed = slot->state == RUNNER_QUIT;
+    pthread_mutex_unlock(&slot->mutex);
+    if (failed) {
+        *error = slot->start_error;
+        return -1;
+    }
+    return 0;
+}
+
+static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slot, sandbox_error *error)
+{
+    slot->context = context;
+    slot->index = index;
+    slot->host_root_uid = context->uid_base + 2 * index;
+    slot->host_user_uid = context->uid_base + 2 * index + 1;
+    snprintf(slot->netns_path, sizeof slot->netns_path, "%.*s/netns/slot%u", PATH_MAX - 32, context->state_dir,
+             index);
+    if (cgroup_slot_open(&context->cgroups, index, &slot->cgroups, error) < 0)
+        return error_wrap(error, "slot %u", index);
+    return start_runner(slot, error);
+}
+
+int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out, sandbox_error *error)
+{
+    *out = NULL;
+    if (index >= (int)context->max_slots)
+        return error_set(error, EINVAL, "slot %d is out of range (0..%u)", index, context->max_slots - 1);
+    sandbox_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return error_set(error, ENOMEM, "allocate a slot");
+    slot->lock_fd = -1;
+    unsigned first = index < 0 ? 0 : (unsigned)index, last = index < 0 ? context->max_slots - 1 : (unsigned)index;
+    for (unsigned i = first; i <= last && slot->lock_fd < 0; i++) {
+        if (lock_slot(context, i, &slot->lock_fd, error) == 0) {
+            if (open_slot(context, i, slot, error) < 0) {
+                sandbox_slot_release(slot);
+                return -1;
+            }
+            *out = slot;
+            return 0;
+        }
+        if (errno != EWOULDBLOCK)
+            break;
+    }
+    free(slot);
+    if (index < 0)
+        return error_set(error, EBUSY, "all %u slots are busy", context->max_slots);
+    return -1;
+}
+
+void sandbox_slot_release(sandbox_slot *slot)
+{
+    if (!slot)
+        return;
+    if (slot->runner_started) {
+        pthread_mutex_lock(&slot->mutex);
+        slot->state = RUNNER_QUIT;
+        pthread_cond_broadcast(&slot->cond);
+        pthread_mutex_unlock(&slot->mutex);
+        pthread_join(slot->runner, NULL);
+        pthread_mutex_destroy(&slot->mutex);
+        pthread_cond_destroy(&slot->cond);
+    }
+    if (slot->lock_fd >= 0)
+        close(slot->lock_fd);
+    free(slot);
+}
+
+int sandbox_slot_index(const sandbox_slot *slot)
+{
+    return (int)slot->index;
+}
+
+int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error)
+{
+    pthread_mutex_lock(&slot->mutex);
+    if (slot->state != RUNNER_IDLE) {
+        pthread_mutex_unlock(&slot->mutex);
+        memset(result, 0, sizeof *result);
+        result->status = SANDBOX_INTERNAL_ERROR;
+        return error_set(error, EBUSY, "slot %u is not idle", slot->index);
+    }
+    slot->job_spec = spec;
+    slot->job_result = result;
+    slot->job_error = error;
+    slot->state = RUNNER_BUSY;
+    pthread_cond_broadcast(&slot->cond);
+    while (slot->state != RUNNER_DONE)
+        pthread_cond_wait(&slot->cond, &slot->mutex);
+    slot->state = RUNNER_IDLE;
+    int rc = slot->job_rc;
+    pthread_mutex_unlock(&slot->mutex);
+    return rc;
+}

@@ -18,7 +18,7 @@ $(TESTROOT)/.stamp: /bin/busybox mk/testroot.mk
 	chmod -R a+rX $(TESTROOT) && touch $@
 
 $(TESTROOT)/t/%: tests/sandbox/%.c $(TESTROOT)/.stamp
-	$(CC) -O1 -g0 -static -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+	$(CC) -O1 -g0 -static -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -o $@ $<
 
 testroot: $(TESTROOT)/.stamp $(PROBE_BIN)
 test-prereqs: testroot

@@ -204,6 +204,9 @@ __attribute__((noreturn)) static void report_forbidden(int listener)
         fail(REPORT_SETUP_FAILED, &error, 0);
     }
     int number = buffer.notif.data.arch == AUDIT_ARCH_X86_64 ? buffer.notif.data.nr : -1;
+    /* Kill everything while the syscall is still blocked: once the
+     * listener closes it would return ENOSYS and the program go on. */
+    kill(-1, SIGKILL);
     send_report(REPORT_FORBIDDEN, number, 0, NULL);
     _exit(0);
 }
@@ -267,20 +270,25 @@ void child_init_main(const child_plan *plan)
 {
     sandbox_error error = {0};
     reset_signals();
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
-        error_errno(&error, "prctl PR_SET_PDEATHSIG");
-        _exit(1);
-    }
     if (arrange_fds(plan, &error) < 0)
         _exit(1); /* the status fd may not be in place yet */
     char go;
     if (read(FD_GO, &go, 1) != 1) /* the supervisor died or gave up */
         _exit(1);
-    close(FD_GO);
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
         error_errno(&error, "become root of the run's user namespace");
         fail(REPORT_SETUP_FAILED, &error, 1);
     }
+    /* After the id change, which clears it.  The supervisor holds the go
+     * pipe open for the whole run: a hang-up now means it already died. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+        error_errno(&error, "prctl PR_SET_PDEATHSIG");
+        fail(REPORT_SETUP_FAILED, &error, 1);
+    }
+    struct pollfd supervisor = {.fd = FD_GO, .events = POLLIN};
+    if (poll(&supervisor, 1, 0) != 0)
+        _exit(1);
+    close(FD_GO);
     if (setsid() < 0) {
         error_errno(&error, "setsid");
         fail(REPORT_SETUP_FAILED, &error, 1);

@@ -59,6 +59,25 @@ int mounts_check_option_path(const char *what, const char *path, sandbox_error *
     return 0;
 }
 
+/* The rootfs's owner (host root) is unmapped in the run's user namespace,
+ * so overlayfs cannot copy its directories up (EOVERFLOW).  Directories
+ * everyone may write to exist in the upper layer from the start instead,
+ * owned by the run's root, and are merged with the rootfs's. */
+static int make_sticky_dirs(const paths *p, sandbox_error *error)
+{
+    static const char *const dirs[] = {"tmp", "var", "var/tmp"};
+    static const mode_t modes[] = {01777, 0755, 01777};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/%s", p->upper, dirs[i]);
+        if (make_dir(path, modes[i], error) < 0)
+            return -1;
+        if (chmod(path, modes[i]) < 0) /* whatever the umask */
+            return error_errno(error, "chmod %s", path);
+    }
+    return 0;
+}
+
 static int mount_scratch(const mount_plan *plan, paths *p, sandbox_error *error)
 {
     char options[128];
@@ -74,7 +93,7 @@ static int mount_scratch(const mount_plan *plan, paths *p, sandbox_error *error)
     if (make_dir(p->upper, 0755, error) < 0 || make_dir(p->work, 0700, error) < 0 ||
         make_dir(p->root, 0755, error) < 0)
         return -1;
-    return 0;
+    return make_sticky_dirs(p, error);
 }
 
 static int mount_box(const mount_plan *plan, const paths *p, sandbox_error *error)

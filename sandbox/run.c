@@ -43,6 +43,7 @@ typedef struct capture {
 typedef struct supervision {
     pid_t init_pid;
     int status_fd;
+    int go_fd;              /* held open while the run lives */
     capture out, err;
     run_report report;
     bool have_report;
@@ -255,6 +256,9 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
 static void finish_processes(supervision *s)
 {
     kill(s->init_pid, SIGKILL);
+    if (s->go_fd >= 0)
+        close(s->go_fd);
+    s->go_fd = -1;
     while (waitpid(s->init_pid, NULL, __WALL) < 0 && errno == EINTR)
         ;
     /* Every writer is dead now: read what is left of the output. */
@@ -425,9 +429,9 @@ static int start_run(sandbox_slot *slot, const child_plan *plan, int pipes[4][2]
         close(pipes[PIPE_GO][1]);
         return -1;
     }
-    ssize_t written = write(pipes[PIPE_GO][1], "g", 1);
-    close(pipes[PIPE_GO][1]);
-    if (written != 1)
+    /* The write end stays open until the run ends: init checks it. */
+    s->go_fd = pipes[PIPE_GO][1];
+    if (write(s->go_fd, "g", 1) != 1)
         return error_errno(error, "start the run's init");
     return 0;
 }
@@ -457,6 +461,7 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     };
     supervision s = {
         .status_fd = pipes[PIPE_STATUS][0],
+        .go_fd = -1,
         .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes},
         .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes},
     };
@@ -466,6 +471,8 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     if (s.init_pid > 0)
         finish_processes(&s);
     else {
+        if (s.go_fd >= 0)
+            close(s.go_fd);
         close(s.status_fd);
         close(s.out.fd);
         close(s.err.fd);

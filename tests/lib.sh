@@ -1,0 +1,32 @@
+# tests/lib.sh - shared by the shell suites: PASS/FAIL reporting (the
+# protocol tests/run.sh counts), a sandboxed run with a JSON result, and
+# reading fields of that result.  Source it; set JUDGEBOX to choose the
+# binary (default build/judgebox).
+JUDGEBOX=${JUDGEBOX:-build/judgebox}
+TESTROOT=${TESTROOT:-$PWD/build/testroot}
+RESULT=$(mktemp /tmp/judgebox-result.XXXXXX)
+OUT=$(mktemp /tmp/judgebox-out.XXXXXX)
+ERR=$(mktemp /tmp/judgebox-err.XXXXXX)
+trap 'rm -f "$RESULT" "$OUT" "$ERR"' EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+# check NAME CONDITION-COMMAND... : PASS when the command succeeds.
+check() {
+    name=$1; shift
+    if "$@"; then pass "$name"; else fail "$name" "$* (result: $(cat "$RESULT" 2>/dev/null | tr -d '\n' | cut -c1-300); stderr: $(head -c 300 "$ERR"))"; fi
+}
+# sb [judgebox run flags] -- CMD...: run in the test rootfs; stdout in $OUT, stderr in $ERR.
+sb() {
+    : >"$RESULT"
+    "$JUDGEBOX" run --rootfs "$TESTROOT" --result "$RESULT" "$@" >"$OUT" 2>"$ERR" </dev/null
+    SB_RC=$?
+}
+# field NAME: a field of the last result, Python's repr for non-strings ("None", "True").
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v)' "$RESULT" "$1" 2>/dev/null; }
+is() { [ "$(field "$1")" = "$2" ]; }
+between() { v=$(field "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ] && [ "$v" -le "$3" ]; }
+out_has() { grep -q -- "$1" "$OUT"; }
+# Processes on the host running as any sandbox uid (uid_base 3000000 + 2 per slot).
+# Zombies are skipped: a run's init killed with its supervisor waits for host pid 1 to reap it.
+sandbox_processes() { ps -eo uid=,stat= | awk '$1 >= 3000000 && $1 < 3000200 && $2 !~ /^Z/' | wc -l; }

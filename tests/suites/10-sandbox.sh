@@ -1,0 +1,138 @@
+#!/bin/sh
+# tests/suites/10-sandbox.sh - the sandbox core through `judgebox run`:
+# identity, privileges, namespaces, escapes, each limit, exit reporting,
+# stdin, and the CLI's errors.  Runs in build/testroot with /t/probe.
+. tests/lib.sh
+
+# 1. Identity and privileges
+sb -- /bin/sh -c 'id -u; id -g; cat /proc/self/status; cat /proc/self/uid_map /proc/self/gid_map'
+check "uid is 1000 inside" grep -qx 1000 "$OUT"
+check "Uid line is 1000 (real, effective, saved, fs)" grep -q "^Uid:	1000	1000	1000	1000" "$OUT"
+check "Gid line is 1000" grep -q "^Gid:	1000	1000	1000	1000" "$OUT"
+for cap in CapInh CapPrm CapEff CapBnd CapAmb; do
+    check "$cap is empty" grep -q "^$cap:	0000000000000000" "$OUT"
+done
+check "NoNewPrivs is set" grep -q "^NoNewPrivs:	1" "$OUT"
+check "seccomp filter mode" grep -q "^Seccomp:	2" "$OUT"
+sb -- /bin/cat /proc/self/uid_map /proc/self/gid_map
+host_uid=$(awk '$1 == 1000 {print $2}' "$OUT" | head -1)
+check "inner uid maps to an unprivileged host uid ($host_uid)" [ -n "$host_uid" ] && [ "$host_uid" -ge 3000000 ]
+check "host root is not mapped" sh -c "! awk '\$2 == 0' '$OUT' | grep -q ."
+check "only two ids are mapped (root of the run, and 1000)" [ "$(wc -l < "$OUT")" -eq 4 ]
+
+# 2. Namespaces differ from the host's
+sb -- /t/probe ns
+for ns in user pid mnt net ipc uts cgroup; do
+    inside=$(awk -v n=$ns '$1 == n {print $2}' "$OUT")
+    host=$(readlink /proc/self/ns/$ns)
+    check "$ns namespace differs from the host's" [ -n "$inside" ] && [ "$inside" != "$host" ]
+done
+sb -- /bin/sh -c 'hostname; cat /proc/net/dev; ls /sys | wc -l; ls /dev; ls /proc | grep -c "^[0-9]"'
+check "hostname is judgebox" out_has "^judgebox$"
+check "network: loopback only" sh -c "! grep -v -e lo: -e Inter -e face '$OUT' | grep -q ':'"
+check "/dev has only the minimal set" sh -c "ls '$TESTROOT/../' >/dev/null; tr '\n' ' ' < '$OUT' | grep -q 'fd full null random shm stderr stdin stdout urandom zero'"
+
+# 3. Escapes fail and are named
+for probe in unshare-user:unshare clone-user:clone mount:mount ptrace:ptrace kexec:kexec_load; do
+    sb -- /t/probe "${probe%%:*}"
+    check "${probe%%:*} is stopped as forbidden_syscall" is status forbidden_syscall
+    check "${probe%%:*} names the syscall ${probe##*:}" is syscall "${probe##*:}"
+done
+sb -- /bin/cat /proc/sys/user/max_user_namespaces
+check "nested user namespaces disabled by sysctl too" out_has "^0$"
+sb -- /t/probe i386
+check "i386 ABI is killed" is status forbidden_syscall
+sb -- /t/probe x32
+check "x32 ABI is killed" is status forbidden_syscall
+sb -- /t/probe clone3
+check "clone3 is answered ENOSYS so runtimes fall back" grep -q 'Function not implemented' "$OUT"
+sb -- /bin/sh -c 'cat /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/ns_last_pid && echo writable'
+check "/proc/kcore is masked" out_has "^0$"
+check "/proc/sys is read-only" sh -c "! grep -q writable '$OUT'"
+
+# 4. Limits
+before=$(sandbox_processes)
+sb --pids 32 --wall-ms 5000 -- /t/probe forkbomb
+forked=$(sed -n 's/^forked //p' "$OUT")
+check "fork bomb is contained by pids ($forked forks)" [ -n "$forked" ] && [ "$forked" -lt 32 ]
+check "no sandbox process left after the fork bomb" [ "$(sandbox_processes)" -le "$before" ]
+sb --memory-kb 65536 -- /t/probe memory 256
+check "memory bomb gives memory_limit" is status memory_limit
+check "peak memory is reported near the limit" between memory_kb 58000 66000
+sb --memory-kb 131072 -- /t/probe memory 40
+check "40 MiB under a 128 MiB limit is ok" is status ok
+check "peak memory of 40 MiB reported" between memory_kb 40000 60000
+sb --cpu-ms 300 -- /t/probe spin
+check "spin gives time_limit" is status time_limit
+check "cpu_ms within 10 ms past the limit" between cpu_ms 300 310
+sb --cpu-ms 300 --wall-ms 10000 -- /t/probe spin-threads 2
+check "two spinning threads: time_limit" is status time_limit
+check "threads' CPU is summed (within 10 ms past)" between cpu_ms 300 310
+sb --wall-ms 300 -- /t/probe sleep 5000
+check "sleep gives wall_time_limit" is status wall_time_limit
+check "wall_ms near the limit" between wall_ms 300 400
+sb --output-bytes 10000 -- /t/probe flood
+check "output flood gives output_limit" is status output_limit
+check "stdout_truncated is set" is stdout_truncated True
+check "exactly the cap is kept" [ "$(wc -c < "$OUT")" -eq 10000 ]
+sb --disk-kb 1024 -- /t/probe write-big /tmp/big
+check "disk limit stops writes (ENOSPC)" out_has "No space left"
+sb --file-size-kb 100 -- /t/probe write-big /box/big
+check "file size limit gives output_limit" is status output_limit
+
+# 5. Exit reporting
+sb -- /t/probe exit 3
+check "exit 3 is runtime_error" is status runtime_error
+check "exit code 3 reported" is exit_code 3
+sb -- /t/probe abort
+check "abort is SIGABRT" is signal SIGABRT
+sb -- /t/probe segv
+check "segfault is SIGSEGV" is signal SIGSEGV
+sb -- /no/such/program
+check "a missing program is runtime_error" is status runtime_error
+check "a missing program exits 127" is exit_code 127
+sb -- /bin/true
+check "true is ok" is status ok
+check "true has exit code 0 and no signal" [ "$(field exit_code)$(field signal)" = 0None ]
+
+# 6. Nothing persists: files, processes
+sb -- /bin/sh -c 'echo secret > /tmp/f; echo secret > /box/f; echo secret > /var/tmp/f'
+sb -- /bin/sh -c 'ls /tmp/f /box/f /var/tmp/f 2>&1'
+check "files of one run are gone in the next" sh -c "! grep -q -e '^/tmp/f$' -e '^/box/f$' -e '^/var/tmp/f$' '$OUT'"
+sb -- /t/probe daemon /tmp/marker
+sleep 1
+check "a daemonised grandchild dies with the run" [ "$(sandbox_processes)" -le "$before" ]
+# Two concurrent runs: neither sees the other's processes or files.
+"$JUDGEBOX" run --rootfs "$TESTROOT" --wall-ms 4000 -- /bin/sh -c 'echo x > /tmp/other; sleep 2' >/dev/null 2>&1 &
+other=$!
+sleep 0.5
+sb -- /bin/sh -c 'ls /proc | grep -c "^[0-9]"; ls /tmp; kill -0 2 && echo signalled'
+wait $other
+check "a concurrent run sees only its own processes" sh -c "[ \$(head -1 '$OUT') -le 3 ]"
+check "a concurrent run's files are invisible" sh -c "! grep -q other '$OUT'"
+
+# 7. stdin passes through, byte for byte
+head -c 100000 /dev/urandom > /tmp/judgebox-stdin.$$
+"$JUDGEBOX" run --rootfs "$TESTROOT" -- /bin/cat < /tmp/judgebox-stdin.$$ > /tmp/judgebox-stdout.$$ 2>/dev/null
+check "stdin passes through unchanged" cmp -s /tmp/judgebox-stdin.$$ /tmp/judgebox-stdout.$$
+rm -f /tmp/judgebox-stdin.$$ /tmp/judgebox-stdout.$$
+
+# 8. The supervisor's death ends the run
+"$JUDGEBOX" run --rootfs "$TESTROOT" --wall-ms 30000 -- /t/probe sleep 30000 >/dev/null 2>&1 &
+victim=$!
+sleep 0.5
+kill -9 $victim; wait $victim 2>/dev/null
+sleep 0.3
+check "killing judgebox kills its run" [ "$(sandbox_processes)" -le "$before" ]
+
+# 9. Bad input: one clear line, non-zero, nothing built
+for flags in "--cpu-ms 0" "--cpu-ms -5" "--memory-kb abc" "--pids 99999999" "--bogus 1"; do
+    sb $flags -- /bin/true
+    check "rejects '$flags' with exit 125" [ "$SB_RC" -eq 125 ]
+    check "'$flags' error is one line naming the flag" sh -c "[ \$(wc -l < '$ERR') -eq 1 ] && grep -q -- '--' '$ERR'"
+done
+"$JUDGEBOX" run --rootfs /nonexistent/rootfs -- /bin/true 2>"$ERR"; rc=$?
+check "a missing rootfs is exit 125" [ "$rc" -eq 125 ]
+check "a missing rootfs names the path" grep -q "/nonexistent/rootfs" "$ERR"
+"$JUDGEBOX" run --rootfs "$TESTROOT" 2>"$ERR"; rc=$?
+check "no command is an error" sh -c "[ $rc -eq 125 ] && grep -q 'no command' '$ERR'"

@@ -1,0 +1,372 @@
+/*
+ * queue.c - the worker pool behind every run: N threads each holding one
+ * per-worker resource (a sandbox slot), a list of tickets with pending
+ * tasks ordered by admission, and the back-pressure rule.  A ticket counts
+ * as queued from admission until its first task starts; admission is
+ * refused when queued tickets would exceed queue_max plus the idle
+ * workers.  Waiting for a batch uses an eventfd so the waiter can also
+ * watch its client's socket and drop the batch's unstarted tasks when the
+ * client hangs up.  One mutex guards everything; tasks run unlocked.
+ */
+#include "queue.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct pool_ticket {
+    pool *pool;
+    uint64_t seq;
+    bool started;                 /* a task of this ticket has started */
+    struct timespec admitted_at, started_at;
+    /* The current batch. */
+    pool_task_fn fn;
+    void *arg;
+    size_t ntasks, next, running;
+    bool cancelled;
+    bool listed;                  /* in pool->pending */
+    int done_fd;                  /* eventfd, written when the batch is over */
+    pool_ticket *prev, *next_ticket;
+};
+
+typedef struct worker {
+    pool *pool;
+    unsigned index;
+    pthread_t thread;
+    bool thread_started;
+    void *resource;
+    int init_state;               /* 0 pending, 1 ready, -1 failed */
+    char error[256];
+} worker;
+
+struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;          /* tasks were added, or stopping */
+    pthread_cond_t ready;         /* a worker finished init */
+    pool_ticket *head, *tail;     /* tickets with unstarted tasks, by seq */
+    unsigned nworkers, busy, queued, queue_max, outstanding;
+    uint64_t seq, admitted, rejected, tasks_run;
+    bool stopping;
+    pool_worker_init_fn init;
+    pool_worker_fini_fn fini;
+    void *ctx;
+    worker *workers;
+};
+
+static uint64_t ms_between(const struct timespec *a, const struct timespec *b)
+{
+    int64_t ms = (int64_t)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+    return ms > 0 ? (uint64_t)ms : 0;
+}
+
+static void unlist(pool *p, pool_ticket *t)
+{
+    if (!t->listed)
+        return;
+    if (t->prev) t->prev->next_ticket = t->next_ticket; else p->head = t->next_ticket;
+    if (t->next_ticket) t->next_ticket->prev = t->prev; else p->tail = t->prev;
+    t->prev = t->next_ticket = NULL;
+    t->listed = false;
+}
+
+/* Insert by seq so an old request's next batch goes before newer ones. */
+static void enlist(pool *p, pool_ticket *t)
+{
+    pool_ticket *after = p->tail;
+    while (after && after->seq > t->seq)
+        after = after->prev;
+    t->prev = after;
+    t->next_ticket = after ? after->next_ticket : p->head;
+    if (t->next_ticket) t->next_ticket->prev = t; else p->tail = t;
+    if (after) after->next_ticket = t; else p->head = t;
+    t->listed = true;
+}
+
+static bool batch_over(const pool_ticket *t)
+{
+    return t->running == 0 && (t->cancelled || t->next >= t->ntasks);
+}
+
+static void signal_done(pool_ticket *t)
+{
+    uint64_t one = 1;
+    /* An eventfd write only fails on counter overflow; the waiter re-checks
+     * state under the lock anyway. */
+    ssize_t n = write(t->done_fd, &one, sizeof one);
+    (void)n;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pool *p = w->pool;
+    char error[256] = "";
+    void *resource = NULL;
+    int rc = p->init(p->ctx, w->index, &resource, error, sizeof error);
+    pthread_mutex_lock(&p->lock);
+    w->resource = resource;
+    w->init_state = rc == 0 ? 1 : -1;
+    snprintf(w->error, sizeof w->error, "%s", error);
+    pthread_cond_broadcast(&p->ready);
+    if (rc != 0) {
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+    }
+    for (;;) {
+        while (!p->stopping && !p->head)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->stopping)
+            break;
+        pool_ticket *t = p->head;
+        size_t index = t->next++;
+        t->running++;
+        if (t->next >= t->ntasks)
+            unlist(p, t);
+        if (!t->started) {
+            t->started = true;
+            p->queued--;
+            clock_gettime(CLOCK_MONOTONIC, &t->started_at);
+        }
+        p->busy++;
+        pool_task_fn fn = t->fn;
+        void *task_arg = t->arg;
+        pthread_mutex_unlock(&p->lock);
+
+        fn(task_arg, index, resource);
+
+        pthread_mutex_lock(&p->lock);
+        p->busy--;
+        p->tasks_run++;
+        t->running--;
+        if (batch_over(t))
+            signal_done(t);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (p->fini)
+        p->fini(p->ctx, resource);
+    return NULL;
+}
+
+static void stop_workers(pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->nworkers; i++)
+        if (p->workers[i].thread_started)
+            pthread_join(p->workers[i].thread, NULL);
+}
+
+static void free_pool(pool *p)
+{
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->ready);
+    free(p->workers);
+    free(p);
+}
+
+int pool_create(unsigned workers, unsigned queue_max, pool_worker_init_fn init,
+                pool_worker_fini_fn fini, void *ctx, pool **out, char *error, size_t size)
+{
+    if (workers == 0) {
+        snprintf(error, size, "worker pool: need at least one worker");
+        errno = EINVAL;
+        return -1;
+    }
+    pool *p = calloc(1, sizeof *p);
+    if (!p || !(p->workers = calloc(workers, sizeof *p->workers))) {
+        snprintf(error, size, "worker pool: %s", strerror(errno));
+        free(p);
+        return -1;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->ready, NULL);
+    p->nworkers = workers;
+    p->queue_max = queue_max;
+    p->init = init;
+    p->fini = fini;
+    p->ctx = ctx;
+    int rc = 0;
+    for (unsigned i = 0; i < workers; i++) {
+        worker *w = &p->workers[i];
+        w->pool = p;
+        w->index = i;
+        int err = pthread_create(&w->thread, NULL, worker_main, w);
+        if (err) {
+            snprintf(error, size, "worker pool: start thread %u: %s", i, strerror(err));
+            rc = -1;
+            break;
+        }
+        w->thread_started = true;
+    }
+    /* Wait for every started worker to report. */
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < workers; i++) {
+        worker *w = &p->workers[i];
+        if (!w->thread_started)
+            continue;
+        while (w->init_state == 0)
+            pthread_cond_wait(&p->ready, &p->lock);
+        if (w->init_state < 0 && rc == 0) {
+            snprintf(error, size, "%s", w->error);
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc) {
+        stop_workers(p);
+        free_pool(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+void pool_destroy(pool *p)
+{
+    if (!p)
+        return;
+    stop_workers(p);
+    free_pool(p);
+}
+
+pool_ticket *pool_admit(pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    unsigned idle = p->nworkers - p->busy;
+    /* Queued tickets beyond the idle workers are the ones truly waiting. */
+    if (p->stopping || p->queued >= p->queue_max + idle) {
+        p->rejected++;
+        pthread_mutex_unlock(&p->lock);
+        errno = EAGAIN;
+        return NULL;
+    }
+    pool_ticket *t = calloc(1, sizeof *t);
+    if (!t) {
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+    }
+    t->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->done_fd < 0) {
+        int err = errno;
+        pthread_mutex_unlock(&p->lock);
+        free(t);
+        errno = err;
+        return NULL;
+    }
+    t->pool = p;
+    t->seq = ++p->seq;
+    clock_gettime(CLOCK_MONOTONIC, &t->admitted_at);
+    p->queued++;
+    p->admitted++;
+    p->outstanding++;
+    pthread_mutex_unlock(&p->lock);
+    return t;
+}
+
+int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abort_fd)
+{
+    pool *p = t->pool;
+    if (ntasks == 0)
+        return 0;
+    uint64_t drain;
+    while (read(t->done_fd, &drain, sizeof drain) > 0)
+        ;
+    pthread_mutex_lock(&p->lock);
+    t->fn = fn;
+    t->arg = arg;
+    t->ntasks = ntasks;
+    t->next = 0;
+    t->running = 0;
+    t->cancelled = false;
+    enlist(p, t);
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+
+    bool aborted = false;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        bool over = batch_over(t);
+        pthread_mutex_unlock(&p->lock);
+        if (over)
+            break;
+        struct pollfd fds[2] = {{.fd = t->done_fd, .events = POLLIN},
+                                {.fd = aborted ? -1 : abort_fd, .events = POLLRDHUP}};
+        int n = poll(fds, 2, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            /* Cannot wait properly: drop what has not started, then spin
+             * gently until the running tasks finish. */
+            fds[1].fd = -1;
+            aborted = true;
+        }
+        if (fds[0].revents & POLLIN)
+            while (read(t->done_fd, &drain, sizeof drain) > 0)
+                ;
+        if (!aborted && fds[1].fd >= 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+            aborted = true;
+        if (aborted) {
+            pthread_mutex_lock(&p->lock);
+            if (!t->cancelled) {
+                t->cancelled = true;
+                unlist(p, t);
+            }
+            pthread_mutex_unlock(&p->lock);
+            if (n < 0) {
+                struct timespec pause = {0, 10 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+            }
+        }
+    }
+    return aborted ? 1 : 0;
+}
+
+uint64_t pool_ticket_queue_ms(const pool_ticket *t)
+{
+    pthread_mutex_lock(&t->pool->lock);
+    struct timespec end = t->started_at;
+    bool started = t->started;
+    pthread_mutex_unlock(&t->pool->lock);
+    if (!started)
+        clock_gettime(CLOCK_MONOTONIC, &end);
+    return ms_between(&t->admitted_at, &end);
+}
+
+void pool_leave(pool_ticket *t)
+{
+    if (!t)
+        return;
+    pool *p = t->pool;
+    pthread_mutex_lock(&p->lock);
+    unlist(p, t);
+    if (!t->started)
+        p->queued--;
+    p->outstanding--;
+    pthread_mutex_unlock(&p->lock);
+    close(t->done_fd);
+    free(t);
+}
+
+void pool_get_stats(pool *p, pool_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    out->workers = p->nworkers;
+    out->busy = p->busy;
+    out->queued = p->queued;
+    out->queue_max = p->queue_max;
+    out->admitted = p->admitted;
+    out->rejected = p->rejected;
+    out->tasks_run = p->tasks_run;
+    pthread_mutex_unlock(&p->lock);
+}

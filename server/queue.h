@@ -1,0 +1,58 @@
+/*
+ * queue.h - the worker pool and its bounded queue.  One worker thread per
+ * sandbox slot holds a per-worker resource (its slot) for its whole life.
+ * A request is admitted with a ticket (or refused when the queue is full),
+ * then runs batches of tasks through the pool: a batch's tasks are handed
+ * to whichever workers are free, so one request's tests spread over slots.
+ * Tickets are served first come, first served: a request's later batches
+ * (tests after its compile) keep their place ahead of newer requests.
+ * The pool knows nothing about sandboxes: the resource and the task are
+ * opaque pointers, which keeps it testable alone.
+ */
+#ifndef JUDGEBOX_QUEUE_H
+#define JUDGEBOX_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pool pool;
+typedef struct pool_ticket pool_ticket;
+
+/* Runs in the worker thread when it starts / ends.  init returns 0 or -1
+ * with a message. */
+typedef int (*pool_worker_init_fn)(void *ctx, unsigned index, void **resource,
+                                   char *error, size_t error_size);
+typedef void (*pool_worker_fini_fn)(void *ctx, void *resource);
+/* One task: index within its batch, run by a worker with its resource. */
+typedef void (*pool_task_fn)(void *arg, size_t index, void *resource);
+
+/* Start `workers` threads and wait until every one has its resource; on any
+ * failure stop them all and return -1 with the first error. */
+int pool_create(unsigned workers, unsigned queue_max, pool_worker_init_fn init,
+                pool_worker_fini_fn fini, void *ctx, pool **out, char *error, size_t error_size);
+/* Stop the workers (after their current task) and free the pool.  No
+ * ticket may be outstanding. */
+void pool_destroy(pool *p);
+
+/* Admit one request; NULL with errno EAGAIN when the queue is full, or
+ * ENOMEM. */
+pool_ticket *pool_admit(pool *p);
+/* Run tasks 0..ntasks-1 of a batch and wait for them.  When abort_fd >= 0
+ * and reports hang-up (POLLRDHUP/POLLHUP/POLLERR: a client went away), the
+ * tasks not yet started are dropped; the call still waits for the ones
+ * running.  Returns 0 when every task ran, 1 when aborted, -1 on error
+ * (errno). */
+int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abort_fd);
+/* Milliseconds from admission to the first task of this ticket starting
+ * (so far, if none has started). */
+uint64_t pool_ticket_queue_ms(const pool_ticket *t);
+/* The request is done with the pool. */
+void pool_leave(pool_ticket *t);
+
+typedef struct pool_stats {
+    unsigned workers, busy, queued, queue_max;
+    uint64_t admitted, rejected, tasks_run;
+} pool_stats;
+void pool_get_stats(pool *p, pool_stats *out);
+
+#endif

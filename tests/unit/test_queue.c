@@ -1,0 +1,212 @@
+/*
+ * test_queue.c - the worker pool (server/queue.c) with dummy resources:
+ * worker start-up and failure, batches spreading over workers,
+ * back-pressure (queue full), first-come-first-served order across
+ * tickets, and dropping a batch when its abort fd hangs up.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "unit.h"
+
+static atomic_int inits, finis;
+
+static int init_ok(void *ctx, unsigned index, void **resource, char *error, size_t size)
+{
+    (void)ctx; (void)error; (void)size;
+    int *r = malloc(sizeof *r);
+    if (!r)
+        return -1;
+    *r = (int)index;
+    *resource = r;
+    inits++;
+    return 0;
+}
+
+static int init_fail_second(void *ctx, unsigned index, void **resource, char *error, size_t size)
+{
+    if (index == 1) {
+        snprintf(error, size, "worker %u: no slot", index);
+        return -1;
+    }
+    return init_ok(ctx, index, resource, error, size);
+}
+
+static void fini(void *ctx, void *resource)
+{
+    (void)ctx;
+    free(resource);
+    finis++;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Start order of every task, across batches: tag * 100 + index. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int start_log[256];
+static int start_count;
+
+typedef struct batch {
+    int tag;
+    long delay_ms;
+    atomic_int gate;              /* tasks wait while 0 */
+    atomic_int running, done;
+    atomic_int workers_seen[4];
+    /* the thread running pool_run */
+    pthread_t thread;
+    pool_ticket *ticket;
+    size_t n;
+    int abort_fd;
+    int rc;
+} batch;
+
+static void task(void *arg, size_t index, void *resource)
+{
+    batch *b = arg;
+    pthread_mutex_lock(&log_lock);
+    if (start_count < 256)
+        start_log[start_count++] = b->tag * 100 + (int)index;
+    pthread_mutex_unlock(&log_lock);
+    b->running++;
+    b->workers_seen[*(int *)resource] = 1;
+    while (!b->gate)
+        sleep_ms(1);
+    if (b->delay_ms)
+        sleep_ms(b->delay_ms);
+    b->running--;
+    b->done++;
+}
+
+static void *batch_main(void *arg)
+{
+    batch *b = arg;
+    b->rc = pool_run(b->ticket, b->n, task, b, b->abort_fd);
+    return NULL;
+}
+
+static void start(batch *b, int tag, pool_ticket *t, size_t n, int gate, long delay, int abort_fd)
+{
+    memset(b, 0, sizeof *b);
+    b->tag = tag;
+    b->ticket = t;
+    b->n = n;
+    b->gate = gate;
+    b->delay_ms = delay;
+    b->abort_fd = abort_fd;
+    b->rc = -2;
+    pthread_create(&b->thread, NULL, batch_main, b);
+}
+
+static bool wait_stats(pool *p, unsigned busy, unsigned queued)
+{
+    for (int i = 0; i < 3000; i++) {
+        pool_stats st;
+        pool_get_stats(p, &st);
+        if (st.busy == busy && st.queued == queued)
+            return true;
+        sleep_ms(1);
+    }
+    return false;
+}
+
+int main(void)
+{
+    char error[256] = "";
+    pool *p = NULL;
+
+    CHECK("pool: a worker that cannot start fails the pool",
+          pool_create(3, 4, init_fail_second, fini, NULL, &p, error, sizeof error) < 0 &&
+          strstr(error, "worker 1: no slot"));
+    CHECK("pool: the others released what they took", inits == finis && inits == 2);
+
+    inits = finis = 0;
+    CHECK("pool: create 2 workers, queue 2",
+          pool_create(2, 2, init_ok, fini, NULL, &p, error, sizeof error) == 0 && inits == 2);
+
+    /* A batch spreads over both workers and runs every task once. */
+    batch b1;
+    pool_ticket *t = pool_admit(p);
+    CHECK("pool: admit", t != NULL);
+    start(&b1, 1, t, 10, 1, 10, -1);
+    pthread_join(b1.thread, NULL);
+    CHECK("pool: batch ran every task", b1.rc == 0 && b1.done == 10);
+    CHECK("pool: batch used both workers", b1.workers_seen[0] && b1.workers_seen[1]);
+    CHECK("pool: queue wait measured", pool_ticket_queue_ms(t) < 1000);
+    pool_leave(t);
+
+    /* Back-pressure and order.  A blocker holds both workers; two
+     * requests queue; a third is refused.  The newer queued request
+     * submits its batch first, yet the older one's tasks start first. */
+    start_count = 0;
+    batch blk, older_b, newer_b;
+    pool_ticket *blocker = pool_admit(p);
+    start(&blk, 2, blocker, 2, 0, 0, -1);
+    CHECK("pool: both workers busy", wait_stats(p, 2, 0));
+    pool_ticket *older = pool_admit(p), *newer = pool_admit(p);
+    CHECK("pool: two requests may queue", older && newer && wait_stats(p, 2, 2));
+    errno = 0;
+    pool_ticket *refused = pool_admit(p);
+    CHECK("pool: queue full refuses with EAGAIN", refused == NULL && errno == EAGAIN);
+    pool_stats st;
+    pool_get_stats(p, &st);
+    CHECK("pool: stats", st.rejected == 1 && st.workers == 2 && st.queue_max == 2 && st.queued == 2);
+    start(&newer_b, 4, newer, 2, 1, 20, -1);
+    sleep_ms(20);
+    start(&older_b, 3, older, 2, 1, 20, -1);
+    sleep_ms(20);
+    blk.gate = 1;
+    pthread_join(blk.thread, NULL);
+    pthread_join(older_b.thread, NULL);
+    pthread_join(newer_b.thread, NULL);
+    CHECK("pool: every queued batch ran", blk.rc == 0 && older_b.rc == 0 && newer_b.rc == 0 &&
+          older_b.done == 2 && newer_b.done == 2);
+    bool order_ok = start_count == 6 && start_log[0] / 100 == 2 && start_log[1] / 100 == 2 &&
+                    start_log[2] / 100 == 3 && start_log[3] / 100 == 3;
+    CHECK("pool: first come, first served across tickets", order_ok);
+    if (!order_ok)
+        for (int i = 0; i < start_count; i++)
+            printf("# start %d: %d\n", i, start_log[i]);
+    pool_leave(blocker);
+    pool_leave(older);
+    pool_leave(newer);
+    CHECK("pool: idle again", wait_stats(p, 0, 0));
+
+    /* A ticket that leaves before running frees its queue place. */
+    pool_ticket *q = pool_admit(p);
+    pool_leave(q);
+    CHECK("pool: leaving unstarted frees the place", wait_stats(p, 0, 0));
+
+    /* Abort: a hang-up on the abort fd drops the tasks not started. */
+    int sv[2];
+    CHECK("pool: socketpair", socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    batch slow;
+    pool_ticket *x = pool_admit(p);
+    start(&slow, 5, x, 20, 1, 100, sv[0]);
+    sleep_ms(150);
+    close(sv[1]);
+    pthread_join(slow.thread, NULL);
+    CHECK("pool: hang-up aborts the batch", slow.rc == 1);
+    CHECK("pool: unstarted tasks dropped", slow.done < 20 && slow.done >= 2);
+    CHECK("pool: no task still running once the abort returns", slow.running == 0);
+    pool_leave(x);
+    close(sv[0]);
+    CHECK("pool: idle after the abort", wait_stats(p, 0, 0));
+
+    pool_destroy(p);
+    CHECK("pool: destroy releases every resource", finis == 2);
+    UNIT_EXIT();
+}

@@ -1,0 +1,857 @@
+/*
+ * api.c - the v1 JSON contract (jansson).  Parsing a /v1/run body is
+ * strict: a value of the wrong JSON type is a 400, anything well-typed but
+ * unacceptable (unknown field, unknown language, missing source, NUL in a
+ * source or argument, too many tests, a limit outside [min, max]) is a 422,
+ * and every error names its field ("tests[2].stdin", "limits.cpu_ms").
+ * Limits are resolved here: request value, else the language's or the
+ * server's default, checked against the server's bounds and the language's
+ * minimum.  Serializing a result turns output bytes into JSON strings,
+ * adding stdout_b64/stderr_b64 when the bytes are not valid UTF-8.
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+void api_error_set(api_error *err, int status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
+    err->status = status;
+    err->code = code;
+    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/* A JSON string from arbitrary bytes: invalid UTF-8 is repaired. */
+static json_t *safe_string(const char *s, size_t len)
+{
+    if (utf8_valid(s, len))
+        return json_stringn(s, len);
+    size_t n;
+    char *fixed = utf8_repair(s, len, &n);
+    if (!fixed)
+        return NULL;
+    json_t *v = json_stringn(fixed, n);
+    free(fixed);
+    return v;
+}
+
+json_t *api_error_body(const api_error *err)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_string(err->code ? err->code : "error"));
+    json_object_set_new(e, "message", safe_string(err->message, strlen(err->message)));
+    if (err->field[0])
+        json_object_set_new(e, "field", safe_string(err->field, strlen(err->field)));
+    json_t *body = json_object();
+    json_object_set_new(body, "error", e);
+    return body;
+}
+
+bool api_json_too_deep(const char *text, size_t len, unsigned max_depth)
+{
+    unsigned depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+/* ---- parsing helpers ---- */
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+static int wrong_type(api_error *err, const char *field, const char *want, const json_t *got)
+{
+    api_error_set(err, 400, "wrong_type", field, "%s must be %s, not %s", field, want,
+                  json_type_name(got));
+    return -1;
+}
+
+static int check_keys(json_t *obj, const char *const *known, const char *prefix, api_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        bool ok = false;
+        for (size_t i = 0; known[i]; i++)
+            ok |= strcmp(key, known[i]) == 0;
+        if (!ok) {
+            char field[128];
+            snprintf(field, sizeof field, "%s%s", prefix, key);
+            api_error_set(err, 422, "unknown_field", field, "unknown field %s", field);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void *dup_bytes(const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+static int out_of_memory(api_error *err)
+{
+    api_error_set(err, 500, "internal", NULL, "out of memory while reading the request");
+    return -1;
+}
+
+/* Bytes given either as "<key>" (a string) or "<key>_b64" (base64), not
+ * both.  *present tells whether either was there. */
+static int get_bytes(json_t *obj, const char *key, const char *prefix, unsigned char **out,
+                     size_t *len, bool *present, api_error *err)
+{
+    char b64key[64], field[128], b64field[128];
+    snprintf(b64key, sizeof b64key, "%s_b64", key);
+    snprintf(field, sizeof field, "%s%s", prefix, key);
+    snprintf(b64field, sizeof b64field, "%s%s", prefix, b64key);
+    json_t *plain = json_object_get(obj, key), *b64 = json_object_get(obj, b64key);
+    *out = NULL;
+    *len = 0;
+    *present = plain || b64;
+    if (plain && b64) {
+        api_error_set(err, 422, "conflict", b64field, "give %s or %s, not both", field, b64field);
+        return -1;
+    }
+    if (plain) {
+        if (!json_is_string(plain))
+            return wrong_type(err, field, "a string", plain);
+        *len = json_string_length(plain);
+        *out = dup_bytes(json_string_value(plain), *len);
+        return *out ? 0 : out_of_memory(err);
+    }
+    if (b64) {
+        if (!json_is_string(b64))
+            return wrong_type(err, b64field, "a base64 string", b64);
+        if (base64_decode(json_string_value(b64), json_string_length(b64), out, len) < 0) {
+            if (errno == ENOMEM)
+                return out_of_memory(err);
+            api_error_set(err, 422, "invalid_value", b64field, "%s is not valid base64", b64field);
+            return -1;
+        }
+        return 0;
+    }
+    *out = dup_bytes("", 0);
+    return *out ? 0 : out_of_memory(err);
+}
+
+static int get_args(json_t *v, const char *field, const server_config *c, char ***out,
+                    api_error *err)
+{
+    *out = NULL;
+    size_t n = 0;
+    if (v) {
+        if (!json_is_array(v))
+            return wrong_type(err, field, "an array of strings", v);
+        n = json_array_size(v);
+        if (n > c->max_args) {
+            api_error_set(err, 422, "too_many", field, "%s has %zu arguments, at most %u allowed",
+                          field, n, c->max_args);
+            return -1;
+        }
+    }
+    char **args = calloc(n + 1, sizeof *args);
+    if (!args)
+        return out_of_memory(err);
+    for (size_t i = 0; i < n; i++) {
+        json_t *a = json_array_get(v, i);
+        char f[160];
+        snprintf(f, sizeof f, "%s[%zu]", field, i);
+        int rc = 0;
+        if (!json_is_string(a)) {
+            rc = wrong_type(err, f, "a string", a);
+        } else if (strlen(json_string_value(a)) != json_string_length(a)) {
+            api_error_set(err, 422, "invalid_value", f, "%s contains a NUL byte", f);
+            rc = -1;
+        } else if (json_string_length(a) > c->max_arg_bytes) {
+            api_error_set(err, 422, "too_large", f, "%s is longer than %zu bytes", f,
+                          c->max_arg_bytes);
+            rc = -1;
+        } else if (!(args[i] = strdup(json_string_value(a)))) {
+            rc = out_of_memory(err);
+        }
+        if (rc) {
+            for (size_t j = 0; j < i; j++)
+                free(args[j]);
+            free(args);
+            return -1;
+        }
+    }
+    *out = args;
+    return 0;
+}
+
+/* A relative path of plain components: letters, digits, ". _ - +". */
+static bool valid_path(const char *p, size_t len)
+{
+    if (len == 0 || len > 200 || p[0] == '/' || strlen(p) != len)
+        return false;
+    size_t comp = 0;
+    const char *start = p;
+    for (size_t i = 0; i <= len; i++) {
+        char ch = p[i];
+        if (ch == '/' || ch == '\0') {
+            size_t n = (size_t)(p + i - start);
+            if (n == 0 || (n == 1 && start[0] == '.') || (n == 2 && start[0] == '.' && start[1] == '.'))
+                return false;
+            if (++comp > 8)
+                return false;
+            start = p + i + 1;
+            continue;
+        }
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-' || ch == '+'))
+            return false;
+    }
+    return true;
+}
+
+static int parse_files(json_t *root, const language *lang, const server_config *c,
+                       job_request *job, api_error *err)
+{
+    json_t *source = json_object_get(root, "source"), *files = json_object_get(root, "files");
+    if (source && files) {
+        api_error_set(err, 422, "conflict", "files", "give source or files, not both");
+        return -1;
+    }
+    if (!source && !files) {
+        api_error_set(err, 422, "missing_field", "source",
+                      "source is required (or files, the first being the main file)");
+        return -1;
+    }
+    if (source) {
+        if (!json_is_string(source))
+            return wrong_type(err, "source", "a string", source);
+        size_t len = json_string_length(source);
+        if (strlen(json_string_value(source)) != len) {
+            api_error_set(err, 422, "invalid_value", "source",
+                          "source contains a NUL byte; send binary content in files[] with "
+                          "\"encoding\": \"base64\"");
+            return -1;
+        }
+        job->files = calloc(1, sizeof *job->files);
+        if (!job->files)
+            return out_of_memory(err);
+        job->nfiles = 1;
+        job->files[0].name = strdup(lang->source_file);
+        job->files[0].data = dup_bytes(json_string_value(source), len);
+        job->files[0].len = len;
+        if (!job->files[0].name || !job->files[0].data)
+            return out_of_memory(err);
+        return 0;
+    }
+    if (!json_is_array(files))
+        return wrong_type(err, "files", "an array of objects", files);
+    size_t n = json_array_size(files);
+    if (n == 0) {
+        api_error_set(err, 422, "missing_field", "files", "files must hold at least the main file");
+        return -1;
+    }
+    if (n > c->max_files) {
+        api_error_set(err, 422, "too_many", "files", "%zu files, at most %u allowed", n, c->max_files);
+        return -1;
+    }
+    job->files = calloc(n, sizeof *job->files);
+    if (!job->files)
+        return out_of_memory(err);
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(files, i);
+        char prefix[64], field[96];
+        snprintf(prefix, sizeof prefix, "files[%zu].", i);
+        snprintf(field, sizeof field, "files[%zu]", i);
+        if (!json_is_object(f))
+            return wrong_type(err, field, "an object", f);
+        static const char *const known[] = {"name", "content", "encoding", NULL};
+        if (check_keys(f, known, prefix, err) < 0)
+            return -1;
+        job_file *jf = &job->files[i];
+        job->nfiles = i + 1;
+        json_t *name = json_object_get(f, "name");
+        snprintf(field, sizeof field, "files[%zu].name", i);
+        if (name && !json_is_string(name))
+            return wrong_type(err, field, "a string", name);
+        if (i == 0) {
+            /* The main file is saved as the language's source file. */
+            jf->name = strdup(lang->source_file);
+        } else {
+            if (!name) {
+                api_error_set(err, 422, "missing_field", field, "%s is required", field);
+                return -1;
+            }
+            if (!valid_path(json_string_value(name), json_string_length(name))) {
+                api_error_set(err, 422, "invalid_value", field,
+                              "%s must be a relative path of letters, digits and . _ - +", field);
+                return -1;
+            }
+            jf->name = strdup(json_string_value(name));
+        }
+        if (!jf->name)
+            return out_of_memory(err);
+        for (size_t j = 0; j < i; j++) {
+            /* A file may not also be a directory of another ("a" and "a/b"). */
+            size_t la = strlen(job->files[j].name), lb = strlen(jf->name);
+            const char *a = job->files[j].name, *b = jf->name;
+            bool clash = strcmp(a, b) == 0 ||
+                         (la < lb && strncmp(a, b, la) == 0 && b[la] == '/') ||
+                         (lb < la && strncmp(a, b, lb) == 0 && a[lb] == '/');
+            if (clash) {
+                api_error_set(err, 422, "conflict", field, "%s \"%s\" clashes with files[%zu] (\"%s\")",
+                              field, b, j, a);
+                return -1;
+            }
+        }
+        json_t *enc = json_object_get(f, "encoding");
+        snprintf(field, sizeof field, "files[%zu].encoding", i);
+        bool base64 = false;
+        if (enc) {
+            if (!json_is_string(enc))
+                return wrong_type(err, field, "a string", enc);
+            if (strcmp(json_string_value(enc), "base64") == 0) {
+                base64 = true;
+            } else if (strcmp(json_string_value(enc), "utf8") != 0) {
+                api_error_set(err, 422, "invalid_value", field, "%s must be \"utf8\" or \"base64\"",
+                              field);
+                return -1;
+            }
+        }
+        json_t *content = json_object_get(f, "content");
+        snprintf(field, sizeof field, "files[%zu].content", i);
+        if (!content) {
+            api_error_set(err, 422, "missing_field", field, "%s is required", field);
+            return -1;
+        }
+        if (!json_is_string(content))
+            return wrong_type(err, field, "a string", content);
+        const char *text = json_string_value(content);
+        size_t len = json_string_length(content);
+        if (base64) {
+            if (base64_decode(text, len, &jf->data, &jf->len) < 0) {
+                if (errno == ENOMEM)
+                    return out_of_memory(err);
+                api_error_set(err, 422, "invalid_value", field, "%s is not valid base64", field);
+                return -1;
+            }
+        } else {
+            if (strlen(text) != len) {
+                api_error_set(err, 422, "invalid_value", field,
+                              "%s contains a NUL byte; use \"encoding\": \"base64\"", field);
+                return -1;
+            }
+            jf->data = dup_bytes(text, len);
+            jf->len = len;
+            if (!jf->data)
+                return out_of_memory(err);
+        }
+    }
+    return 0;
+}
+
+/* One test from `obj` (a test object, or the request itself when there
+ * are no tests).  prefix: "tests[3]." or "". */
+static int parse_test(json_t *obj, const char *prefix, size_t index, const server_config *c,
+                      job_test *t, api_error *err)
+{
+    char field[128];
+    json_t *id = json_object_get(obj, "id");
+    if (prefix[0] && id) {
+        snprintf(field, sizeof field, "%sid", prefix);
+        if (json_is_integer(id)) {
+            if (asprintf(&t->id, "%lld", (long long)json_integer_value(id)) < 0) {
+                t->id = NULL;
+                return out_of_memory(err);
+            }
+        } else if (json_is_string(id)) {
+            size_t len = json_string_length(id);
+            if (len == 0 || len > 64 || strlen(json_string_value(id)) != len) {
+                api_error_set(err, 422, "invalid_value", field,
+                              "%s must be 1 to 64 bytes without NUL", field);
+                return -1;
+            }
+            t->id = strdup(json_string_value(id));
+        } else {
+            return wrong_type(err, field, "a string", id);
+        }
+    } else if (asprintf(&t->id, "%zu", index + 1) < 0) {
+        t->id = NULL;
+    }
+    if (!t->id)
+        return out_of_memory(err);
+    bool present;
+    if (get_bytes(obj, "stdin", prefix, &t->stdin_data, &t->stdin_len, &present, err) < 0)
+        return -1;
+    snprintf(field, sizeof field, "%sargs", prefix);
+    if (get_args(json_object_get(obj, "args"), field, c, &t->args, err) < 0)
+        return -1;
+    unsigned char *expected;
+    if (get_bytes(obj, "expected_output", prefix, &expected, &t->expected_len, &t->has_expected,
+                  err) < 0)
+        return -1;
+    t->expected = (char *)expected;
+    return 0;
+}
+
+static int parse_tests(json_t *root, const server_config *c, job_request *job, api_error *err)
+{
+    json_t *tests = json_object_get(root, "tests");
+    if (!tests) {
+        job->tests = calloc(1, sizeof *job->tests);
+        if (!job->tests)
+            return out_of_memory(err);
+        job->ntests = 1;
+        return parse_test(root, "", 0, c, &job->tests[0], err);
+    }
+    static const char *const single[] = {"stdin", "stdin_b64", "args", "expected_output",
+                                         "expected_output_b64", NULL};
+    for (size_t i = 0; single[i]; i++) {
+        if (json_object_get(root, single[i])) {
+            api_error_set(err, 422, "conflict", single[i],
+                          "%s is used only without tests; give it in each test instead", single[i]);
+            return -1;
+        }
+    }
+    if (!json_is_array(tests))
+        return wrong_type(err, "tests", "an array of objects", tests);
+    size_t n = json_array_size(tests);
+    if (n == 0) {
+        api_error_set(err, 422, "missing_field", "tests", "tests must not be empty");
+        return -1;
+    }
+    if (n > c->max_tests) {
+        api_error_set(err, 422, "too_many", "tests", "%zu tests, at most %u allowed", n,
+                      c->max_tests);
+        return -1;
+    }
+    job->tests = calloc(n, sizeof *job->tests);
+    if (!job->tests)
+        return out_of_memory(err);
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(tests, i);
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "tests[%zu].", i);
+        job->ntests = i + 1;
+        if (!json_is_object(t)) {
+            char field[64];
+            snprintf(field, sizeof field, "tests[%zu]", i);
+            return wrong_type(err, field, "an object", t);
+        }
+        static const char *const known[] = {"id", "stdin", "stdin_b64", "args", "expected_output",
+                                            "expected_output_b64", NULL};
+        if (check_keys(t, known, prefix, err) < 0 ||
+            parse_test(t, prefix, i, c, &job->tests[i], err) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(job->tests[j].id, job->tests[i].id) == 0) {
+                char field[64];
+                snprintf(field, sizeof field, "tests[%zu].id", i);
+                api_error_set(err, 422, "conflict", field, "test id \"%s\" is used twice",
+                              job->tests[i].id);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int parse_checker(json_t *root, job_request *job, api_error *err)
+{
+    job->checker.type = CHECKER_LINES;
+    job->checker.abs_tolerance = CHECKER_DEFAULT_TOLERANCE;
+    job->checker.rel_tolerance = CHECKER_DEFAULT_TOLERANCE;
+    json_t *ch = json_object_get(root, "checker");
+    if (!ch || json_is_null(ch))
+        return 0;
+    if (json_is_string(ch)) {
+        /* Shorthand: "checker": "tokens". */
+        if (checker_type_from_name(json_string_value(ch), &job->checker.type) < 0) {
+            api_error_set(err, 422, "invalid_value", "checker",
+                          "unknown checker \"%s\" (exact, lines, tokens, float)",
+                          json_string_value(ch));
+            return -1;
+        }
+        return 0;
+    }
+    if (!json_is_object(ch))
+        return wrong_type(err, "checker", "an object", ch);
+    static const char *const known[] = {"type", "abs", "rel", NULL};
+    if (check_keys(ch, known, "checker.", err) < 0)
+        return -1;
+    json_t *type = json_object_get(ch, "type");
+    if (type) {
+        if (!json_is_string(type))
+            return wrong_type(err, "checker.type", "a string", type);
+        if (checker_type_from_name(json_string_value(type), &job->checker.type) < 0) {
+            api_error_set(err, 422, "invalid_value", "checker.type",
+                          "unknown checker \"%s\" (exact, lines, tokens, float)",
+                          json_string_value(type));
+            return -1;
+        }
+    }
+    json_t *abs_v = json_object_get(ch, "abs"), *rel_v = json_object_get(ch, "rel");
+    if ((abs_v || rel_v) && job->checker.type != CHECKER_FLOAT) {
+        api_error_set(err, 422, "invalid_value", abs_v ? "checker.abs" : "checker.rel",
+                      "tolerances apply only to the float checker");
+        return -1;
+    }
+    if (abs_v || rel_v) {
+        /* Only the tolerances given count. */
+        job->checker.abs_tolerance = 0;
+        job->checker.rel_tolerance = 0;
+    }
+    const char *names[] = {"checker.abs", "checker.rel"};
+    json_t *vals[] = {abs_v, rel_v};
+    double *dst[] = {&job->checker.abs_tolerance, &job->checker.rel_tolerance};
+    for (int i = 0; i < 2; i++) {
+        if (!vals[i])
+            continue;
+        if (!json_is_number(vals[i]))
+            return wrong_type(err, names[i], "a number", vals[i]);
+        double d = json_number_value(vals[i]);
+        if (!isfinite(d) || d < 0 || d > 1e9) {
+            api_error_set(err, 422, "out_of_range", names[i], "%s must be from 0 to 1e9", names[i]);
+            return -1;
+        }
+        *dst[i] = d;
+    }
+    return 0;
+}
+
+static int parse_limits(json_t *root, const char *key, const limit_policy *policy,
+                        const sandbox_limits *lang_min, const sandbox_limits *lang_default,
+                        const char *lang_id, sandbox_limits *out, api_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *given = json_object_get(root, key);
+    if (given && !json_is_object(given))
+        return wrong_type(err, key, "an object", given);
+    if (given) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(given, k, v) {
+            bool known = false;
+            for (size_t i = 0; i < limit_field_count; i++)
+                known |= strcmp(k, limit_fields[i].name) == 0;
+            if (!known) {
+                char field[128];
+                snprintf(field, sizeof field, "%s.%s", key, k);
+                api_error_set(err, 422, "unknown_field", field,
+                              "unknown limit %s (cpu_ms, wall_ms, memory_kb, pids, output_bytes, disk_kb)",
+                              field);
+                return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < limit_field_count; i++) {
+        const limit_field *f = &limit_fields[i];
+        char field[128];
+        snprintf(field, sizeof field, "%s.%s", key, f->name);
+        uint64_t lo = limit_get(&policy->min, f), hi = limit_get(&policy->max, f);
+        uint64_t lmin = lang_min ? limit_get(lang_min, f) : 0;
+        uint64_t def = lang_default && limit_get(lang_default, f) ? limit_get(lang_default, f)
+                                                                   : limit_get(&policy->defaults, f);
+        if (lmin > lo)
+            lo = lmin;
+        if (def < lo)
+            def = lo;
+        if (def > hi)
+            def = hi;
+        json_t *v = given ? json_object_get(given, f->name) : NULL;
+        uint64_t value = def;
+        if (v) {
+            if (!json_is_integer(v))
+                return wrong_type(err, field, "an integer", v);
+            json_int_t x = json_integer_value(v);
+            if (x < 0 || (uint64_t)x < lo) {
+                api_error_set(err, 422, "out_of_range", field,
+                              "%s is %lld, below the minimum %llu%s%s", field, (long long)x,
+                              (unsigned long long)lo, lmin >= lo && lmin ? " for " : "",
+                              lmin >= lo && lmin ? lang_id : "");
+                return -1;
+            }
+            if ((uint64_t)x > hi) {
+                api_error_set(err, 422, "out_of_range", field, "%s is %lld, above the maximum %llu",
+                              field, (long long)x, (unsigned long long)hi);
+                return -1;
+            }
+            value = (uint64_t)x;
+        }
+        *limit_ref(out, f) = value;
+    }
+    return 0;
+}
+
+int api_parse_run(const char *body, size_t len, const server_config *c,
+                  const language_table *langs, job_request *job, api_error *err)
+{
+    memset(job, 0, sizeof *job);
+    if (api_json_too_deep(body, len, c->max_json_depth)) {
+        api_error_set(err, 400, "bad_json", NULL, "JSON nested deeper than %u levels",
+                      c->max_json_depth);
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        api_error_set(err, 400, "bad_json", NULL, "malformed JSON at line %d column %d: %s",
+                      jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = -1;
+    if (!json_is_object(root)) {
+        wrong_type(err, "body", "an object", root);
+        goto out;
+    }
+    static const char *const known[] = {"language", "source", "files", "stdin", "stdin_b64",
+                                        "args", "expected_output", "expected_output_b64", "tests",
+                                        "checker", "limits", "compile_limits", NULL};
+    if (check_keys(root, known, "", err) < 0)
+        goto out;
+    json_t *lang = json_object_get(root, "language");
+    if (!lang) {
+        api_error_set(err, 422, "missing_field", "language", "language is required");
+        goto out;
+    }
+    if (!json_is_string(lang)) {
+        wrong_type(err, "language", "a string", lang);
+        goto out;
+    }
+    job->lang = langs_find(langs, json_string_value(lang));
+    if (!job->lang || strlen(json_string_value(lang)) != json_string_length(lang)) {
+        job->lang = NULL;
+        char shown[80];
+        snprintf(shown, sizeof shown, "%s", json_string_value(lang));
+        api_error_set(err, 422, "unknown_language", "language",
+                      "unknown language \"%s\" (GET /v1/languages lists them)", shown);
+        goto out;
+    }
+    if (parse_files(root, job->lang, c, job, err) < 0 || parse_tests(root, c, job, err) < 0 ||
+        parse_checker(root, job, err) < 0 ||
+        parse_limits(root, "limits", &c->run, &job->lang->min_limits, NULL, job->lang->id,
+                     &job->limits, err) < 0 ||
+        parse_limits(root, "compile_limits", &c->compile, NULL, &job->lang->compile_limits,
+                     job->lang->id, &job->compile_limits, err) < 0)
+        goto out;
+    /* Every run's output is held until the response: bound the total. */
+    uint64_t total = (uint64_t)job->ntests * job->limits.output_bytes;
+    if (total > c->max_request_output_bytes) {
+        api_error_set(err, 422, "out_of_range", "limits.output_bytes",
+                      "%zu tests x limits.output_bytes %llu exceeds the per-request output budget "
+                      "of %llu bytes; lower limits.output_bytes",
+                      job->ntests, (unsigned long long)job->limits.output_bytes,
+                      (unsigned long long)c->max_request_output_bytes);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc)
+        job_request_free(job);
+    return rc;
+}
+
+/* ---- serializing ---- */
+
+static void set_output(json_t *obj, const char *key, const char *data, size_t len, bool truncated)
+{
+    char b64key[32], tkey[32];
+    snprintf(b64key, sizeof b64key, "%s_b64", key);
+    snprintf(tkey, sizeof tkey, "%s_truncated", key);
+    if (!data)
+        data = "", len = 0;
+    json_object_set_new(obj, key, safe_string(data, len));
+    if (!utf8_valid(data, len)) {
+        size_t n;
+        char *b64 = base64_encode(data, len, &n);
+        if (b64)
+            json_object_set_new(obj, b64key, json_stringn(b64, n));
+        free(b64);
+    }
+    json_object_set_new(obj, tkey, json_boolean(truncated));
+}
+
+static json_t *signal_json(int sig)
+{
+    if (sig <= 0)
+        return json_null();
+    const char *abbrev = sigabbrev_np(sig);
+    if (!abbrev)
+        return json_integer(sig);
+    char name[32];
+    snprintf(name, sizeof name, "SIG%s", abbrev);
+    return json_string(name);
+}
+
+static void set_common(json_t *o, const sandbox_result *r)
+{
+    json_object_set_new(o, "exit_code", r->signal > 0 || r->exit_code < 0
+                                            ? json_null() : json_integer(r->exit_code));
+    json_object_set_new(o, "signal", signal_json(r->signal));
+    set_output(o, "stdout", r->stdout_data, r->stdout_len, r->stdout_truncated);
+    set_output(o, "stderr", r->stderr_data, r->stderr_len, r->stderr_truncated);
+    json_object_set_new(o, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
+    json_object_set_new(o, "wall_ms", json_integer((json_int_t)r->wall_ms));
+    json_object_set_new(o, "memory_kb", json_integer((json_int_t)r->memory_kb));
+    if (r->message[0])
+        json_object_set_new(o, "message", safe_string(r->message, strnlen(r->message, sizeof r->message)));
+}
+
+json_t *api_run_response(const char *id, const job_request *job, const job_result *res)
+{
+    json_t *body = json_object();
+    json_object_set_new(body, "id", json_string(id));
+    json_t *lang = json_object();
+    json_object_set_new(lang, "id", json_string(job->lang->id));
+    json_object_set_new(lang, "name", json_string(job->lang->name));
+    json_object_set_new(lang, "version", json_string(job->lang->version));
+    json_object_set_new(body, "language", lang);
+    if (res->has_compile && res->compile.ran) {
+        json_t *c = json_object();
+        json_object_set_new(c, "status", json_string(res->compile_status ? res->compile_status : "ok"));
+        set_common(c, &res->compile.result);
+        json_object_set_new(body, "compile", c);
+    } else {
+        json_object_set_new(body, "compile", json_null());
+    }
+    json_object_set_new(body, "verdict", json_string(res->verdict ? res->verdict : "internal_error"));
+    json_t *runs = json_array();
+    for (size_t i = 0; i < res->nruns; i++) {
+        const step_result *s = &res->runs[i];
+        if (!s->ran)
+            continue;
+        json_t *r = json_object();
+        json_object_set_new(r, "id", json_string(job->tests[i].id));
+        json_object_set_new(r, "status", json_string(sandbox_status_name(s->result.status)));
+        if (s->verdict)
+            json_object_set_new(r, "verdict", json_string(s->verdict));
+        if (s->checker_message[0])
+            json_object_set_new(r, "checker_message",
+                                safe_string(s->checker_message, strlen(s->checker_message)));
+        json_object_set_new(r, "syscall", s->result.syscall[0]
+                                              ? json_string(s->result.syscall) : json_null());
+        set_common(r, &s->result);
+        json_array_append_new(runs, r);
+    }
+    json_object_set_new(body, "runs", runs);
+    return body;
+}
+
+json_t *api_languages_body(const language_table *langs)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < langs->count; i++) {
+        const language *l = &langs->items[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(l->id));
+        json_object_set_new(o, "name", json_string(l->name));
+        json_object_set_new(o, "version", json_string(l->version));
+        json_object_set_new(o, "compiled", json_boolean(l->compile_argv != NULL));
+        json_object_set_new(o, "source_file", json_string(l->source_file));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *policy_json(const limit_policy *p)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < limit_field_count; i++) {
+        const limit_field *f = &limit_fields[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "default", json_integer((json_int_t)limit_get(&p->defaults, f)));
+        json_object_set_new(e, "min", json_integer((json_int_t)limit_get(&p->min, f)));
+        json_object_set_new(e, "max", json_integer((json_int_t)limit_get(&p->max, f)));
+        json_object_set_new(o, f->name, e);
+    }
+    return o;
+}
+
+static json_t *nonzero_limits(const sandbox_limits *l)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < limit_field_count; i++)
+        if (limit_get(l, &limit_fields[i]))
+            json_object_set_new(o, limit_fields[i].name,
+                                json_integer((json_int_t)limit_get(l, &limit_fields[i])));
+    return o;
+}
+
+json_t *api_limits_body(const server_config *c, const language_table *langs)
+{
+    json_t *body = json_object();
+    json_object_set_new(body, "limits", policy_json(&c->run));
+    json_object_set_new(body, "compile_limits", policy_json(&c->compile));
+    json_t *req = json_object();
+    json_object_set_new(req, "max_body_bytes", json_integer((json_int_t)c->max_body_bytes));
+    json_object_set_new(req, "max_json_depth", json_integer(c->max_json_depth));
+    json_object_set_new(req, "max_tests", json_integer(c->max_tests));
+    json_object_set_new(req, "max_files", json_integer(c->max_files));
+    json_object_set_new(req, "max_args", json_integer(c->max_args));
+    json_object_set_new(req, "max_arg_bytes", json_integer((json_int_t)c->max_arg_bytes));
+    json_object_set_new(req, "max_request_output_bytes",
+                        json_integer((json_int_t)c->max_request_output_bytes));
+    json_object_set_new(body, "request", req);
+    /* Languages that raise a run minimum or set their own compile limits. */
+    json_t *per = json_object();
+    for (size_t i = 0; langs && i < langs->count; i++) {
+        const language *l = &langs->items[i];
+        json_t *min = nonzero_limits(&l->min_limits), *comp = nonzero_limits(&l->compile_limits);
+        if (json_object_size(min) == 0 && json_object_size(comp) == 0) {
+            json_decref(min);
+            json_decref(comp);
+            continue;
+        }
+        json_t *e = json_object();
+        json_object_set_new(e, "min", min);
+        json_object_set_new(e, "compile_defaults", comp);
+        json_object_set_new(per, l->id, e);
+    }
+    json_object_set_new(body, "languages", per);
+    return body;
+}

@@ -1,0 +1,43 @@
+/*
+ * api.h - the v1 JSON contract: a POST /v1/run body to a validated
+ * job_request (or an api_error naming the field), a job_result to the
+ * response body, and the bodies of /v1/languages, /v1/limits and errors.
+ * No I/O and no HTTP here: callers hand in bytes and get jansson values.
+ */
+#ifndef JUDGEBOX_API_H
+#define JUDGEBOX_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "judge.h"
+#include "langs.h"
+
+typedef struct api_error {
+    int status;               /* HTTP status: 400, 404, 405, 413, 422, 500, 503 */
+    const char *code;         /* "bad_json", "wrong_type", "unknown_field", ... */
+    char field[128];          /* "limits.cpu_ms", "tests[3].stdin"; "" when none */
+    char message[320];
+} api_error;
+
+void api_error_set(api_error *err, int status, const char *code, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* {"error": {"code", "message", "field"?}} */
+json_t *api_error_body(const api_error *err);
+
+/* True when the JSON text nests arrays/objects deeper than max_depth
+ * (checked before parsing, so a hostile body costs one linear scan). */
+bool api_json_too_deep(const char *text, size_t len, unsigned max_depth);
+
+/* Parse and validate a /v1/run body.  0, or -1 with `err` (400 or 422). */
+int api_parse_run(const char *body, size_t len, const server_config *config,
+                  const language_table *langs, job_request *out, api_error *err);
+
+/* The 200 response of /v1/run. */
+json_t *api_run_response(const char *id, const job_request *job, const job_result *result);
+json_t *api_languages_body(const language_table *langs);
+json_t *api_limits_body(const server_config *config, const language_table *langs);
+
+#endif

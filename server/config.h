@@ -1,0 +1,69 @@
+/*
+ * config.h - the server's settings: where it listens, how many slots and
+ * queued requests, where languages and images live, request size bounds,
+ * and the limit policy (default, minimum, maximum of every user-settable
+ * limit, for runs and for compiles).  Filled with defaults, then from
+ * --config FILE (JSON), then from command-line flags (serve.c).
+ */
+#ifndef JUDGEBOX_CONFIG_H
+#define JUDGEBOX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox.h"
+
+/* One limit the API exposes: its JSON name and where it lives in
+ * sandbox_limits. */
+typedef struct limit_field {
+    const char *name;
+    size_t offset;
+} limit_field;
+
+extern const limit_field limit_fields[];
+extern const size_t limit_field_count;
+
+static inline uint64_t *limit_ref(sandbox_limits *limits, const limit_field *f)
+{
+    return (uint64_t *)((char *)limits + f->offset);
+}
+static inline uint64_t limit_get(const sandbox_limits *limits, const limit_field *f)
+{
+    return *(const uint64_t *)((const char *)limits + f->offset);
+}
+
+typedef struct limit_policy {
+    sandbox_limits defaults, min, max;
+} limit_policy;
+
+typedef struct server_config {
+    char *listen;                 /* "HOST:PORT" */
+    unsigned slots;               /* worker threads, one sandbox slot each */
+    unsigned queue;               /* requests waiting for a slot before 503 */
+    char *images_dir;
+    char *langs_dir;
+    size_t max_body_bytes;        /* 413 above this */
+    unsigned max_json_depth;      /* nesting of arrays/objects */
+    unsigned max_tests;
+    unsigned max_files;
+    unsigned max_args;            /* per test */
+    size_t max_arg_bytes;         /* per argument */
+    uint64_t max_request_output_bytes; /* tests x output_bytes, bounds memory */
+    unsigned connection_limit;    /* open HTTP connections */
+    unsigned connection_timeout_s;/* idle connection */
+    unsigned body_timeout_s;      /* whole request body must arrive within */
+    unsigned retry_after_s;       /* Retry-After on 503 */
+    limit_policy run, compile;
+} server_config;
+
+void config_defaults(server_config *config);
+/* Read a JSON config file over the current values.  -1 with a message
+ * naming the file and the field on error. */
+int config_load_file(server_config *config, const char *path, char *error, size_t error_size);
+/* Check that the limit policy is consistent (min <= default <= max). */
+int config_check(const server_config *config, char *error, size_t error_size);
+/* Replace a malloc'd string field. */
+int config_set_string(char **field, const char *value);
+void config_free(server_config *config);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * judge.h - one judged request: the validated job (what api.c parses) and
+ * its result (what api.c serializes), and judge_run, which compiles once
+ * and runs every test through the worker pool.
+ */
+#ifndef JUDGEBOX_JUDGE_H
+#define JUDGEBOX_JUDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkers.h"
+#include "config.h"
+#include "langs.h"
+#include "queue.h"
+#include "sandbox.h"
+
+typedef struct job_file {
+    char *name;                  /* relative path; files[0] is saved as the language's source_file */
+    unsigned char *data;
+    size_t len;
+} job_file;
+
+typedef struct job_test {
+    char *id;
+    unsigned char *stdin_data;
+    size_t stdin_len;
+    char **args;                 /* NULL-terminated, may be empty */
+    bool has_expected;
+    char *expected;
+    size_t expected_len;
+} job_test;
+
+typedef struct job_request {
+    const language *lang;
+    job_file *files;
+    size_t nfiles;
+    job_test *tests;
+    size_t ntests;
+    checker checker;
+    sandbox_limits limits;          /* every exposed field filled */
+    sandbox_limits compile_limits;  /* every exposed field filled */
+} job_request;
+
+typedef struct step_result {
+    bool ran;                    /* false: skipped because the request was cancelled */
+    sandbox_result result;
+    const char *verdict;         /* NULL when the test expects nothing */
+    char checker_message[CHECKER_MESSAGE_MAX];
+} step_result;
+
+typedef struct job_result {
+    bool has_compile;
+    step_result compile;
+    const char *compile_status;  /* "ok", "compile_error", or the limit it hit */
+    step_result *runs;           /* ntests entries, or none after a failed compile */
+    size_t nruns;
+    const char *verdict;
+    bool cancelled;              /* the client went away; the result is partial */
+    uint64_t queue_ms, compile_ms, run_ms;
+} job_result;
+
+typedef struct judge_env {
+    sandbox_context *context;
+    const server_config *config;
+} judge_env;
+
+/* Judge `job` for a request admitted with `ticket`: workspace, files,
+ * compile, tests, verdicts.  abort_fd as for pool_run.  0 when judged (or
+ * cancelled: out->cancelled); -1 with `error` when the server failed
+ * (workspace, files), which is the server's fault, not the program's. */
+int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job, int abort_fd,
+              job_result *out, char *error, size_t error_size);
+/* Verdicts from statuses and checker results (pure; judge_run calls it). */
+void judge_decide(const job_request *job, job_result *result);
+void job_result_free(job_result *result);
+void job_request_free(job_request *job);
+
+/* Worker-pool hooks: each worker holds a sandbox slot for its life.
+ * ctx is the sandbox_context. */
+int judge_worker_init(void *ctx, unsigned index, void **resource, char *error, size_t size);
+void judge_worker_fini(void *ctx, void *resource);
+
+#endif

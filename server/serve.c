@@ -1,14 +1,275 @@
 /*
- * serve.c - `judgebox serve`: placeholder until the HTTP service lands.
+ * serve.c - `judgebox serve`: flags and config, the startup checks, and the
+ * server's lifetime.  Startup opens the sandbox context (is the cgroup
+ * backend usable?), loads the languages and checks their images, takes one
+ * sandbox slot per worker, and starts listening; any failure is one line
+ * on stderr and exit status 1.  Then it waits for SIGINT/SIGTERM, stops
+ * accepting, lets running requests finish and releases everything.
  */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "config.h"
+#include "http.h"
+#include "judge.h"
+#include "langs.h"
+#include "log.h"
+#include "queue.h"
+#include "sandbox.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: judgebox serve [--listen HOST:PORT] [--slots N] [--queue N] [--config FILE]\n"
+          "                      [--images DIR] [--langs DIR]\n"
+          "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
+          "  --slots N           runs at once, one sandbox slot each (default: number of CPUs)\n"
+          "  --queue N           requests that may wait for a slot before 503 (default 64)\n"
+          "  --config FILE       JSON settings (limits, request bounds); flags override it\n"
+          "  --images DIR        rootfs images (default $JUDGEBOX_IMAGES or /var/lib/judgebox/images)\n"
+          "  --langs DIR         language files (default <binary dir>/../langs, else\n"
+          "                      /usr/share/judgebox/langs)\n"
+          "API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits (docs/api.md)\n",
+          out);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* <dir of /proc/self/exe>/../langs when it exists, else the installed path. */
+static int default_langs_dir(char **out)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char *candidate = NULL;
+            if (asprintf(&candidate, "%s/../langs", exe) < 0)
+                return -1;
+            char *real = realpath(candidate, NULL);
+            free(candidate);
+            if (real && is_dir(real)) {
+                *out = real;
+                return 0;
+            }
+            free(real);
+        }
+    }
+    *out = strdup("/usr/share/judgebox/langs");
+    return *out ? 0 : -1;
+}
+
+static int parse_unsigned(const char *flag, const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "judgebox serve: %s %s: want a number from %u to %u\n", flag, s, lo, hi);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static void warn_language(const char *message)
+{
+    log_message("warning", "%s; leaving it out", message);
+}
+
+static int fatal(const char *msg)
+{
+    fprintf(stderr, "judgebox serve: %s\n", msg);
+    return 1;
+}
 
 int command_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "judgebox serve: not built yet\n");
-    return 2;
+    const char *listen = NULL, *config_file = NULL, *images = NULL, *langs_dir = NULL;
+    const char *slots_arg = NULL, *queue_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = strcmp(a, "--listen") == 0   ? &listen
+                         : strcmp(a, "--config") == 0   ? &config_file
+                         : strcmp(a, "--images") == 0   ? &images
+                         : strcmp(a, "--langs") == 0    ? &langs_dir
+                         : strcmp(a, "--slots") == 0    ? &slots_arg
+                         : strcmp(a, "--queue") == 0    ? &queue_arg : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (!dst) {
+            fprintf(stderr, "judgebox serve: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "judgebox serve: %s needs a value\n", a);
+            return 2;
+        }
+        *dst = argv[++i];
+    }
+
+    char error[1024];
+    server_config config;
+    config_defaults(&config);
+    int status = 1;
+    sandbox_context *ctx = NULL;
+    language_table langs = {0};
+    pool *workers = NULL;
+    http_server *server = NULL;
+
+    if (!config.listen) {
+        status = fatal("out of memory");
+        goto out;
+    }
+    if (config_file && config_load_file(&config, config_file, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    if ((slots_arg && parse_unsigned("--slots", slots_arg, 1, 64, &config.slots) < 0) ||
+        (queue_arg && parse_unsigned("--queue", queue_arg, 0, 100000, &config.queue) < 0)) {
+        status = 2;
+        goto out;
+    }
+    if (listen && config_set_string(&config.listen, listen) < 0) {
+        status = fatal("out of memory");
+        goto out;
+    }
+    const char *env_images = getenv("JUDGEBOX_IMAGES");
+    if (images) {
+        if (config_set_string(&config.images_dir, images) < 0)
+            goto oom;
+    } else if (!config.images_dir) {
+        if (config_set_string(&config.images_dir, env_images && *env_images
+                                                      ? env_images : "/var/lib/judgebox/images") < 0)
+            goto oom;
+    }
+    if (langs_dir) {
+        if (config_set_string(&config.langs_dir, langs_dir) < 0)
+            goto oom;
+    } else if (!config.langs_dir && default_langs_dir(&config.langs_dir) < 0) {
+        goto oom;
+    }
+    if (config_check(&config, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    if (!is_dir(config.images_dir)) {
+        snprintf(error, sizeof error,
+                 "images directory %s does not exist (build the default image with "
+                 "`make default-image`, or pass --images DIR / set JUDGEBOX_IMAGES)",
+                 config.images_dir);
+        status = fatal(error);
+        goto out;
+    }
+    /* The core wants absolute paths; resolve relative ones once. */
+    char **dirs[] = {&config.images_dir, &config.langs_dir};
+    for (size_t i = 0; i < 2; i++) {
+        char *real = realpath(*dirs[i], NULL);
+        if (!real) {
+            snprintf(error, sizeof error, "%s directory %s: %s", i ? "languages" : "images",
+                     *dirs[i], strerror(errno));
+            status = fatal(error);
+            goto out;
+        }
+        free(*dirs[i]);
+        *dirs[i] = real;
+    }
+
+    /* Signals are taken by sigwait below; block them before any thread
+     * starts so every thread inherits the mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    int err = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    if (err) {
+        snprintf(error, sizeof error, "block signals: %s", strerror(err));
+        status = fatal(error);
+        goto out;
+    }
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        snprintf(error, sizeof error, "ignore SIGPIPE: %s", strerror(errno));
+        status = fatal(error);
+        goto out;
+    }
+
+    if (langs_load(config.langs_dir, config.images_dir, &config, warn_language, &langs, error,
+                   sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    sandbox_config sc = {0};
+    sandbox_error serr = {0};
+    if (sandbox_context_open(&sc, &ctx, &serr) < 0) {
+        snprintf(error, sizeof error, "sandbox unusable: %s", serr.message);
+        status = fatal(error);
+        goto out;
+    }
+    if (pool_create(config.slots, config.queue, judge_worker_init, judge_worker_fini, ctx,
+                    &workers, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    app a = {
+        .config = &config,
+        .langs = &langs,
+        .context = ctx,
+        .cgroup_version = sandbox_context_cgroup_version(ctx),
+        .pool = workers,
+        .judge = {.context = ctx, .config = &config},
+    };
+    clock_gettime(CLOCK_MONOTONIC, &a.started);
+    unsigned port = 0;
+    if (http_start(&a, &server, &port, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    json_t *ready = json_object();
+    if (ready) {
+        char url[300];
+        const char *colon = strrchr(config.listen, ':');
+        snprintf(url, sizeof url, "http://%.*s:%u", (int)(colon - config.listen), config.listen, port);
+        json_object_set_new(ready, "msg", json_string("listening"));
+        json_object_set_new(ready, "url", json_string(url));
+        json_object_set_new(ready, "port", json_integer(port));
+        json_object_set_new(ready, "slots", json_integer(config.slots));
+        json_object_set_new(ready, "queue", json_integer(config.queue));
+        json_object_set_new(ready, "cgroup_version", json_integer(a.cgroup_version));
+        json_object_set_new(ready, "languages", json_integer((json_int_t)langs.count));
+        json_object_set_new(ready, "images", json_string(config.images_dir));
+        json_object_set_new(ready, "langs", json_string(config.langs_dir));
+    }
+    log_json("info", ready);
+
+    int sig = 0;
+    while ((err = sigwait(&stop_signals, &sig)) == EINTR)
+        ;
+    log_message("info", "stopping on %s", err ? "a sigwait error" : sig == SIGINT ? "SIGINT" : "SIGTERM");
+    status = 0;
+    goto out;
+oom:
+    status = fatal("out of memory");
+out:
+    http_stop(server);           /* waits for requests in flight */
+    pool_destroy(workers);       /* releases the slots */
+    if (ctx)
+        sandbox_context_close(ctx);
+    langs_free(&langs);
+    config_free(&config);
+    return status;
 }

@@ -1,0 +1,470 @@
+/*
+ * http.c - libmicrohttpd glue for `judgebox serve`: routing (404, 405),
+ * request bodies (413 as soon as the Content-Length or the bytes received
+ * pass the maximum, nothing more buffered; a body that trickles in too
+ * slowly is cut off), JSON responses, and one structured log line per
+ * request, written when the connection is done with it.  Each connection
+ * has its own thread: a slow or silent client costs a thread and a
+ * connection slot, never a sandbox slot, because a request is admitted to
+ * the worker pool only once its whole body is in, and the response is
+ * written after the pool is done with it.  While a run is judged the
+ * connection's socket is watched; if the client hangs up, the request's
+ * unstarted runs are dropped and nothing is sent.
+ */
+#include "http.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "api.h"
+#include "log.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    app *app;
+};
+
+typedef enum route {
+    ROUTE_NONE,
+    ROUTE_RUN,
+    ROUTE_LANGUAGES,
+    ROUTE_HEALTH,
+    ROUTE_LIMITS,
+} route;
+
+static const struct {
+    const char *path;
+    route route;
+    const char *method;          /* GET routes also answer HEAD */
+} routes[] = {
+    {"/v1/run", ROUTE_RUN, "POST"},
+    {"/v1/languages", ROUTE_LANGUAGES, "GET"},
+    {"/v1/health", ROUTE_HEALTH, "GET"},
+    {"/v1/limits", ROUTE_LIMITS, "GET"},
+};
+
+/* Per-request state, owned by the connection (MHD's con_cls) and freed in
+ * request_completed. */
+typedef struct request {
+    char id[17];
+    struct timespec start;
+    route route;
+    char *body;
+    size_t len, cap;
+    bool responded;               /* a response is queued */
+    bool too_large;               /* body went over the maximum; discarding */
+    size_t discarded;
+    unsigned status;
+    json_t *log;                  /* fields for this request's log line */
+} request;
+
+static uint64_t ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+    return ms > 0 ? (uint64_t)ms : 0;
+}
+
+static void new_request_id(char out[17])
+{
+    unsigned char raw[8];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        /* Not secret, only unique enough to find a log line. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t v = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)out;
+        memcpy(raw, &v, sizeof raw);
+    }
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, request *r, unsigned status,
+                                 json_t *body, const char *retry_after, const char *allow)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    size_t len = text ? strlen(text) : 0;
+    char *with_nl = text ? realloc(text, len + 2) : NULL;
+    if (!with_nl) {
+        free(text);
+        log_message("error", "request %s: out of memory serializing the response", r->id);
+        return MHD_NO;
+    }
+    with_nl[len++] = '\n';
+    with_nl[len] = '\0';
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, with_nl, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(with_nl);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    if (retry_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    if (rc == MHD_YES) {
+        r->responded = true;
+        r->status = status;
+    }
+    return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, request *r, const api_error *err,
+                                  const char *retry_after, const char *allow)
+{
+    json_object_set_new(r->log, "error", json_string(err->code));
+    if (err->field[0])
+        json_object_set_new(r->log, "field", json_string(err->field));
+    return send_json(conn, r, (unsigned)err->status, api_error_body(err), retry_after, allow);
+}
+
+static enum MHD_Result fail(struct MHD_Connection *conn, request *r, int status, const char *code,
+                            const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static enum MHD_Result fail(struct MHD_Connection *conn, request *r, int status, const char *code,
+                            const char *field, const char *fmt, ...)
+{
+    api_error err = {0};
+    err.status = status;
+    err.code = code;
+    snprintf(err.field, sizeof err.field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    va_end(ap);
+    return send_error(conn, r, &err, NULL, NULL);
+}
+
+/* ---- endpoints ---- */
+
+static enum MHD_Result serve_health(struct MHD_Connection *conn, request *r, app *a)
+{
+    pool_stats st;
+    pool_get_stats(a->pool, &st);
+    json_t *b = json_object();
+    json_object_set_new(b, "status", json_string("ok"));
+    json_object_set_new(b, "slots", json_integer(st.workers));
+    json_object_set_new(b, "busy", json_integer(st.busy));
+    json_object_set_new(b, "queued", json_integer(st.queued));
+    json_object_set_new(b, "queue_capacity", json_integer(st.queue_max));
+    json_object_set_new(b, "cgroup_version", json_integer(a->cgroup_version));
+    json_object_set_new(b, "languages", json_integer((json_int_t)a->langs->count));
+    json_object_set_new(b, "uptime_s", json_integer((json_int_t)(ms_since(&a->started) / 1000)));
+    json_object_set_new(b, "requests_admitted", json_integer((json_int_t)st.admitted));
+    json_object_set_new(b, "requests_rejected", json_integer((json_int_t)st.rejected));
+    json_object_set_new(b, "runs", json_integer((json_int_t)st.tasks_run));
+    return send_json(conn, r, MHD_HTTP_OK, b, NULL, NULL);
+}
+
+static int client_fd(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+static enum MHD_Result serve_run(struct MHD_Connection *conn, request *r, app *a)
+{
+    job_request job;
+    api_error err = {0};
+    int rc = api_parse_run(r->body ? r->body : "", r->len, a->config, a->langs, &job, &err);
+    free(r->body);                /* not needed past parsing */
+    r->body = NULL;
+    r->cap = 0;
+    if (rc < 0)
+        return send_error(conn, r, &err, NULL, NULL);
+    json_object_set_new(r->log, "language", json_string(job.lang->id));
+    json_object_set_new(r->log, "tests", json_integer((json_int_t)job.ntests));
+
+    pool_ticket *ticket = pool_admit(a->pool);
+    if (!ticket) {
+        job_request_free(&job);
+        if (errno != EAGAIN)
+            return fail(conn, r, 500, "internal", NULL, "admit request: %s", strerror(errno));
+        char retry[16];
+        snprintf(retry, sizeof retry, "%u", a->config->retry_after_s);
+        api_error_set(&err, 503, "queue_full", NULL,
+                      "all %u slots are busy and %u requests are queued; retry later",
+                      a->config->slots, a->config->queue);
+        return send_error(conn, r, &err, retry, NULL);
+    }
+    job_result res;
+    char why[512] = "";
+    rc = judge_run(&a->judge, ticket, &job, client_fd(conn), &res, why, sizeof why);
+    pool_leave(ticket);
+    json_object_set_new(r->log, "queue_ms", json_integer((json_int_t)res.queue_ms));
+    if (rc < 0) {
+        job_request_free(&job);
+        log_message("error", "request %s: %s", r->id, why);
+        return fail(conn, r, 500, "internal", NULL, "the server could not judge this request: %s",
+                    why);
+    }
+    json_object_set_new(r->log, "verdict", json_string(res.verdict));
+    if (res.has_compile)
+        json_object_set_new(r->log, "compile_ms", json_integer((json_int_t)res.compile_ms));
+    json_object_set_new(r->log, "run_ms", json_integer((json_int_t)res.run_ms));
+    if (res.cancelled) {
+        /* The client hung up: nobody to answer.  Close the connection. */
+        json_object_set_new(r->log, "client", json_string("gone"));
+        job_result_free(&res);
+        job_request_free(&job);
+        return MHD_NO;
+    }
+    json_t *body = api_run_response(r->id, &job, &res);
+    job_result_free(&res);
+    job_request_free(&job);
+    if (!body)
+        return fail(conn, r, 500, "internal", NULL, "out of memory building the response");
+    return send_json(conn, r, MHD_HTTP_OK, body, NULL, NULL);
+}
+
+/* ---- the MHD callbacks ---- */
+
+static route find_route(const char *url, const char **method)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(url, routes[i].path) == 0) {
+            *method = routes[i].method;
+            return routes[i].route;
+        }
+    }
+    return ROUTE_NONE;
+}
+
+static enum MHD_Result first_call(struct MHD_Connection *conn, request *r, app *a, const char *url,
+                                  const char *method)
+{
+    const char *allowed = NULL;
+    r->route = find_route(url, &allowed);
+    if (r->route == ROUTE_NONE)
+        return fail(conn, r, 404, "not_found", NULL, "no such endpoint: %s", url);
+    bool ok = strcmp(method, allowed) == 0 ||
+              (strcmp(allowed, "GET") == 0 && strcmp(method, "HEAD") == 0);
+    if (!ok) {
+        api_error err = {0};
+        api_error_set(&err, 405, "method_not_allowed", NULL, "%s takes %s, not %s", url, allowed,
+                      method);
+        return send_error(conn, r, &err, NULL, strcmp(allowed, "GET") == 0 ? "GET, HEAD" : allowed);
+    }
+    switch (r->route) {
+    case ROUTE_LANGUAGES:
+        return send_json(conn, r, MHD_HTTP_OK, api_languages_body(a->langs), NULL, NULL);
+    case ROUTE_LIMITS:
+        return send_json(conn, r, MHD_HTTP_OK, api_limits_body(a->config, a->langs), NULL, NULL);
+    case ROUTE_HEALTH:
+        return serve_health(conn, r, a);
+    case ROUTE_RUN:
+    case ROUTE_NONE:
+        break;
+    }
+    /* POST /v1/run: refuse an announced oversized body before reading it. */
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno == 0 && end != cl && *end == '\0' && n > a->config->max_body_bytes)
+            return fail(conn, r, 413, "too_large", NULL,
+                        "request body of %llu bytes is over the maximum of %zu", n,
+                        a->config->max_body_bytes);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    app *a = cls;
+    request *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->log = json_object();
+        if (!r->log) {
+            free(r);
+            return MHD_NO;
+        }
+        new_request_id(r->id);
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        json_object_set_new(r->log, "id", json_string(r->id));
+        json_object_set_new(r->log, "method", json_string(method));
+        json_object_set_new(r->log, "path", json_string(url));
+        *con_cls = r;
+        return first_call(conn, r, a, url, method);
+    }
+    if (r->responded) {
+        /* Answered early (404, 405, 413): discard whatever still comes. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (ms_since(&r->start) > (uint64_t)a->config->body_timeout_s * 1000) {
+            /* libmicrohttpd cannot answer before the body is in: hang up. */
+            json_object_set_new(r->log, "error", json_string("body_timeout"));
+            return MHD_NO;
+        }
+        if (r->too_large || n > a->config->max_body_bytes - r->len) {
+            /* A body without Content-Length went over the maximum.  This
+             * libmicrohttpd only answers once the body is in, so drop what
+             * we have and discard the rest, up to as much again; past that
+             * the client gets no answer, only a closed connection. */
+            free(r->body);
+            r->body = NULL;
+            r->cap = 0;
+            r->too_large = true;
+            r->discarded += n;
+            if (r->discarded > a->config->max_body_bytes) {
+                json_object_set_new(r->log, "error", json_string("too_large"));
+                return MHD_NO;
+            }
+            return MHD_YES;
+        }
+        if (r->len + n > r->cap) {
+            size_t cap = r->cap ? r->cap : 4096;
+            while (cap < r->len + n)
+                cap *= 2;
+            if (cap > a->config->max_body_bytes)
+                cap = a->config->max_body_bytes;
+            char *body = realloc(r->body, cap);
+            if (!body)
+                return fail(conn, r, 500, "internal", NULL, "out of memory reading the body");
+            r->body = body;
+            r->cap = cap;
+        }
+        memcpy(r->body + r->len, upload_data, n);
+        r->len += n;
+        return MHD_YES;
+    }
+    if (r->too_large)
+        return fail(conn, r, 413, "too_large", NULL,
+                    "request body is over the maximum of %zu bytes", a->config->max_body_bytes);
+    return serve_run(conn, r, a);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)conn;
+    request *r = *con_cls;
+    if (!r)
+        return;
+    *con_cls = NULL;
+    json_t *line = r->log;
+    json_object_set_new(line, "status", r->status ? json_integer(r->status) : json_null());
+    json_object_set_new(line, "ms", json_integer((json_int_t)ms_since(&r->start)));
+    static const char *const reasons[] = {
+        [MHD_REQUEST_TERMINATED_COMPLETED_OK] = NULL,
+        [MHD_REQUEST_TERMINATED_WITH_ERROR] = "error",
+        [MHD_REQUEST_TERMINATED_TIMEOUT_REACHED] = "timeout",
+        [MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN] = "shutdown",
+        [MHD_REQUEST_TERMINATED_READ_ERROR] = "read_error",
+        [MHD_REQUEST_TERMINATED_CLIENT_ABORT] = "client_abort",
+    };
+    if ((size_t)why < sizeof reasons / sizeof reasons[0] && reasons[why])
+        json_object_set_new(line, "terminated", json_string(reasons[why]));
+    log_json("info", line);
+    free(r->body);
+    free(r);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_message("warning", "libmicrohttpd: %s", msg);
+}
+
+int http_start(app *a, http_server **out, unsigned *port, char *error, size_t size)
+{
+    const char *listen = a->config->listen;
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || !colon[1]) {
+        snprintf(error, size, "--listen %s: want HOST:PORT", listen);
+        return -1;
+    }
+    char host[256];
+    size_t hlen = (size_t)(colon - listen);
+    if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
+        listen++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof host) {
+        snprintf(error, size, "--listen %s: host name too long", a->config->listen);
+        return -1;
+    }
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (gai != 0) {
+        snprintf(error, size, "--listen %s: %s", a->config->listen, gai_strerror(gai));
+        return -1;
+    }
+    http_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        freeaddrinfo(ai);
+        snprintf(error, size, "start HTTP server: %s", strerror(errno));
+        return -1;
+    }
+    s->app = a;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, a,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)a->config->connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a->config->connection_timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->daemon) {
+        snprintf(error, size, "listen on %s: cannot start the HTTP server (address in use or not "
+                 "available?)", a->config->listen);
+        free(s);
+        return -1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port = di ? di->port : 0;
+    *out = s;
+    return 0;
+}
+
+void http_stop(http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

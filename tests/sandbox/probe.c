@@ -62,7 +62,7 @@ static int memory_hog(long megabytes)
     return 0;
 }
 
-static int fork_bomb(void)
+static int fork_bomb(long pause_ms)
 {
     int made = 0;
     for (int i = 0; i < 100000; i++) {
@@ -77,7 +77,7 @@ static int fork_bomb(void)
     }
     printf("forked %d\n", made);
     fflush(stdout);
-    sleep(1);
+    usleep((useconds_t)(pause_ms > 0 ? pause_ms : 1000) * 1000);
     return 0;
 }
 
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
     if (!strcmp(command, "memory"))
         return memory_hog(atol(arg));
     if (!strcmp(command, "forkbomb"))
-        return fork_bomb();
+        return fork_bomb(atol(arg));
     if (!strcmp(command, "flood")) {
         static char line[4096];
         memset(line, 'x', sizeof line);

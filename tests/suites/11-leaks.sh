@@ -1,0 +1,48 @@
+#!/bin/sh
+# tests/suites/11-leaks.sh - nothing of a run survives it: after 200 runs
+# (ok, killed, crashed, flooding, forking) no process, mount, tmpfs or
+# cgroup of ours is left beyond the reused per-slot resources, and
+# `judgebox cleanup` removes those too.  Also runs the ASan/UBSan build of
+# judgebox through the same kinds of runs.
+. tests/lib.sh
+
+# Per-run mounts have sources judgebox-root, -scratch, -box, -dev, -shm (a
+# server's judgebox-workspace mounts are per request, not per run).
+run_mounts() { grep -c -E ' judgebox-(root|scratch|box|dev|shm) ' /proc/self/mountinfo; }
+slot_cgroups() { find /sys/fs/cgroup -path '*/judgebox/slot0*' -type d 2>/dev/null | wc -l; }
+scratch_mounted() { grep -c " /run/judgebox/scratch " /proc/self/mountinfo; }
+
+SLOT=--slot=0
+sb $SLOT -- /bin/true   # make slot 0's reusable resources before counting
+cgroups_before=$(slot_cgroups); procs_before=$(sandbox_processes)
+i=0
+while [ $i -lt 200 ]; do
+    case $((i % 5)) in
+        0) sb $SLOT -- /bin/true ;;
+        1) sb $SLOT --cpu-ms 20 -- /t/probe spin ;;
+        2) sb $SLOT --output-bytes 1000 -- /t/probe flood ;;
+        3) sb $SLOT --pids 8 -- /t/probe forkbomb 50 ;;
+        4) sb $SLOT -- /t/probe daemon /tmp/d ;;
+    esac
+    i=$((i + 1))
+done
+check "200 runs leave no process" [ "$(sandbox_processes)" -le "$procs_before" ]
+check "200 runs leave no run mount on the host" [ "$(run_mounts)" -eq 0 ]
+check "200 runs leave no cgroup ($cgroups_before before, $(slot_cgroups) after)" [ "$(slot_cgroups)" -eq "$cgroups_before" ]
+check "the scratch tmpfs is never mounted on the host" [ "$(scratch_mounted)" -eq 0 ]
+check "no workspace is left" [ -z "$(ls /run/judgebox/workspaces 2>/dev/null)" ]
+
+"$JUDGEBOX" cleanup 2>"$ERR"
+check "cleanup succeeds" [ $? -eq 0 ]
+check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgebox/netns/slot0 ' /proc/self/mountinfo)" -eq 0 ]
+check "cleanup removes the idle slot's cgroups" [ "$(slot_cgroups)" -eq 0 ]
+
+# The sanitizer build through the same paths: any report fails.
+JUDGEBOX=build/judgebox-san
+for args in "-- /bin/true" "--memory-kb 32768 -- /t/probe memory 100" "--output-bytes 5000 -- /t/probe flood" \
+            "--cpu-ms 50 -- /t/probe spin" "-- /t/probe kexec" "--wall-ms 100 -- /t/probe sleep 1000" "--bogus"; do
+    sb $args
+    check "ASan/UBSan clean: judgebox run $args" sh -c "! grep -q -e 'AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$ERR'"
+done
+sb -- /bin/true
+check "the sanitizer build works" is status ok

@@ -29,6 +29,7 @@ typedef struct cli_options {
     const char *env[MAX_ENV + 1];
     size_t env_count;
     int slot;
+    sandbox_config config;
     char default_rootfs[4096];
 } cli_options;
 
@@ -52,7 +53,8 @@ static const numeric_flag numeric_flags[] = {
 };
 #define NUMERIC_COUNT (sizeof numeric_flags / sizeof numeric_flags[0])
 
-enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_HELP, OPT_NUMERIC };
+enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_HELP,
+       OPT_NUMERIC };
 
 static void usage(FILE *out)
 {
@@ -70,6 +72,7 @@ static void usage(FILE *out)
           "  --env NAME=VALUE    (repeatable; replaces the default environment)\n"
           "  --workdir DIR       inside the run (default /box)\n"
           "  --slot N            use slot N (default: the first free one)\n"
+          "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
           "  --result FILE       write the JSON result there (else a summary on stderr)\n",
           out);
 }
@@ -98,7 +101,7 @@ static int parse_number(const char *flag, const char *text, uint64_t minimum, ui
 
 static int parse_options(int argc, char **argv, cli_options *o)
 {
-    struct option long_options[NUMERIC_COUNT + 10];
+    struct option long_options[NUMERIC_COUNT + 12];
     size_t n = 0;
     for (size_t i = 0; i < NUMERIC_COUNT; i++)
         long_options[n++] = (struct option){numeric_flags[i].name, required_argument, NULL, OPT_NUMERIC + (int)i};
@@ -109,6 +112,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"env", required_argument, NULL, OPT_ENV};
     long_options[n++] = (struct option){"workdir", required_argument, NULL, OPT_WORKDIR};
     long_options[n++] = (struct option){"slot", required_argument, NULL, OPT_SLOT};
+    long_options[n++] = (struct option){"uid-base", required_argument, NULL, OPT_UID_BASE};
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     long_options[n] = (struct option){0};
     opterr = 0;
@@ -132,6 +136,12 @@ static int parse_options(int argc, char **argv, cli_options *o)
             if (parse_number("slot", optarg, 0, 4095, &value) < 0)
                 return -1;
             o->slot = (int)value;
+            break;
+        case OPT_UID_BASE:
+            /* Never 0: the range must not reach host root or system users. */
+            if (parse_number("uid-base", optarg, 1000, 4000000000u, &value) < 0)
+                return -1;
+            o->config.uid_base = (uid_t)value;
             break;
         case OPT_HELP: usage(stdout); exit(0);
         case '?':
@@ -237,7 +247,7 @@ int command_run(int argc, char **argv)
     sandbox_error error = {0};
     sandbox_context *context = NULL;
     sandbox_slot *slot = NULL;
-    if (sandbox_context_open(NULL, &context, &error) < 0 || sandbox_slot_acquire(context, o.slot, &slot, &error) < 0) {
+    if (sandbox_context_open(&o.config, &context, &error) < 0 || sandbox_slot_acquire(context, o.slot, &slot, &error) < 0) {
         fprintf(stderr, "judgebox run: %s\n", error.message);
         sandbox_context_close(context);
         return EXIT_JUDGEBOX;

@@ -136,3 +136,9 @@ check "a missing rootfs is exit 125" [ "$rc" -eq 125 ]
 check "a missing rootfs names the path" grep -q "/nonexistent/rootfs" "$ERR"
 "$JUDGEBOX" run --rootfs "$TESTROOT" 2>"$ERR"; rc=$?
 check "no command is an error" sh -c "[ $rc -eq 125 ] && grep -q 'no command' '$ERR'"
+
+# 10. The host uid range is configurable
+sb --uid-base 4000000 --slot 3 -- /bin/cat /proc/self/uid_map
+check "--uid-base moves the slot's host uids" grep -Eq '^ *1000 +4000007 +1$' "$OUT"
+sb --uid-base 0 -- /bin/true
+check "--uid-base 0 is refused" [ "$SB_RC" -eq 125 ]

@@ -16,10 +16,10 @@ check() {
     name=$1; shift
     if "$@"; then pass "$name"; else fail "$name" "$* (result: $(cat "$RESULT" 2>/dev/null | tr -d '\n' | cut -c1-300); stderr: $(head -c 300 "$ERR"))"; fi
 }
-# sb [judgebox run flags] -- CMD...: run in the test rootfs; stdout in $OUT, stderr in $ERR.
+# sb [judgebox run flags] -- CMD...: run in the test rootfs (slot $SB_SLOT if set); stdout in $OUT, stderr in $ERR.
 sb() {
     : >"$RESULT"
-    "$JUDGEBOX" run --rootfs "$TESTROOT" --result "$RESULT" "$@" >"$OUT" 2>"$ERR" </dev/null
+    "$JUDGEBOX" run ${SB_SLOT:+--slot "$SB_SLOT"} --rootfs "$TESTROOT" --result "$RESULT" "$@" >"$OUT" 2>"$ERR" </dev/null
     SB_RC=$?
 }
 # field NAME: a field of the last result, Python's repr for non-strings ("None", "True").
@@ -29,4 +29,8 @@ between() { v=$(field "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ] && [ "$v" -le "$3"
 out_has() { grep -q -- "$1" "$OUT"; }
 # Processes on the host running as any sandbox uid (uid_base 3000000 + 2 per slot).
 # Zombies are skipped: a run's init killed with its supervisor waits for host pid 1 to reap it.
-sandbox_processes() { ps -eo uid=,stat= | awk '$1 >= 3000000 && $1 < 3000200 && $2 !~ /^Z/' | wc -l; }
+# With SANDBOX_SLOT set, only that slot's two uids count (other runs may go on alongside).
+sandbox_processes() {
+    if [ -n "${SANDBOX_SLOT:-}" ]; then lo=$((3000000 + 2 * SANDBOX_SLOT)); hi=$((lo + 2)); else lo=3000000; hi=3000200; fi
+    ps -eo uid=,stat= | awk -v lo=$lo -v hi=$hi '$1 >= lo && $1 < hi && $2 !~ /^Z/' | wc -l
+}

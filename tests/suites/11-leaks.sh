@@ -9,20 +9,21 @@
 # Per-run mounts have sources judgebox-root, -scratch, -box, -dev, -shm (a
 # server's judgebox-workspace mounts are per request, not per run).
 run_mounts() { grep -c -E ' judgebox-(root|scratch|box|dev|shm) ' /proc/self/mountinfo; }
-slot_cgroups() { find /sys/fs/cgroup -path '*/judgebox/slot0*' -type d 2>/dev/null | wc -l; }
+slot_cgroups() { find /sys/fs/cgroup -path '*/judgebox/slot63*' -type d 2>/dev/null | wc -l; }
 scratch_mounted() { grep -c " /run/judgebox/scratch " /proc/self/mountinfo; }
 
-SLOT=--slot=0
-sb $SLOT -- /bin/true   # make slot 0's reusable resources before counting
+# Slot 63: servers take the low slots, so a server running alongside does not disturb this.
+SB_SLOT=63; SANDBOX_SLOT=63
+sb -- /bin/true   # make slot 63's reusable resources before counting
 cgroups_before=$(slot_cgroups); procs_before=$(sandbox_processes)
 i=0
 while [ $i -lt 200 ]; do
     case $((i % 5)) in
-        0) sb $SLOT -- /bin/true ;;
-        1) sb $SLOT --cpu-ms 20 -- /t/probe spin ;;
-        2) sb $SLOT --output-bytes 1000 -- /t/probe flood ;;
-        3) sb $SLOT --pids 8 -- /t/probe forkbomb 50 ;;
-        4) sb $SLOT -- /t/probe daemon /tmp/d ;;
+        0) sb -- /bin/true ;;
+        1) sb --cpu-ms 20 -- /t/probe spin ;;
+        2) sb --output-bytes 1000 -- /t/probe flood ;;
+        3) sb --pids 8 -- /t/probe forkbomb 50 ;;
+        4) sb -- /t/probe daemon /tmp/d ;;
     esac
     i=$((i + 1))
 done
@@ -30,11 +31,10 @@ check "200 runs leave no process" [ "$(sandbox_processes)" -le "$procs_before" ]
 check "200 runs leave no run mount on the host" [ "$(run_mounts)" -eq 0 ]
 check "200 runs leave no cgroup ($cgroups_before before, $(slot_cgroups) after)" [ "$(slot_cgroups)" -eq "$cgroups_before" ]
 check "the scratch tmpfs is never mounted on the host" [ "$(scratch_mounted)" -eq 0 ]
-check "no workspace is left" [ -z "$(ls /run/judgebox/workspaces 2>/dev/null)" ]
 
 "$JUDGEBOX" cleanup 2>"$ERR"
 check "cleanup succeeds" [ $? -eq 0 ]
-check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgebox/netns/slot0 ' /proc/self/mountinfo)" -eq 0 ]
+check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgebox/netns/slot63 ' /proc/self/mountinfo)" -eq 0 ]
 check "cleanup removes the idle slot's cgroups" [ "$(slot_cgroups)" -eq 0 ]
 
 # The sanitizer build through the same paths: any report fails.

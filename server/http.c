@@ -17,12 +17,15 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "log.h"
@@ -403,23 +406,23 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 int http_start(app *a, http_server **out, unsigned *port, char *error, size_t size)
 {
-    const char *listen = a->config->listen;
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || !colon[1]) {
-        snprintf(error, size, "--listen %s: want HOST:PORT", listen);
+    const char *spec = a->config->listen;
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) {
+        snprintf(error, size, "--listen %s: want HOST:PORT", spec);
         return -1;
     }
     char host[256];
-    size_t hlen = (size_t)(colon - listen);
-    if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
-        listen++;
+    size_t hlen = (size_t)(colon - spec);
+    if (spec[0] == '[' && hlen >= 2 && spec[hlen - 1] == ']') {
+        spec++;
         hlen -= 2;
     }
     if (hlen >= sizeof host) {
         snprintf(error, size, "--listen %s: host name too long", a->config->listen);
         return -1;
     }
-    memcpy(host, listen, hlen);
+    memcpy(host, spec, hlen);
     host[hlen] = '\0';
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
@@ -429,34 +432,52 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
         snprintf(error, size, "--listen %s: %s", a->config->listen, gai_strerror(gai));
         return -1;
     }
+    /* Bind here rather than in libmicrohttpd, so a failure is one line
+     * with its errno ("listen on 127.0.0.1:8080: Address already in use"). */
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        snprintf(error, size, "listen on %s: socket: %s", a->config->listen, strerror(errno));
+        freeaddrinfo(ai);
+        return -1;
+    }
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        snprintf(error, size, "listen on %s: %s", a->config->listen, strerror(errno));
+        close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
     http_server *s = calloc(1, sizeof *s);
     if (!s) {
-        freeaddrinfo(ai);
         snprintf(error, size, "start HTTP server: %s", strerror(errno));
+        close(fd);
         return -1;
     }
     s->app = a;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, a,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)a->config->connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a->config->connection_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
         MHD_OPTION_END);
-    freeaddrinfo(ai);
     if (!s->daemon) {
-        snprintf(error, size, "listen on %s: cannot start the HTTP server (address in use or not "
-                 "available?)", a->config->listen);
+        snprintf(error, size, "listen on %s: libmicrohttpd could not start", a->config->listen);
+        close(fd);
         free(s);
         return -1;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    *port = di ? di->port : 0;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    *port = 0;
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+        *port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
     *out = s;
     return 0;
 }

@@ -352,7 +352,8 @@ static int check_policy(const language *l, const char *origin, const server_conf
 }
 
 int langs_load(const char *langs_dir, const char *images_dir, const server_config *config,
-               void (*warn)(const char *message), language_table *out, char *error, size_t size)
+               void (*warn)(void *warn_ctx, const char *message), void *warn_ctx,
+               language_table *out, char *error, size_t size)
 {
     memset(out, 0, sizeof *out);
     char missing[1024] = "";
@@ -428,7 +429,7 @@ int langs_load(const char *langs_dir, const char *images_dir, const server_confi
                          "e.g. `make default-image`, or pass --images DIR)",
                          l->id, l->image, l->rootfs);
                 if (warn)
-                    warn(missing);
+                    warn(warn_ctx, missing);
                 usable = false;
             }
         }

@@ -35,7 +35,8 @@ typedef struct language_table {
  * built under images_dir is left out and reported through `warn`; it is an
  * error only when no language is left. */
 int langs_load(const char *langs_dir, const char *images_dir, const server_config *config,
-               void (*warn)(const char *message), language_table *out,
+               void (*warn)(void *warn_ctx, const char *message), void *warn_ctx,
+               language_table *out,
                char *error, size_t error_size);
 /* Parse one language from JSON text (used by langs_load and unit tests);
  * does not look at images. */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,9 +85,34 @@ static int parse_unsigned(const char *flag, const char *s, unsigned lo, unsigned
     return 0;
 }
 
-static void warn_language(const char *message)
+/* Warnings of startup, printed only once startup has succeeded: a server
+ * that refuses to start says one line. */
+typedef struct warnings {
+    char **items;
+    size_t count;
+} warnings;
+
+static void warn_later(void *ctx, const char *message)
 {
-    log_message("warning", "%s; leaving it out", message);
+    warnings *w = ctx;
+    char **items = realloc(w->items, (w->count + 1) * sizeof *items);
+    if (!items)
+        return;
+    w->items = items;
+    if ((w->items[w->count] = strdup(message)))
+        w->count++;
+}
+
+static void warnings_flush(warnings *w, bool print)
+{
+    for (size_t i = 0; i < w->count; i++) {
+        if (print)
+            log_message("warning", "%s; leaving it out", w->items[i]);
+        free(w->items[i]);
+    }
+    free(w->items);
+    w->items = NULL;
+    w->count = 0;
 }
 
 static int fatal(const char *msg)
@@ -131,6 +157,7 @@ int command_serve(int argc, char **argv)
     language_table langs = {0};
     pool *workers = NULL;
     http_server *server = NULL;
+    warnings startup_warnings = {0};
 
     if (!config.listen) {
         status = fatal("out of memory");
@@ -208,8 +235,8 @@ int command_serve(int argc, char **argv)
         goto out;
     }
 
-    if (langs_load(config.langs_dir, config.images_dir, &config, warn_language, &langs, error,
-                   sizeof error) < 0) {
+    if (langs_load(config.langs_dir, config.images_dir, &config, warn_later, &startup_warnings,
+                   &langs, error, sizeof error) < 0) {
         status = fatal(error);
         goto out;
     }
@@ -255,6 +282,7 @@ int command_serve(int argc, char **argv)
         json_object_set_new(ready, "langs", json_string(config.langs_dir));
     }
     log_json("info", ready);
+    warnings_flush(&startup_warnings, true);
 
     int sig = 0;
     while ((err = sigwait(&stop_signals, &sig)) == EINTR)
@@ -269,6 +297,7 @@ out:
     pool_destroy(workers);       /* releases the slots */
     if (ctx)
         sandbox_context_close(ctx);
+    warnings_flush(&startup_warnings, false);
     langs_free(&langs);
     config_free(&config);
     return status;

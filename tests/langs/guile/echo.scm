@@ -1,0 +1,6 @@
+(use-modules (ice-9 binary-ports))
+(let ((out (current-output-port)))
+  (let loop ((bv (get-bytevector-some (current-input-port))))
+    (unless (eof-object? bv)
+      (put-bytevector out bv)
+      (loop (get-bytevector-some (current-input-port))))))

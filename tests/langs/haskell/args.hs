@@ -1,0 +1,2 @@
+import System.Environment (getArgs)
+main = getArgs >>= mapM_ putStrLn

@@ -1,0 +1,2 @@
+import qualified Data.ByteString as B
+main = B.getContents >>= B.putStr

@@ -1,0 +1,6 @@
+program broken;
+var
+  x: integer;
+begin
+  x := 'not an int';
+end.

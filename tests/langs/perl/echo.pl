@@ -1,0 +1,1 @@
+binmode STDIN; binmode STDOUT; local $/; print <STDIN>;

@@ -1,0 +1,1 @@
+$stdout.binmode; $stdin.binmode; $stdout.write($stdin.read)

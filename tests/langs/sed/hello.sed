@@ -1,0 +1,3 @@
+1i\
+Hello, World!
+d

@@ -1,0 +1,185 @@
+#!/bin/sh
+# tests/suites/50-languages.sh - owns the per-language checks (issue 4).
+# For every langs/<id>.json, through the HTTP API of a real server on
+# loopback (POST /v1/run, GET /v1/languages):
+#   hello-<id>   hello world prints exactly "Hello, World!\n"
+#   echo-<id>    stdin comes back byte for byte
+#   args-<id>    arguments, one per line, a non-ASCII one included
+#   error-<id>   (compiled languages) a broken program gives compile_error
+#                with the compiler's message
+#   version-<id> GET /v1/languages reports the version in versions.json
+# Programs live in tests/langs/<id>/{hello,echo,args,error}.<ext>; optional
+# <kind>.in / <kind>.out replace the shared stdin / expected output (bc and
+# dc echo numbers); error.expect holds a piece of the compiler's message;
+# NO_ARGS says why a language cannot see arguments (sed, bc, dc,
+# brainfuck) and replaces args.<ext>.  A missing image or program is a FAIL.
+#
+# JUDGEBOX_LANG_TESTS=direct runs the same checks through
+# tests/langs/direct.sh (bubblewrap, no server) to tell an image problem
+# from a server problem.  LANGS="c cpp" limits the languages.
+BUILD=${BUILD:-build}
+cd "$(dirname "$0")/../.." || exit 2
+IMAGES=${JUDGEBOX_IMAGES:-/var/lib/judgebox/images}
+MODE=${JUDGEBOX_LANG_TESTS:-http}
+T=$(mktemp -d /tmp/judgebox-langs.XXXXXX)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { printf 'PASS %s\n' "$1"; }
+fail() { printf 'FAIL %s: %s\n' "$1" "$(printf '%s' "$2" | tr '\n\r' '  ')"; }
+
+for tool in jq curl; do
+    command -v "$tool" >/dev/null || { fail setup "$tool is not installed"; exit 1; }
+done
+
+# The shared inputs and expected outputs.
+printf 'Hello, World!\n' >"$T/hello.out"
+printf 'line one\n  two\twith a tab  \n\nCRLF line\r\n\303\274n\303\257c\303\266d\303\251 \342\234\223\nno newline at the end' >"$T/echo.in"
+cp "$T/echo.in" "$T/echo.out"
+printf 'one\ntwo words\n-x\n\303\274n\303\257c\303\266d\303\251 \342\234\223\n' >"$T/args.out"
+: >"$T/empty"
+ARGS_JSON='["one","two words","-x","ünïcödé ✓"]'
+
+# submit ID SOURCE STDIN_FILE ARGS_JSON -> response JSON on stdout
+if [ "$MODE" = direct ]; then
+    submit() {
+        eval "set -- \"\$1\" \"\$2\" \"\$3\" $(printf '%s' "$4" | jq -r 'map(@sh) | join(" ")')"
+        tests/langs/direct.sh "$@"
+    }
+elif [ "$MODE" = http ]; then
+    [ -x "$BUILD/judgebox" ] || { fail server "$BUILD/judgebox is not built"; exit 1; }
+    # a free loopback port
+    port=
+    for p in $(seq 20000 7 20700 | shuf -n 40 2>/dev/null || seq 20000 7 20280); do
+        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then port=$p; break; fi
+    done
+    [ -n "$port" ] || { fail server "no free port"; exit 1; }
+    URL=http://127.0.0.1:$port
+    JUDGEBOX_IMAGES=$IMAGES "$BUILD/judgebox" serve --listen "127.0.0.1:$port" >"$T/server.log" 2>&1 &
+    server_pid=$!
+    up=0
+    for _ in $(seq 1 100); do
+        if curl -fsS --max-time 2 "$URL/v1/languages" >"$T/languages.json" 2>/dev/null; then up=1; break; fi
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ "$up" -ne 1 ]; then
+        fail server "judgebox serve on $URL did not answer GET /v1/languages: $(tail -n 3 "$T/server.log" | tr '\n' ' ')"
+        exit 1
+    fi
+    submit() {
+        jq -n --arg l "$1" --rawfile s "$2" --rawfile i "$3" --argjson a "$4" \
+            '{language: $l, source: $s, stdin: $i, args: $a}' >"$T/request.json"
+        curl -sS --max-time 180 -H 'Content-Type: application/json' \
+            --data-binary "@$T/request.json" "$URL/v1/run"
+    }
+else
+    fail setup "JUDGEBOX_LANG_TESTS must be http or direct, not $MODE"
+    exit 1
+fi
+
+# stdout of the first run, exact bytes (stdout_b64 when the server sent it)
+run_stdout() {
+    jq -j 'if .runs[0].stdout_b64 then .runs[0].stdout_b64 | @base64d else .runs[0].stdout // "" end' "$1"
+}
+
+# check ID KIND DIR EXT ARGS_JSON: one PASS or FAIL line
+check() {
+    id=$1 kind=$2 dir=$3 ext=$4 args=$5
+    name=$kind-$id
+    src=$dir/$kind.$ext
+    [ -f "$src" ] || { fail "$name" "no test program $src"; return; }
+    in=$T/empty
+    [ "$kind" = echo ] && in=$T/echo.in
+    [ -f "$dir/$kind.in" ] && in=$dir/$kind.in
+    want=$T/$kind.out
+    [ -f "$dir/$kind.out" ] && want=$dir/$kind.out
+    [ "$kind" = echo ] && [ -f "$dir/echo.in" ] && [ ! -f "$dir/echo.out" ] && want=$dir/echo.in
+    if ! submit "$id" "$src" "$in" "$args" >"$T/response.json" 2>"$T/submit.err"; then
+        fail "$name" "request failed: $(head -c 300 "$T/submit.err")"
+        return
+    fi
+    if ! jq -e 'type == "object"' "$T/response.json" >/dev/null 2>&1; then
+        fail "$name" "response is not a JSON object: $(head -c 300 "$T/response.json")"
+        return
+    fi
+    if [ "$kind" = error ]; then
+        expect=$(cat "$dir/error.expect" 2>/dev/null)
+        [ -n "$expect" ] || { fail "$name" "no $dir/error.expect"; return; }
+        got=$(jq -r '[.compile.status // "none", .verdict // "none", (.runs | length)] | join(" ")' "$T/response.json")
+        msg=$(jq -r '(.compile.stderr // "") + (.compile.stdout // "")' "$T/response.json")
+        if [ "$got" != "compile_error compile_error 0" ]; then
+            fail "$name" "want compile_error and no runs, got compile.status, verdict, runs = $got: $(printf '%s' "$msg" | head -c 300)"
+        elif ! printf '%s' "$msg" | grep -qF -- "$expect"; then
+            fail "$name" "compiler message lacks '$expect': $(printf '%s' "$msg" | head -c 300)"
+        else
+            pass "$name"
+        fi
+        return
+    fi
+    cstatus=$(jq -r '.compile.status // "none"' "$T/response.json")
+    if [ "$cstatus" != none ] && [ "$cstatus" != ok ]; then
+        fail "$name" "compile $cstatus: $(jq -r '(.compile.stderr // "") + (.compile.stdout // "")' "$T/response.json" | head -c 400)"
+        return
+    fi
+    status=$(jq -r '.runs[0].status // "none"' "$T/response.json")
+    run_stdout "$T/response.json" >"$T/got"
+    if [ "$status" != ok ]; then
+        fail "$name" "run status $status (exit $(jq -r '.runs[0].exit_code' "$T/response.json"), syscall $(jq -r '.runs[0].syscall' "$T/response.json")): $(jq -r '.runs[0].stderr // "" , .error.message // ""' "$T/response.json" | head -c 400)"
+    elif ! cmp -s "$T/got" "$want"; then
+        fail "$name" "stdout differs: want $(od -An -c "$want" | tr -s ' \n' ' ' | head -c 200) got $(od -An -c "$T/got" | tr -s ' \n' ' ' | head -c 200)"
+    else
+        pass "$name"
+    fi
+}
+
+if [ "$MODE" = http ]; then
+    if jq -e 'type == "array"' "$T/languages.json" >/dev/null 2>&1; then
+        pass languages-list
+    else
+        fail languages-list "GET /v1/languages is not an array: $(head -c 200 "$T/languages.json")"
+    fi
+fi
+
+ids=${LANGS:-$(for f in langs/*.json; do basename "$f" .json; done)}
+[ -n "$ids" ] || { fail languages "no langs/*.json"; exit 1; }
+for id in $ids; do
+    lang=langs/$id.json
+    [ -f "$lang" ] || { fail "lang-$id" "no $lang"; continue; }
+    image=$(jq -r .image "$lang")
+    if [ ! -d "$IMAGES/$image/rootfs" ]; then
+        fail "image-$id" "image $image missing under $IMAGES (make rootfs IMAGES=$image)"
+        continue
+    fi
+    src=$(jq -r .source_file "$lang")
+    ext=${src##*.}
+    dir=tests/langs/$id
+    if [ "$MODE" = http ]; then
+        want=$(jq -r --arg id "$id" '.[$id] // empty' "$IMAGES/$image/versions.json" 2>/dev/null)
+        got=$(jq -r --arg id "$id" '.[] | select(.id == $id) | .version' "$T/languages.json" 2>/dev/null)
+        if [ -n "$want" ] && [ "$got" = "$want" ]; then
+            pass "version-$id"
+        else
+            fail "version-$id" "GET /v1/languages says '$got', $IMAGES/$image/versions.json says '$want'"
+        fi
+    fi
+    check "$id" hello "$dir" "$ext" '[]'
+    check "$id" echo "$dir" "$ext" '[]'
+    if [ -f "$dir/NO_ARGS" ]; then
+        printf 'NOTE args-%s not checked: %s\n' "$id" "$(cat "$dir/NO_ARGS")"
+    else
+        check "$id" args "$dir" "$ext" "$ARGS_JSON"
+    fi
+    if [ "$(jq -r '.compile != null' "$lang")" = true ]; then
+        check "$id" error "$dir" "$ext" '[]'
+    fi
+done
+exit 0

@@ -171,6 +171,7 @@ static enum MHD_Result serve_health(struct MHD_Connection *conn, request *r, app
     json_object_set_new(b, "requests_admitted", json_integer((json_int_t)st.admitted));
     json_object_set_new(b, "requests_rejected", json_integer((json_int_t)st.rejected));
     json_object_set_new(b, "runs", json_integer((json_int_t)st.tasks_run));
+    json_object_set_new(b, "runs_waiting", json_integer((json_int_t)st.waiting_tasks));
     return send_json(conn, r, MHD_HTTP_OK, b, NULL, NULL);
 }
 

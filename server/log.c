@@ -7,6 +7,7 @@
  * server.
  */
 #include "log.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -69,7 +70,10 @@ void log_message(const char *level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     json_t *fields = json_object();
-    if (fields)
-        json_object_set_new(fields, "msg", json_string(msg));
+    size_t n;
+    char *text = utf8_repair(msg, strlen(msg), &n);   /* paths may hold any bytes */
+    if (fields && text)
+        json_object_set_new(fields, "msg", json_stringn(text, n));
+    free(text);
     log_json(level, fields);
 }

@@ -368,5 +368,8 @@ void pool_get_stats(pool *p, pool_stats *out)
     out->admitted = p->admitted;
     out->rejected = p->rejected;
     out->tasks_run = p->tasks_run;
+    out->waiting_tasks = 0;
+    for (pool_ticket *t = p->head; t; t = t->next_ticket)
+        out->waiting_tasks += t->ntasks - t->next;
     pthread_mutex_unlock(&p->lock);
 }

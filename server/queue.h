@@ -51,6 +51,7 @@ void pool_leave(pool_ticket *t);
 
 typedef struct pool_stats {
     unsigned workers, busy, queued, queue_max;
+    uint64_t waiting_tasks;       /* submitted, not yet started */
     uint64_t admitted, rejected, tasks_run;
 } pool_stats;
 void pool_get_stats(pool *p, pool_stats *out);

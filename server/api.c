@@ -728,11 +728,13 @@ static json_t *signal_json(int sig)
     return json_string(name);
 }
 
-static void set_common(json_t *o, const sandbox_result *r)
+static void set_common(json_t *o, const sandbox_result *r, bool with_syscall)
 {
     json_object_set_new(o, "exit_code", r->signal > 0 || r->exit_code < 0
                                             ? json_null() : json_integer(r->exit_code));
     json_object_set_new(o, "signal", signal_json(r->signal));
+    if (with_syscall)
+        json_object_set_new(o, "syscall", r->syscall[0] ? json_string(r->syscall) : json_null());
     set_output(o, "stdout", r->stdout_data, r->stdout_len, r->stdout_truncated);
     set_output(o, "stderr", r->stderr_data, r->stderr_len, r->stderr_truncated);
     json_object_set_new(o, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
@@ -754,7 +756,7 @@ json_t *api_run_response(const char *id, const job_request *job, const job_resul
     if (res->has_compile && res->compile.ran) {
         json_t *c = json_object();
         json_object_set_new(c, "status", json_string(res->compile_status ? res->compile_status : "ok"));
-        set_common(c, &res->compile.result);
+        set_common(c, &res->compile.result, false);
         json_object_set_new(body, "compile", c);
     } else {
         json_object_set_new(body, "compile", json_null());
@@ -773,9 +775,7 @@ json_t *api_run_response(const char *id, const job_request *job, const job_resul
         if (s->checker_message[0])
             json_object_set_new(r, "checker_message",
                                 safe_string(s->checker_message, strlen(s->checker_message)));
-        json_object_set_new(r, "syscall", s->result.syscall[0]
-                                              ? json_string(s->result.syscall) : json_null());
-        set_common(r, &s->result);
+        set_common(r, &s->result, true);
         json_array_append_new(runs, r);
     }
     json_object_set_new(body, "runs", runs);

@@ -222,6 +222,11 @@ __attribute__((noreturn)) static void reap_until_program_exits(pid_t program, in
         }
         if (listener >= 0 && (fds[1].revents & POLLIN))
             report_forbidden(listener);
+        /* POLLHUP: no task uses the filter any more (the program and all
+         * it started have exited), so no notification can come.  Stop
+         * polling the listener, or init spins until SIGCHLD arrives. */
+        if (listener >= 0 && (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)))
+            listener = -1;
         if (fds[0].revents & POLLIN) {
             struct signalfd_siginfo info;
             while (read(signal_fd, &info, sizeof info) == (ssize_t)sizeof info)

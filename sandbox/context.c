@@ -5,6 +5,7 @@
  * filter and the empty capability set the child installs.  Also
  * sandbox_cleanup, which removes what idle slots left behind.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ static int make_state_dirs(sandbox_context *context, sandbox_error *error)
     char path[PATH_MAX + 32];
     if (make_dir(context->state_dir, 0755, error) < 0)
         return -1;
-    static const char *const subdirs[] = {"slots", "netns"};
+    static const char *const subdirs[] = {"slots", "netns", "seccomp"};
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", context->state_dir, subdirs[i]);
         if (make_dir(path, 0700, error) < 0)
@@ -50,6 +51,7 @@ static void apply_config(sandbox_context *context, const sandbox_config *config)
     snprintf(context->state_dir, sizeof context->state_dir, "%.*s", PATH_MAX - 32, state);
     snprintf(context->scratch_dir, sizeof context->scratch_dir, "%s/scratch", context->state_dir);
     snprintf(context->workspace_dir, sizeof context->workspace_dir, "%s/workspaces", context->state_dir);
+    snprintf(context->seccomp_dir, sizeof context->seccomp_dir, "%s/seccomp", context->state_dir);
     context->uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
     context->max_slots = config && config->max_slots ? config->max_slots : 64;
 }
@@ -83,7 +85,7 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
     }
     if (make_state_dirs(context, error) < 0 ||
         cgroup_system_detect(&context->cgroups, parent, config ? config->force_cgroup_version : 0, error) < 0 ||
-        seccomp_program_build(&context->seccomp, error) < 0) {
+        seccomp_program_load(&context->seccomp, context->seccomp_dir, error) < 0) {
         sandbox_context_close(context);
         return -1;
     }
@@ -149,6 +151,15 @@ int sandbox_cleanup(const sandbox_config *config, sandbox_error *error)
     for (unsigned i = 0; i < context->max_slots; i++)
         if (cleanup_slot(context, i, error) < 0)
             rc = -1;
+    /* Compiled seccomp filters: the next start rebuilds its own. */
+    DIR *cache = opendir(context->seccomp_dir);
+    if (cache) {
+        struct dirent *entry;
+        while ((entry = readdir(cache)))
+            if (entry->d_name[0] != '.' || strncmp(entry->d_name, ".tmp.", 5) == 0)
+                unlinkat(dirfd(cache), entry->d_name, 0);
+        closedir(cache);
+    }
     /* The judgebox parents go too when nothing else uses them. */
     if (context->cgroups.version == 1) {
         for (int i = 0; i < CGROUP_V1_COUNT; i++) {

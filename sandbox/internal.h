@@ -23,6 +23,7 @@ struct sandbox_context {
     char state_dir[PATH_MAX];       /* /run/judgebox */
     char scratch_dir[PATH_MAX];     /* state_dir/scratch: each run mounts its tmpfs here, privately */
     char workspace_dir[PATH_MAX];   /* state_dir/workspaces */
+    char seccomp_dir[PATH_MAX];     /* state_dir/seccomp: compiled filters, by policy hash */
     uid_t uid_base;
     unsigned max_slots;
     cgroup_system cgroups;

@@ -19,6 +19,9 @@ typedef struct seccomp_program {
 
 /* Build the policy of seccomp_policy.c for x86_64; other ABIs are killed. */
 int seccomp_program_build(seccomp_program *program, sandbox_error *error);
+/* The same, from a cache in `cache_dir` (root's) when it holds this
+ * build's filter; else built and stored there.  NULL: always build. */
+int seccomp_program_load(seccomp_program *program, const char *cache_dir, sandbox_error *error);
 void seccomp_program_free(seccomp_program *program);
 
 /* In the child: install with NO_NEW_PRIVS already set.  Returns the

@@ -9,7 +9,8 @@ PKGS     := libseccomp libcap libmicrohttpd jansson
 CFLAGS   ?= -O2 -g
 # snprintf truncation is bounded by design (paths are checked where it matters).
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -D_GNU_SOURCE -Isandbox -Iserver
-LDLIBS   += -lseccomp -lcap -lmicrohttpd -ljansson -lpthread
+# libmicrohttpd is not linked: server/mhd_lazy.c loads it when serve starts.
+LDLIBS   += -lseccomp -lcap -ljansson -lpthread -ldl
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SANDBOX_SRC := $(wildcard sandbox/*.c)

@@ -1,0 +1,121 @@
+/*
+ * mhd_lazy.c - libmicrohttpd, loaded only when `judgebox serve` first
+ * needs it.  Linked normally, libmicrohttpd brings gnutls and about ten
+ * more shared libraries (p11-kit, nettle, gmp, idn2, ...) into every
+ * process, whose loading and constructors cost ~4 ms per start here:
+ * more than a whole sandboxed run of /bin/true, and paid by every
+ * `judgebox run`.  So the binary is not linked with it (see LDLIBS in the
+ * Makefile); these definitions of the MHD functions the server uses
+ * dlopen the library on first use and forward to it.
+ *
+ * The server may call only the functions defined here: using another MHD
+ * function fails the link with an undefined symbol, add a forwarder below.
+ */
+#include <dlfcn.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void *library;
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+static void load_library(void)
+{
+    static const char *const names[] = {"libmicrohttpd.so.12", "libmicrohttpd.so"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++)
+        library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+        fprintf(stderr, "judgebox: cannot load libmicrohttpd: %s\n", dlerror());
+}
+
+/* The library's definition of `name`; NULL when it cannot be loaded. */
+static void *resolve(const char *name)
+{
+    pthread_once(&load_once, load_library);
+    if (!library)
+        return NULL;
+    void *symbol = dlsym(library, name);
+    if (!symbol)
+        fprintf(stderr, "judgebox: libmicrohttpd has no %s\n", name);
+    return symbol;
+}
+
+/* `function`: the library's `name`, of type `call`, resolved on first use
+ * (MHD's threads call these concurrently: atomic load and store). */
+#define RESOLVED(call, name)                                                                                        \
+    static void *cached;                                                                                            \
+    void *symbol = __atomic_load_n(&cached, __ATOMIC_ACQUIRE);                                                      \
+    if (!symbol) {                                                                                                  \
+        symbol = resolve(name);                                                                                     \
+        __atomic_store_n(&cached, symbol, __ATOMIC_RELEASE);                                                        \
+    }                                                                                                               \
+    __typeof__(call) function;                                                                                                \
+    *(void **)&function = symbol
+
+struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                    MHD_AccessHandlerCallback dh, void *dh_cls, ...)
+{
+    typedef struct MHD_Daemon *(*start_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+                                           MHD_AccessHandlerCallback, void *, va_list);
+    RESOLVED(start_va, "MHD_start_daemon_va");
+    if (!function)
+        return NULL;
+    va_list ap;
+    va_start(ap, dh_cls);
+    struct MHD_Daemon *daemon = function(flags, port, apc, apc_cls, dh, dh_cls, ap);
+    va_end(ap);
+    return daemon;
+}
+
+void MHD_stop_daemon(struct MHD_Daemon *daemon)
+{
+    RESOLVED(void (*)(struct MHD_Daemon *), "MHD_stop_daemon");
+    if (function)
+        function(daemon);
+}
+
+const char *MHD_lookup_connection_value(struct MHD_Connection *connection, enum MHD_ValueKind kind, const char *key)
+{
+    RESOLVED(const char *(*)(struct MHD_Connection *, enum MHD_ValueKind, const char *),
+             "MHD_lookup_connection_value");
+    return function ? function(connection, kind, key) : NULL;
+}
+
+enum MHD_Result MHD_queue_response(struct MHD_Connection *connection, unsigned int status_code,
+                                   struct MHD_Response *response)
+{
+    RESOLVED(enum MHD_Result (*)(struct MHD_Connection *, unsigned int, struct MHD_Response *),
+             "MHD_queue_response");
+    return function ? function(connection, status_code, response) : MHD_NO;
+}
+
+struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer, enum MHD_ResponseMemoryMode mode)
+{
+    RESOLVED(struct MHD_Response *(*)(size_t, void *, enum MHD_ResponseMemoryMode),
+             "MHD_create_response_from_buffer");
+    return function ? function(size, buffer, mode) : NULL;
+}
+
+void MHD_destroy_response(struct MHD_Response *response)
+{
+    RESOLVED(void (*)(struct MHD_Response *), "MHD_destroy_response");
+    if (function)
+        function(response);
+}
+
+enum MHD_Result MHD_add_response_header(struct MHD_Response *response, const char *header, const char *content)
+{
+    RESOLVED(enum MHD_Result (*)(struct MHD_Response *, const char *, const char *), "MHD_add_response_header");
+    return function ? function(response, header, content) : MHD_NO;
+}
+
+/* Every info type this MHD version knows takes no variadic argument. */
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *connection,
+                                                        enum MHD_ConnectionInfoType info_type, ...)
+{
+    RESOLVED(const union MHD_ConnectionInfo *(*)(struct MHD_Connection *, enum MHD_ConnectionInfoType, ...),
+             "MHD_get_connection_info");
+    return function ? function(connection, info_type) : NULL;
+}

@@ -165,7 +165,11 @@ static int receive_fd(int socket_fd)
 __attribute__((noreturn)) static void program_main(const child_plan *plan, int notify_socket)
 {
     sandbox_error error = {0};
-    reset_signals();
+    /* init reset every disposition before forking us; only its blocked
+     * SIGCHLD is left to undo. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0) {
         error_errno(&error, "setsid");
         fail(REPORT_SETUP_FAILED, &error, 126);

@@ -139,24 +139,26 @@ static int mount_root(const mount_plan *plan, const paths *p, sandbox_error *err
     return do_mount("judgebox-root", p->root, "overlay", MS_NOSUID | MS_NODEV, options, error);
 }
 
-/* Bind `source` over `target` if target exists; ENOENT is not an error. */
+/* Bind `source` over `target` if target exists; ENOENT is not an error.
+ * (The mount itself says ENOENT: no access() first, one lookup less.) */
 static int mask_path(const char *root, const char *relative, const char *source, sandbox_error *error)
 {
     char target[PATH_MAX + 64];
     snprintf(target, sizeof target, "%s/%s", root, relative);
-    if (access(target, F_OK) < 0)
-        return 0;
-    return do_mount(source, target, NULL, MS_BIND, NULL, error);
+    if (mount(source, target, NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+        return error_errno(error, "mount %s on %s", source, target);
+    return 0;
 }
 
 static int bind_read_only(const char *root, const char *relative, sandbox_error *error)
 {
     char target[PATH_MAX + 64];
     snprintf(target, sizeof target, "%s/%s", root, relative);
-    if (access(target, F_OK) < 0)
-        return 0;
-    if (do_mount(target, target, NULL, MS_BIND | MS_REC, NULL, error) < 0)
-        return -1;
+    if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return error_errno(error, "mount %s on %s", target, target);
+    }
     return do_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | PROC_FLAGS, NULL, error);
 }
 

@@ -15,6 +15,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,11 +52,6 @@ __attribute__((noreturn)) static void fail(int kind, const sandbox_error *error,
 {
     send_report(kind, 0, error->errno_value, error->message);
     _exit(exit_code);
-}
-
-static pid_t raw_fork(void)
-{
-    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 }
 
 /* Put the fds the run needs at 0..4 and close every other one. */
@@ -246,6 +242,22 @@ __attribute__((noreturn)) static void reap_until_program_exits(pid_t program, in
     }
 }
 
+#define PROGRAM_STACK_SIZE (256 * 1024)
+
+typedef struct program_start {
+    const child_plan *plan;
+    int socket;
+    int close_fds[2];
+} program_start;
+
+static int program_entry(void *argument)
+{
+    const program_start *start = argument;
+    close(start->close_fds[0]);
+    close(start->close_fds[1]);
+    program_main(start->plan, start->socket);
+}
+
 static int start_program(const child_plan *plan, sandbox_error *error)
 {
     int sockets[2];
@@ -259,14 +271,17 @@ static int start_program(const child_plan *plan, sandbox_error *error)
     int signal_fd = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
     if (signal_fd < 0)
         return error_errno(error, "signalfd");
-    pid_t program = raw_fork();
+    /* The program shares init's memory until it execs, and init waits
+     * meanwhile (CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy of
+     * init's address space (a copy of the whole supervisor process) is
+     * made, written to and torn down per run.  It runs on its own stack,
+     * in this frame, which lives as long as init; its descriptor table and
+     * signal dispositions are its own (no CLONE_FILES, no CLONE_SIGHAND). */
+    char stack[PROGRAM_STACK_SIZE] __attribute__((aligned(64)));
+    program_start start = {.plan = plan, .socket = sockets[1], .close_fds = {sockets[0], signal_fd}};
+    pid_t program = clone(program_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (program < 0)
-        return error_errno(error, "fork the program");
-    if (program == 0) {
-        close(sockets[0]);
-        close(signal_fd);
-        program_main(plan, sockets[1]);
-    }
+        return error_errno(error, "start the program");
     close(sockets[1]);
     int listener = receive_fd(sockets[0]); /* -1 if the program died first */
     close(sockets[0]);

@@ -3,13 +3,18 @@
  * request bodies (413 as soon as the Content-Length or the bytes received
  * pass the maximum, nothing more buffered; a body that trickles in too
  * slowly is cut off), JSON responses, and one structured log line per
- * request, written when the connection is done with it.  Each connection
- * has its own thread: a slow or silent client costs a thread and a
- * connection slot, never a sandbox slot, because a request is admitted to
- * the worker pool only once its whole body is in, and the response is
- * written after the pool is done with it.  While a run is judged the
- * connection's socket is watched; if the client hangs up, the request's
- * unstarted runs are dropped and nothing is sent.
+ * request, written when the connection is done with it.
+ *
+ * Threads: a few libmicrohttpd threads poll every connection, and a fixed
+ * set of executor threads judges admitted requests; all of them start with
+ * the server and no thread is created afterwards (a thread being created
+ * while the sandbox core clones a run could leave glibc state half-taken in
+ * the run's init).  A slow or silent client costs a connection, never a
+ * thread or a sandbox slot: a request is admitted to the worker pool only
+ * once its whole body is in; its connection is then suspended, an executor
+ * judges it and resumes the connection with the response ready.  While a
+ * request is judged its socket is watched; if the client hangs up, the
+ * request's unstarted runs are dropped and nothing is sent.
  */
 #include "http.h"
 
@@ -17,6 +22,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -30,9 +37,19 @@
 #include "api.h"
 #include "log.h"
 
+typedef struct request request;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     app *app;
+    /* Admitted /v1/run requests waiting for an executor, and the executors. */
+    pthread_mutex_t lock;
+    pthread_cond_t work, idle;
+    request *head, *tail;
+    unsigned inflight;            /* admitted, response not yet delivered */
+    bool stopping;
+    pthread_t *executors;
+    unsigned nexecutors, started;
 };
 
 typedef enum route {
@@ -55,8 +72,9 @@ static const struct {
 };
 
 /* Per-request state, owned by the connection (MHD's con_cls) and freed in
- * request_completed. */
-typedef struct request {
+ * request_completed.  While an executor judges it, the executor owns the
+ * job fields; the connection is suspended meanwhile. */
+struct request {
     char id[17];
     struct timespec start;
     route route;
@@ -67,7 +85,18 @@ typedef struct request {
     size_t discarded;
     unsigned status;
     json_t *log;                  /* fields for this request's log line */
-} request;
+    /* An admitted /v1/run request. */
+    struct MHD_Connection *conn;
+    pool_ticket *ticket;
+    job_request job;
+    int client_fd;
+    bool admitted;                /* counted in server->inflight */
+    bool judged;                  /* the executor is done; the connection resumed */
+    bool client_gone;
+    unsigned reply_status;
+    json_t *reply;                /* the body to send when resumed */
+    request *next;
+};
 
 static uint64_t ms_since(const struct timespec *t)
 {
@@ -182,22 +211,91 @@ static int client_fd(struct MHD_Connection *conn)
     return ci ? ci->connect_fd : -1;
 }
 
-static enum MHD_Result serve_run(struct MHD_Connection *conn, request *r, app *a)
+/* Judge one admitted request (executor thread): the response body waits in
+ * r->reply until the connection is resumed. */
+static void judge_request(http_server *s, request *r)
 {
-    job_request job;
+    app *a = s->app;
+    job_result res;
+    char why[512] = "";
+    int rc = judge_run(&a->judge, r->ticket, &r->job, r->client_fd, &res, why, sizeof why);
+    pool_leave(r->ticket);
+    r->ticket = NULL;
+    json_object_set_new(r->log, "queue_ms", json_integer((json_int_t)res.queue_ms));
+    if (rc < 0) {
+        log_message("error", "request %s: %s", r->id, why);
+        api_error err = {0};
+        api_error_set(&err, 500, "internal", NULL, "the server could not judge this request: %s", why);
+        json_object_set_new(r->log, "error", json_string(err.code));
+        r->reply_status = 500;
+        r->reply = api_error_body(&err);
+    } else {
+        json_object_set_new(r->log, "verdict", json_string(res.verdict));
+        if (res.has_compile)
+            json_object_set_new(r->log, "compile_ms", json_integer((json_int_t)res.compile_ms));
+        json_object_set_new(r->log, "run_ms", json_integer((json_int_t)res.run_ms));
+        if (res.cancelled) {
+            /* The client hung up: nobody to answer. */
+            json_object_set_new(r->log, "client", json_string("gone"));
+            r->client_gone = true;
+        } else {
+            r->reply_status = MHD_HTTP_OK;
+            r->reply = api_run_response(r->id, &r->job, &res);
+            if (!r->reply) {
+                api_error err = {0};
+                api_error_set(&err, 500, "internal", NULL, "out of memory building the response");
+                r->reply_status = 500;
+                r->reply = api_error_body(&err);
+            }
+        }
+        job_result_free(&res);
+    }
+    job_request_free(&r->job);
+}
+
+static void *executor_main(void *arg)
+{
+    http_server *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->work, &s->lock);
+        if (!s->head)
+            break;                 /* stopping, and nothing left */
+        request *r = s->head;
+        s->head = r->next;
+        if (!s->head)
+            s->tail = NULL;
+        r->next = NULL;
+        pthread_mutex_unlock(&s->lock);
+        judge_request(s, r);
+        /* Publish the result before resuming: the connection's thread reads
+         * it when libmicrohttpd calls the handler again. */
+        pthread_mutex_lock(&s->lock);
+        r->judged = true;
+        MHD_resume_connection(r->conn);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* The body is in: validate, admit, and hand the request to an executor. */
+static enum MHD_Result serve_run(struct MHD_Connection *conn, request *r, http_server *s)
+{
+    app *a = s->app;
     api_error err = {0};
-    int rc = api_parse_run(r->body ? r->body : "", r->len, a->config, a->langs, &job, &err);
+    int rc = api_parse_run(r->body ? r->body : "", r->len, a->config, a->langs, &r->job, &err);
     free(r->body);                /* not needed past parsing */
     r->body = NULL;
     r->cap = 0;
     if (rc < 0)
         return send_error(conn, r, &err, NULL, NULL);
-    json_object_set_new(r->log, "language", json_string(job.lang->id));
-    json_object_set_new(r->log, "tests", json_integer((json_int_t)job.ntests));
+    json_object_set_new(r->log, "language", json_string(r->job.lang->id));
+    json_object_set_new(r->log, "tests", json_integer((json_int_t)r->job.ntests));
 
-    pool_ticket *ticket = pool_admit(a->pool);
-    if (!ticket) {
-        job_request_free(&job);
+    r->ticket = pool_admit(a->pool);
+    if (!r->ticket) {
+        job_request_free(&r->job);
         if (errno != EAGAIN)
             return fail(conn, r, 500, "internal", NULL, "admit request: %s", strerror(errno));
         char retry[16];
@@ -207,34 +305,20 @@ static enum MHD_Result serve_run(struct MHD_Connection *conn, request *r, app *a
                       a->config->slots, a->config->queue);
         return send_error(conn, r, &err, retry, NULL);
     }
-    job_result res;
-    char why[512] = "";
-    rc = judge_run(&a->judge, ticket, &job, client_fd(conn), &res, why, sizeof why);
-    pool_leave(ticket);
-    json_object_set_new(r->log, "queue_ms", json_integer((json_int_t)res.queue_ms));
-    if (rc < 0) {
-        job_request_free(&job);
-        log_message("error", "request %s: %s", r->id, why);
-        return fail(conn, r, 500, "internal", NULL, "the server could not judge this request: %s",
-                    why);
-    }
-    json_object_set_new(r->log, "verdict", json_string(res.verdict));
-    if (res.has_compile)
-        json_object_set_new(r->log, "compile_ms", json_integer((json_int_t)res.compile_ms));
-    json_object_set_new(r->log, "run_ms", json_integer((json_int_t)res.run_ms));
-    if (res.cancelled) {
-        /* The client hung up: nobody to answer.  Close the connection. */
-        json_object_set_new(r->log, "client", json_string("gone"));
-        job_result_free(&res);
-        job_request_free(&job);
-        return MHD_NO;
-    }
-    json_t *body = api_run_response(r->id, &job, &res);
-    job_result_free(&res);
-    job_request_free(&job);
-    if (!body)
-        return fail(conn, r, 500, "internal", NULL, "out of memory building the response");
-    return send_json(conn, r, MHD_HTTP_OK, body, NULL, NULL);
+    r->conn = conn;
+    r->client_fd = client_fd(conn);
+    MHD_suspend_connection(conn);
+    pthread_mutex_lock(&s->lock);
+    r->admitted = true;
+    s->inflight++;
+    if (s->tail)
+        s->tail->next = r;
+    else
+        s->head = r;
+    s->tail = r;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->lock);
+    return MHD_YES;
 }
 
 /* ---- the MHD callbacks ---- */
@@ -297,7 +381,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     (void)version;
-    app *a = cls;
+    http_server *server = cls;
+    app *a = server->app;
     request *r = *con_cls;
     if (!r) {
         r = calloc(1, sizeof *r);
@@ -315,6 +400,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         json_object_set_new(r->log, "path", json_string(url));
         *con_cls = r;
         return first_call(conn, r, a, url, method);
+    }
+    if (r->judged) {
+        /* Resumed by the executor that judged it. */
+        if (r->client_gone)
+            return MHD_NO;           /* close; nobody is listening */
+        json_t *reply = r->reply;
+        r->reply = NULL;
+        return send_json(conn, r, r->reply_status, reply, NULL, NULL);
+    }
+    if (r->admitted) {
+        *upload_data_size = 0;       /* suspended; not expected to be called */
+        return MHD_YES;
     }
     if (r->responded) {
         /* Answered early (404, 405, 413): discard whatever still comes. */
@@ -364,18 +461,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->too_large)
         return fail(conn, r, 413, "too_large", NULL,
                     "request body is over the maximum of %zu bytes", a->config->max_body_bytes);
-    return serve_run(conn, r, a);
+    return serve_run(conn, r, server);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
+    http_server *server = cls;
     (void)conn;
     request *r = *con_cls;
     if (!r)
         return;
     *con_cls = NULL;
+    if (r->admitted) {
+        pthread_mutex_lock(&server->lock);
+        if (--server->inflight == 0)
+            pthread_cond_broadcast(&server->idle);
+        pthread_mutex_unlock(&server->lock);
+    }
     json_t *line = r->log;
     json_object_set_new(line, "status", r->status ? json_integer(r->status) : json_null());
     json_object_set_new(line, "ms", json_integer((json_int_t)ms_since(&r->start)));
@@ -390,6 +493,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if ((size_t)why < sizeof reasons / sizeof reasons[0] && reasons[why])
         json_object_set_new(line, "terminated", json_string(reasons[why]));
     log_json("info", line);
+    json_decref(r->reply);
     free(r->body);
     free(r);
 }
@@ -404,6 +508,18 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
         msg[--n] = '\0';
     log_message("warning", "libmicrohttpd: %s", msg);
 }
+
+/* libmicrohttpd's polling threads: handlers only parse and answer, judging
+ * happens on executors, so two are plenty. */
+#define HTTP_THREADS 2
+
+unsigned executors_for(const server_config *config)
+{
+    unsigned n = config->slots + config->queue;
+    return n > HTTP_MAX_EXECUTORS ? HTTP_MAX_EXECUTORS : n;
+}
+
+static void stop_executors(http_server *s);
 
 int http_start(app *a, http_server **out, unsigned *port, char *error, size_t size)
 {
@@ -457,21 +573,38 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
         return -1;
     }
     s->app = a;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    /* One executor per request that may be admitted at once; the pool
+     * refuses more (max_outstanding), so none ever waits for an executor. */
+    s->nexecutors = executors_for(a->config);
+    s->executors = calloc(s->nexecutors, sizeof *s->executors);
+    if (!s->executors) {
+        snprintf(error, size, "start HTTP server: %s", strerror(errno));
+        goto fail;
+    }
+    for (; s->started < s->nexecutors; s->started++) {
+        int err = pthread_create(&s->executors[s->started], NULL, executor_main, s);
+        if (err) {
+            snprintf(error, size, "start executor thread %u: %s", s->started, strerror(err));
+            goto fail;
+        }
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, a,
+        flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)a->config->connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a->config->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
         MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(error, size, "listen on %s: libmicrohttpd could not start", a->config->listen);
-        close(fd);
-        free(s);
-        return -1;
+        goto fail;
     }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
@@ -481,12 +614,45 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
     *out = s;
     return 0;
+fail:
+    stop_executors(s);
+    free(s->executors);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->idle);
+    free(s);
+    close(fd);
+    return -1;
+}
+
+static void stop_executors(http_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->lock);
+    for (unsigned i = 0; i < s->started; i++)
+        pthread_join(s->executors[i], NULL);
 }
 
 void http_stop(http_server *s)
 {
     if (!s)
         return;
+    /* Stop accepting, let every admitted request be judged and answered,
+     * then stop libmicrohttpd (it must not hold suspended connections). */
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    pthread_mutex_lock(&s->lock);
+    while (s->inflight > 0)
+        pthread_cond_wait(&s->idle, &s->lock);
+    pthread_mutex_unlock(&s->lock);
     MHD_stop_daemon(s->daemon);
+    stop_executors(s);
+    free(s->executors);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->idle);
     free(s);
 }

@@ -27,6 +27,11 @@ typedef struct app {
 
 typedef struct http_server http_server;
 
+/* Requests judged at once (running or queued) are at most slots + queue,
+ * capped here; each has an executor thread made at startup. */
+#define HTTP_MAX_EXECUTORS 1024
+unsigned executors_for(const server_config *config);
+
 /* Listen on config->listen and serve in background threads.  The bound
  * port (useful with port 0) goes to *port. */
 int http_start(app *a, http_server **out, unsigned *port, char *error, size_t error_size);

@@ -51,7 +51,7 @@ struct pool {
     pthread_cond_t work;          /* tasks were added, or stopping */
     pthread_cond_t ready;         /* a worker finished init */
     pool_ticket *head, *tail;     /* tickets with unstarted tasks, by seq */
-    unsigned nworkers, busy, queued, queue_max, outstanding;
+    unsigned nworkers, busy, queued, queue_max, outstanding, max_outstanding;
     uint64_t seq, admitted, rejected, tasks_run;
     bool stopping;
     pool_worker_init_fn init;
@@ -174,7 +174,8 @@ static void free_pool(pool *p)
     free(p);
 }
 
-int pool_create(unsigned workers, unsigned queue_max, pool_worker_init_fn init,
+int pool_create(unsigned workers, unsigned queue_max, unsigned max_outstanding,
+                pool_worker_init_fn init,
                 pool_worker_fini_fn fini, void *ctx, pool **out, char *error, size_t size)
 {
     if (workers == 0) {
@@ -193,6 +194,7 @@ int pool_create(unsigned workers, unsigned queue_max, pool_worker_init_fn init,
     pthread_cond_init(&p->ready, NULL);
     p->nworkers = workers;
     p->queue_max = queue_max;
+    p->max_outstanding = max_outstanding;
     p->init = init;
     p->fini = fini;
     p->ctx = ctx;
@@ -245,7 +247,8 @@ pool_ticket *pool_admit(pool *p)
     pthread_mutex_lock(&p->lock);
     unsigned idle = p->nworkers - p->busy;
     /* Queued tickets beyond the idle workers are the ones truly waiting. */
-    if (p->stopping || p->queued >= p->queue_max + idle) {
+    if (p->stopping || p->queued >= p->queue_max + idle ||
+        (p->max_outstanding && p->outstanding >= p->max_outstanding)) {
         p->rejected++;
         pthread_mutex_unlock(&p->lock);
         errno = EAGAIN;

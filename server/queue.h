@@ -27,15 +27,17 @@ typedef void (*pool_worker_fini_fn)(void *ctx, void *resource);
 typedef void (*pool_task_fn)(void *arg, size_t index, void *resource);
 
 /* Start `workers` threads and wait until every one has its resource; on any
- * failure stop them all and return -1 with the first error. */
-int pool_create(unsigned workers, unsigned queue_max, pool_worker_init_fn init,
+ * failure stop them all and return -1 with the first error.  At most
+ * max_outstanding tickets exist at once (0: no cap besides the queue). */
+int pool_create(unsigned workers, unsigned queue_max, unsigned max_outstanding,
+                pool_worker_init_fn init,
                 pool_worker_fini_fn fini, void *ctx, pool **out, char *error, size_t error_size);
 /* Stop the workers (after their current task) and free the pool.  No
  * ticket may be outstanding. */
 void pool_destroy(pool *p);
 
-/* Admit one request; NULL with errno EAGAIN when the queue is full, or
- * ENOMEM. */
+/* Admit one request; NULL with errno EAGAIN when the queue is full (or
+ * max_outstanding tickets exist), or ENOMEM. */
 pool_ticket *pool_admit(pool *p);
 /* Run tasks 0..ntasks-1 of a batch and wait for them.  When abort_fd >= 0
  * and reports hang-up (POLLRDHUP/POLLHUP/POLLERR: a client went away), the

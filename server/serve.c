@@ -247,8 +247,8 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
-    if (pool_create(config.slots, config.queue, judge_worker_init, judge_worker_fini, ctx,
-                    &workers, error, sizeof error) < 0) {
+    if (pool_create(config.slots, config.queue, executors_for(&config), judge_worker_init,
+                    judge_worker_fini, ctx, &workers, error, sizeof error) < 0) {
         status = fatal(error);
         goto out;
     }

@@ -529,7 +529,7 @@ def tight_checks(srv):
         s.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"language\"")
         s.close()
         status, _, r = srv.run({"language": "bash", "source": "echo ok"}, timeout=20)
-        return status == 200 and r["runs"][0]["stdout"] == "ok\n", status
+        return status == 200 and r["runs"][0]["stdout"] == "ok\n", "%s %s" % (status, json.dumps(r)[:600])
     check("a client that vanishes mid-body leaves the server serving", vanished_client)
 
     def disconnect_mid_run():

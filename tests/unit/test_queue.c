@@ -141,13 +141,13 @@ int main(void)
     pool *p = NULL;
 
     CHECK("pool: a worker that cannot start fails the pool",
-          pool_create(3, 4, init_fail_second, fini, NULL, &p, error, sizeof error) < 0 &&
+          pool_create(3, 4, 0, init_fail_second, fini, NULL, &p, error, sizeof error) < 0 &&
           strstr(error, "worker 1: no slot"));
     CHECK("pool: the others released what they took", inits == finis && inits == 2);
 
     inits = finis = 0;
     CHECK("pool: create 2 workers, queue 2",
-          pool_create(2, 2, init_ok, fini, NULL, &p, error, sizeof error) == 0 && inits == 2);
+          pool_create(2, 2, 0, init_ok, fini, NULL, &p, error, sizeof error) == 0 && inits == 2);
 
     /* A batch spreads over both workers and runs every task once. */
     batch b1;
@@ -220,5 +220,19 @@ int main(void)
 
     pool_destroy(p);
     CHECK("pool: destroy releases every resource", finis == 2);
+
+    /* A cap on outstanding tickets, whatever the queue says. */
+    CHECK("pool: create with max_outstanding 2",
+          pool_create(1, 10, 2, init_ok, fini, NULL, &p, error, sizeof error) == 0);
+    pool_ticket *m1 = pool_admit(p), *m2 = pool_admit(p);
+    errno = 0;
+    pool_ticket *m3 = pool_admit(p);
+    CHECK("pool: max_outstanding refuses the third", m1 && m2 && !m3 && errno == EAGAIN);
+    pool_leave(m1);
+    m3 = pool_admit(p);
+    CHECK("pool: a place frees when a ticket leaves", m3 != NULL);
+    pool_leave(m2);
+    pool_leave(m3);
+    pool_destroy(p);
     UNIT_EXIT();
 }

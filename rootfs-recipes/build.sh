@@ -10,7 +10,8 @@
 # written to $JUDGEBOX_IMAGES (default /var/lib/judgebox/images):
 #   NAME/rootfs/         the tree, the sandbox's read-only overlay lower layer
 #   NAME/manifest.txt    "package version arch", one a line, sorted
-#   NAME/stamp           hash of what the tree was built from; equal = up to date
+#   NAME/stamp           hash of the recipe (packages, customize script, apt
+#                        sources, tree_format below); equal = up to date
 #   NAME/versions.json   {"<lang id>": "<version>"} for every langs/*.json on NAME,
 #                        from the language's "version" command run in the image
 #   NAME/versions.stamp  hash of stamp + those language files
@@ -83,9 +84,15 @@ debian_sources() {
 
 sha() { sha256sum | cut -c1-64; }
 
+# Bump when a change to this script changes the trees it makes: the stamp
+# covers the recipe, not this file, so that editing comments or the
+# version step does not rebuild every image.
+tree_format=1
+
 tree_stamp() { # NAME
     {
-        cat "$here/build.sh" "$here/$1.packages"
+        echo "format $tree_format"
+        cat "$here/$1.packages"
         [ ! -f "$here/$1.customize" ] || cat "$here/$1.customize"
         debian_sources
     } | sha
@@ -191,7 +198,7 @@ build_tree() { # NAME
     fi
     local t0=$SECONDS
     log "$name: mmdebstrap $suite with: $pkgs"
-    if ! mmdebstrap --variant=essential --mode=root --format=directory --quiet \
+    if ! mmdebstrap --variant=essential --mode=root --format=directory \
         --aptopt='Apt::Install-Recommends "false"' \
         --dpkgopt='path-exclude=/usr/share/man/*' \
         --dpkgopt='path-exclude=/usr/share/info/*' \
@@ -201,7 +208,7 @@ build_tree() { # NAME
         --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         --include="$pkgs" "${hooks[@]}" \
         "$suite" "$new/rootfs" "$sources" >"$new/build.log" 2>&1; then
-        tail -n 30 "$new/build.log" >&2
+        grep -v -E '^(I: |Get:|Selecting |Preparing |Unpacking |Setting up |Processing )' "$new/build.log" | tail -n 30 >&2
         rm -f "$sources"
         die "$name: mmdebstrap failed (log: $new/build.log)"
     fi

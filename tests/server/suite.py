@@ -559,6 +559,59 @@ def tight_checks(srv):
     check("a client that disconnects mid-run: the remaining runs are dropped, nothing leaks", disconnect_mid_run)
 
 
+def timeout_checks(srv):
+    """srv runs with connection_timeout_s 4 and body_timeout_s 6."""
+    def long_run():
+        r = run1(srv, "python3", SLEEPER, {"wall_ms": 10000}, args=["5"])
+        return r["runs"][0]["stdout"] == "woke\n", json.dumps(r)[:200]
+    check("a run longer than the idle timeout is still answered", long_run)
+
+    def silent_client():
+        s = srv.raw_socket()
+        try:
+            s.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+            t0 = time.time()
+            s.settimeout(30)
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            took = time.time() - t0
+            return data == b"" and 3 < took < 20, "closed after %.1fs, got %r" % (took, data[:80])
+        finally:
+            s.close()
+    check("a silent client is disconnected after the idle timeout", silent_client)
+
+    def trickle():
+        s = srv.raw_socket()
+        try:
+            s.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            t0 = time.time()
+            closed = False
+            for _ in range(60):
+                try:
+                    s.sendall(b" ")
+                except OSError:
+                    closed = True
+                    break
+                s.settimeout(0.5)
+                try:
+                    if s.recv(4096) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+            took = time.time() - t0
+            h = srv.health()
+            return closed and 5 < took < 20 and h["busy"] == 0, "closed %s after %.1fs" % (closed, took)
+        finally:
+            s.close()
+    check("a body trickling in longer than body_timeout_s is cut off", trickle)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -592,8 +645,14 @@ def main():
         code = main_srv.stop()
         report("SIGTERM stops the server cleanly (exit 0)", code == 0, "exit %s" % code)
 
-        tight = Server("--slots", "1", "--queue", "1")
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as cfg:
+            cfg.write('{"connection_timeout_s": 4, "body_timeout_s": 6}')
+        try:
+            tight = Server("--slots", "1", "--queue", "1", "--config", cfg.name)
+        finally:
+            os.unlink(cfg.name)
         tight_checks(tight)
+        timeout_checks(tight)
     except Exception as e:
         report("server suite", False, "%s: %s" % (type(e).__name__, e))
     finally:

@@ -151,6 +151,28 @@ fi
 
 ids=${LANGS:-$(for f in langs/*.json; do basename "$f" .json; done)}
 [ -n "$ids" ] || { fail languages "no langs/*.json"; exit 1; }
+
+# What the recipes promise of every image the languages use: a manifest,
+# versions for each of its languages, no setuid/setgid file, everything
+# readable by others (the sandbox's uid is not the files' owner).
+for image in $(for id in $ids; do jq -r .image "langs/$id.json" 2>/dev/null; done | sort -u); do
+    d=$IMAGES/$image
+    [ -d "$d/rootfs" ] || continue   # reported per language below
+    why=
+    [ -s "$d/manifest.txt" ] || why="no manifest.txt;"
+    for id in $ids; do
+        [ "$(jq -r .image "langs/$id.json")" = "$image" ] || continue
+        jq -e --arg id "$id" '.[$id] | type == "string"' "$d/versions.json" >/dev/null 2>&1 ||
+            why="$why versions.json lacks $id;"
+    done
+    s=$(find "$d/rootfs" -xdev -perm /6000 ! -type l -print -quit)
+    [ -z "$s" ] || why="$why setuid/setgid $s;"
+    s=$(find "$d/rootfs" -xdev ! -type l \( ! -perm -o+r -o -type d ! -perm -o+x \) -print -quit)
+    [ -z "$s" ] || why="$why not readable by others: $s;"
+    s=$(find "$d/rootfs" -xdev \( ! -user root -o ! -group root \) -print -quit)
+    [ -z "$s" ] || why="$why not owned by root: $s;"
+    if [ -z "$why" ]; then pass "image-$image"; else fail "image-$image" "$why"; fi
+done
 for id in $ids; do
     lang=langs/$id.json
     [ -f "$lang" ] || { fail "lang-$id" "no $lang"; continue; }

@@ -223,6 +223,13 @@ build_tree() { # NAME
     chmod 0644 "$new/rootfs/usr/share/judgebox/manifest.txt"
     tree_stamp "$name" >"$new/stamp"
     rm -f "$new/build.log"
+    # same recipe, same package set: say so when a rebuild resolved another
+    if [ -f "$dir/manifest.txt" ]; then
+        local diff
+        diff=$(diff <(cut -d' ' -f1 "$dir/manifest.txt") <(cut -d' ' -f1 "$new/manifest.txt") |
+            sed -n 's/^</removed/p; s/^>/added/p' | paste -sd' ')
+        [ -z "$diff" ] || log "$name: package set changed since the last build: $diff"
+    fi
     if [ -d "$dir" ]; then mv "$dir" "$old"; fi
     mv "$new" "$dir"
     rm -rf "$old"

@@ -54,7 +54,7 @@ die() { printf 'rootfs: error: %s\n' "$*" >&2; exit 1; }
 recipes() { for f in "$here"/*.packages; do basename "$f" .packages; done; }
 
 packages_of() { # NAME -> package names, one a line
-    sed -e 's/#.*//' "$here/$1.packages" | tr -s ' \t' '\n\n' | sed '/^$/d'
+    sed -e 's/#.*//' "$here/$1.packages" | tr -s ' \t' '\n' | sed '/^$/d'
 }
 
 # The Debian bookworm entries of this machine's apt sources, one-line
@@ -152,7 +152,8 @@ write_versions() { # NAME
 }
 
 trim() { # ROOT
-    local r=$1
+    local r=${1:?}
+    case $r in /|"") die "refusing to trim '$r'" ;; esac
     rm -rf "$r"/var/lib/apt "$r"/var/cache/* "$r"/var/log/* "$r"/var/lib/dpkg \
         "$r"/etc/apt "$r"/etc/dpkg/dpkg.cfg.d/99mmdebstrap "$r"/usr/share/lintian \
         "$r"/usr/share/bash-completion "$r"/dev/* "$r"/run/* "$r"/tmp/* "$r"/var/tmp/*

@@ -56,23 +56,18 @@ if [ "$MODE" = direct ]; then
     }
 elif [ "$MODE" = http ]; then
     [ -x "$BUILD/judgebox" ] || { fail server "$BUILD/judgebox is not built"; exit 1; }
-    # a free loopback port
-    port=
-    for p in $(seq 20000 7 20700 | shuf -n 40 2>/dev/null || seq 20000 7 20280); do
-        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then port=$p; break; fi
-    done
-    [ -n "$port" ] || { fail server "no free port"; exit 1; }
-    URL=http://127.0.0.1:$port
-    JUDGEBOX_IMAGES=$IMAGES "$BUILD/judgebox" serve --listen "127.0.0.1:$port" >"$T/server.log" 2>&1 &
+    # port 0: the kernel picks a free one, the "listening" log line says which
+    JUDGEBOX_IMAGES=$IMAGES "$BUILD/judgebox" serve --listen 127.0.0.1:0 >"$T/server.log" 2>&1 &
     server_pid=$!
-    up=0
+    URL=
     for _ in $(seq 1 100); do
-        if curl -fsS --max-time 2 "$URL/v1/languages" >"$T/languages.json" 2>/dev/null; then up=1; break; fi
+        URL=$(sed -n 's/.*"msg":"listening".*"url":"\([^"]*\)".*/\1/p' "$T/server.log")
+        [ -n "$URL" ] && break
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.1
     done
-    if [ "$up" -ne 1 ]; then
-        fail server "judgebox serve on $URL did not answer GET /v1/languages: $(tail -n 3 "$T/server.log" | tr '\n' ' ')"
+    if [ -z "$URL" ] || ! curl -fsS --max-time 10 "$URL/v1/languages" >"$T/languages.json" 2>"$T/curl.err"; then
+        fail server "judgebox serve did not answer GET /v1/languages (${URL:-no listening line}): $(tail -n 3 "$T/server.log" "$T/curl.err" 2>/dev/null | tr '\n' ' ')"
         exit 1
     fi
     submit() {

@@ -299,7 +299,12 @@ void child_init_main(const child_plan *plan)
     char go;
     if (read(FD_GO, &go, 1) != 1) /* the supervisor died or gave up */
         _exit(1);
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+    /* Raw syscalls, not glibc's setresgid/setresuid: those apply the
+     * change to every thread glibc knows of (__nptl_setxid), and its list
+     * is the copy of the parent's, a threaded supervisor: one thread that
+     * was being created at clone time left its setxid futex at -2, and
+     * init waited on it forever (a run hung until its wall limit). */
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
         error_errno(&error, "become root of the run's user namespace");
         fail(REPORT_SETUP_FAILED, &error, 1);
     }

@@ -14,6 +14,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -84,9 +85,11 @@ int privileges_drop(const sandbox_context *context, const sandbox_limits *limits
         return error_errno(error, "prctl PR_SET_SECUREBITS");
     gid_t gid = SANDBOX_INNER_UID;
     uid_t uid = SANDBOX_INNER_UID;
-    if (setresgid(gid, gid, gid) < 0)
+    /* Raw syscalls: glibc's would signal and wait for the threads of the
+     * supervisor's copied thread list (see init.c), which do not exist here. */
+    if (syscall(SYS_setresgid, gid, gid, gid) < 0)
         return error_errno(error, "setresgid %u", (unsigned)gid);
-    if (setresuid(uid, uid, uid) < 0)
+    if (syscall(SYS_setresuid, uid, uid, uid) < 0)
         return error_errno(error, "setresuid %u", (unsigned)uid);
     /* What cap_reset_ambient() does after probing every capability with
      * PR_CAP_AMBIENT_IS_SET (41 prctl calls): one call. */

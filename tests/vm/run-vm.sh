@@ -2,10 +2,11 @@
 # tests/vm/run-vm.sh DIR [TIMEOUT_S] - boot the cgroup v2 test VM, run
 # DIR/run.sh in it, and exit with run.sh's exit code.
 #
-# DIR is shared read-write (9p) and is the guest's /mnt; the guest runs
-# `sh ./run.sh` from there.  With HOSTROOT=1 the host's / is shared read-only
-# at /host and DIR is also bound at its own path there, so run.sh can do
-# `chroot /host sh -c "cd /repo && ..."` and use the host's binaries.
+# DIR is shared read-write (9p); the guest runs `sh ./run.sh` in it (at
+# /mnt).  With HOSTROOT=1 the guest's root is the host's / instead (shared
+# read-only, entered with switch_root, so user namespaces work as on a real
+# machine), DIR is at its own path, and run.sh can use the host's binaries
+# and build tree directly.  Guest /tmp, /run and /var/tmp are tmpfs.
 # The serial console is logged to DIR/vm.log (or $LOG) and shown live on
 # stdout without carriage returns.
 #
@@ -71,7 +72,7 @@ trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; exit 130' INT TERM HUP
 if [ "${VM_QUIET:-0}" = 1 ]; then
     wait $qpid; q=$?
 else
-    tail -n +1 -s 0.5 -f --pid=$qpid "$LOG" | tr -d '\r'
+    tail -n +1 -s 0.5 -f --pid=$qpid "$LOG" | sed -u 's/\r//g'   # -u: line by line into a file too
     wait $qpid; q=$?
 fi
 trap - INT TERM HUP

@@ -9,6 +9,7 @@
  * memory.oom_control's oom_kill before and after.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,12 +87,41 @@ int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error)
     return 0;
 }
 
+/* Is the calling thread in `dir` of hierarchy `i` already?  Reading
+ * /proc/thread-self/cgroup is cheap; a migration, even to where the thread
+ * already is, takes cgroup_threadgroup_rwsem (an RCU grace period). */
+static bool thread_is_in(const cgroup_slot *slot, int i, const char *cgroups)
+{
+    const char *relative = slot->v1_dirs[i] + strlen(slot->system->v1_mounts[i]);
+    size_t length = strlen(relative);
+    for (const char *line = cgroups; line && *line;) {
+        const char *controllers = strchr(line, ':'), *path = controllers ? strchr(controllers + 1, ':') : NULL;
+        const char *end = strchr(line, '\n');
+        if (path) {
+            char names[256];
+            size_t n = (size_t)(path - controllers - 1);
+            snprintf(names, sizeof names, "%.*s", (int)(n < sizeof names ? n : sizeof names - 1), controllers + 1);
+            if (has_option(names, controller_names[i]) && strncmp(path + 1, relative, length) == 0 &&
+                (path[1 + length] == '\n' || path[1 + length] == '\0'))
+                return true;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error)
 {
-    char tid[32];
+    char tid[32], cgroups[4096] = "";
     snprintf(tid, sizeof tid, "%ld", (long)syscall(SYS_gettid));
+    int fd = open("/proc/thread-self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t got = read(fd, cgroups, sizeof cgroups - 1);
+        cgroups[got > 0 ? got : 0] = '\0';
+        close(fd);
+    }
     for (int i = 0; i < CGROUP_V1_COUNT; i++)
-        if (cgroup_write(slot->v1_dirs[i], "tasks", tid, error) < 0)
+        if (!thread_is_in(slot, i, cgroups) && cgroup_write(slot->v1_dirs[i], "tasks", tid, error) < 0)
             return -1;
     return 0;
 }
@@ -120,8 +150,12 @@ int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox
     if (write_memory_limit(slot, limits->memory_kb * 1024, error) < 0)
         return -1;
     char value[32];
-    /* The slot's runner thread is a member too: allow one more task. */
-    snprintf(value, sizeof value, "%" PRIu64, limits->pids + 1);
+    /* The slot's runner thread is a member too (and a keeper with its
+     * child): allow the run its own count on top of those. */
+    uint64_t members = 1;
+    if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_PIDS], "pids.current", &members, NULL) < 0)
+        members = 1;
+    snprintf(value, sizeof value, "%" PRIu64, limits->pids + members);
     if (cgroup_write(slot->v1_dirs[CGROUP_V1_PIDS], "pids.max", value, error) < 0)
         return -1;
     if (cgroup_write(memory, "memory.max_usage_in_bytes", "0", error) < 0 ||

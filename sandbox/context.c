@@ -54,6 +54,7 @@ static void apply_config(sandbox_context *context, const sandbox_config *config)
     snprintf(context->seccomp_dir, sizeof context->seccomp_dir, "%s/seccomp", context->state_dir);
     context->uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
     context->max_slots = config && config->max_slots ? config->max_slots : 64;
+    context->one_run = config && config->one_run;
 }
 
 /* Our process must never be the OOM killer's choice inside a slot's
@@ -127,6 +128,12 @@ static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_
         return 0;
     }
     int rc = 0;
+    keeper_stop(context->state_dir, index); /* out of the slot's cgroups first */
+    char keeper_path[PATH_MAX + 64];
+    snprintf(keeper_path, sizeof keeper_path, "%s/slots/%u.sock", context->state_dir, index);
+    unlink(keeper_path);
+    snprintf(keeper_path, sizeof keeper_path, "%s/slots/%u.keeper", context->state_dir, index);
+    unlink(keeper_path);
     if (access(netns_path, F_OK) == 0) {
         if (umount2(netns_path, MNT_DETACH) < 0 && errno != EINVAL)
             rc = error_errno(error, "unmount %s", netns_path);

@@ -26,6 +26,7 @@ struct sandbox_context {
     char seccomp_dir[PATH_MAX];     /* state_dir/seccomp: compiled filters, by policy hash */
     uid_t uid_base;
     unsigned max_slots;
+    bool one_run;                   /* config->one_run */
     cgroup_system cgroups;
     seccomp_program seccomp;
     cap_t empty_caps;               /* prebuilt: the child must not allocate */
@@ -85,6 +86,20 @@ __attribute__((noreturn)) void child_init_main(const child_plan *plan);
 
 /* privileges.c: in the program, just before seccomp and exec. */
 int privileges_drop(const sandbox_context *context, const sandbox_limits *limits, sandbox_error *error);
+
+/* slot.c: move the calling thread into slot `index`'s cgroups and net
+ * namespace (a keeper, which is single-threaded: the whole process). */
+int slot_join(sandbox_context *context, unsigned index, sandbox_error *error);
+
+/* keeper.c: ask slot `index`'s keeper to leave its cgroups and exit. */
+void keeper_stop(const char *state_dir, unsigned index);
+/* Does slot `index` have a keeper?  Lock the slot, waiting a moment for
+ * a keeper that holds it while joining (returns -1, errno EWOULDBLOCK). */
+bool keeper_exists(const char *state_dir, unsigned index);
+int keeper_lock_slot(const char *state_dir, unsigned index, int fd);
+/* Set in a keeper's child: the slot, and the client's lock on it. */
+extern int keeper_child_slot;
+extern int keeper_child_lock_fd;
 
 /* run.c: one run on the slot's runner thread. */
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);

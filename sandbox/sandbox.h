@@ -104,6 +104,8 @@ typedef struct sandbox_config {
     uid_t uid_base;              /* 0 = 3000000; slot N uses uid_base + 2N and + 2N + 1 */
     unsigned max_slots;          /* 0 = 64 */
     int force_cgroup_version;    /* 0 = detect, 1 or 2 to insist */
+    bool one_run;                /* true: one run, then exit (judgebox run); false: a server, which
+                                    holds its slots and sends their keepers away (keeper.c) */
 } sandbox_config;
 
 typedef struct sandbox_context sandbox_context;
@@ -126,6 +128,17 @@ int sandbox_slot_index(const sandbox_slot *slot);
  * status), -1 with `error` set when the sandbox could not be built; then
  * result->status is SANDBOX_INTERNAL_ERROR too.  Thread-safe across slots. */
 int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
+
+/* `judgebox run`'s way around the cgroup v1 migration stall (keeper.c):
+ * run `entry(argc, argv)` -- the CLI's own command function -- in a child
+ * of slot's keeper, a process that already sits in the slot's cgroups,
+ * with this process's stdin, stdout, stderr, cwd and environment.
+ * Returns 0 with the command's exit status in *status when it ran there;
+ * 1 when it did not run (no keeper yet -- one is started for the next
+ * call --, another binary's, cgroup v2): run it here then. */
+typedef int (*sandbox_keeper_entry)(int argc, char **argv);
+int sandbox_keeper_run(const sandbox_config *config, int slot, int argc, char **argv, sandbox_keeper_entry entry,
+                       int *status);
 
 /* Remove every per-slot resource (cgroups, net namespaces, state files)
  * that is not held by a live process. */

@@ -116,6 +116,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     long_options[n] = (struct option){0};
     opterr = 0;
+    optind = 0; /* full reset: a keeper's child parses after its ancestor did */
     int c;
     while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
         uint64_t value;
@@ -227,7 +228,7 @@ static int exit_status(const sandbox_result *r)
 
 int command_run(int argc, char **argv)
 {
-    cli_options o = {.slot = -1};
+    cli_options o = {.slot = -1, .config = {.one_run = true}};
     o.spec.stdin_fd = 0;
     o.spec.stdout_fd = 1;
     o.spec.stderr_fd = 2;
@@ -243,6 +244,12 @@ int command_run(int argc, char **argv)
         return EXIT_JUDGEBOX;
     if (o.env_count)
         o.spec.env = o.env;
+    /* cgroup v1: in a child of the slot's keeper, which is in the slot's
+     * cgroups already (see sandbox/keeper.c); it runs this same function. */
+    int keeper_status;
+    if (!getenv("JUDGEBOX_NO_KEEPER") &&
+        sandbox_keeper_run(&o.config, o.slot, argc, argv, command_run, &keeper_status) == 0)
+        return keeper_status;
     signal(SIGPIPE, SIG_IGN);
     sandbox_error error = {0};
     sandbox_context *context = NULL;

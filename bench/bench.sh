@@ -1,0 +1,201 @@
+#!/bin/sh
+# bench/bench.sh - what `make bench` prints (issue 6).  Every figure comes
+# with a baseline measured in the same run, as ratios: this machine is
+# shared and noisy, absolute times drift, ratios hold.
+#   1. judgebox run -- /bin/true vs bare fork+exec vs bwrap (same root)
+#   2. the same with python3 -c pass (default image)
+#   3. HTTP: throughput of a trivial run with every slot busy, p50/p99
+#   4. C hello world compile + run through HTTP vs bare gcc + run
+#   5. cost per run at run 1, 100, 1000, 10000 of one server; its RSS
+# Knobs (environment): BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S,
+# BENCH_C_N, BENCH_LONG_RUNS, BENCH_ONLY="1 2 3 4 5", BUILD.
+# Needs: `make all testroot default-image` and bench/runloop, bench/httpload
+# (mk/bench.mk builds them).  Raw outputs go to $BUILD/bench/last/.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+BUILD=${BUILD:-build}
+N=${BENCH_N:-100}
+N_PY=${BENCH_N_PY:-30}
+ROUNDS=${BENCH_ROUNDS:-3}
+HTTP_S=${BENCH_HTTP_S:-10}
+C_N=${BENCH_C_N:-10}
+LONG_RUNS=${BENCH_LONG_RUNS:-10000}
+ONLY=${BENCH_ONLY:-1 2 3 4 5}
+JB=$PWD/$BUILD/judgebox
+RUNLOOP=$PWD/$BUILD/bench/runloop
+HTTPLOAD=$PWD/$BUILD/bench/httpload
+TESTROOT=$PWD/$BUILD/testroot
+IMAGE=${JUDGEBOX_IMAGES:-/var/lib/judgebox/images}/default/rootfs
+OUT=$PWD/$BUILD/bench/last
+rm -rf "$OUT" && mkdir -p "$OUT"
+SERVER_PID=
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$OUT/tmp"' EXIT INT TERM
+
+wanted() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+note() { printf '%s\n' "$*"; }
+# ratio A B: A/B with 2 decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
+verdict() { # value op target
+    awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "NOT met" }'
+}
+bwrap_cmd() { # root, command...
+    root=$1; shift
+    echo bwrap --unshare-all --die-with-parent --ro-bind "$root" / --proc /proc --dev /dev --tmpfs /tmp -- "$@"
+}
+
+note "judgebox benchmarks - $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+note "machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r)," \
+     "cgroup $(stat -fc %T /sys/fs/cgroup | sed 's/cgroup2fs/v2/; s/tmpfs/v1/'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+note "method: each command alternates with its baseline in every iteration; $ROUNDS rounds;" \
+     "median = median of round medians, ratio = median of per-round ratios."
+[ "$(cat /sys/kernel/rcu_expedited 2>/dev/null)" = 1 ] && note "note: /sys/kernel/rcu_expedited=1 (fast cgroup v1 migration, see docs/performance.md)"
+note ""
+
+for tool in "$JB" "$RUNLOOP" "$HTTPLOAD"; do
+    [ -x "$tool" ] || { echo "missing $tool: run 'make bench'" >&2; exit 2; }
+done
+
+# ---- 1. /bin/true ---------------------------------------------------------
+if wanted 1; then
+    note "== 1. judgebox run -- /bin/true (full isolation, cgroup limits) vs bare vs bwrap; N=$N x $ROUNDS"
+    "$RUNLOOP" -n "$N" -r "$ROUNDS" \
+        "bare /bin/true" /bin/true ::: \
+        "judgebox run" "$JB" run --rootfs "$TESTROOT" -- /bin/true ::: \
+        "bwrap --unshare-all" $(bwrap_cmd "$TESTROOT" /bin/true) | tee "$OUT/1-true.txt"
+    r=$(awk '$1 == "judgebox" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { sub(/x$/, "", $i); print $i } }' "$OUT/1-true.txt")
+    note "-> judgebox/bare = ${r}x, target <= 2.5x: $(verdict "$r" "<=" 2.5)"
+    note ""
+fi
+
+# ---- 2. python3 -c pass -----------------------------------------------------
+if wanted 2; then
+    note "== 2. python3 -c pass: judgebox run vs bare vs bwrap, default image; N=$N_PY x $ROUNDS"
+    if [ ! -x "$IMAGE/usr/bin/python3" ]; then
+        note "skipped: no default image at $IMAGE (make default-image)"
+    else
+        note "python: host $(/usr/bin/python3 -c 'import sys; print(sys.version.split()[0])'), image $(chroot "$IMAGE" python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo '?')"
+        "$RUNLOOP" -n "$N_PY" -r "$ROUNDS" \
+            "bare python3" /usr/bin/python3 -c pass ::: \
+            "judgebox run" "$JB" run --rootfs "$IMAGE" -- /usr/bin/python3 -c pass ::: \
+            "bwrap --unshare-all" $(bwrap_cmd "$IMAGE" /usr/bin/python3 -c pass) | tee "$OUT/2-python.txt"
+        r=$(awk '$1 == "judgebox" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { sub(/x$/, "", $i); print $i } }' "$OUT/2-python.txt")
+        note "-> judgebox/bare = ${r}x, target <= 1.2x: $(verdict "$r" "<=" 1.2)"
+    fi
+    note ""
+fi
+
+# ---- the server (3, 4, 5) ---------------------------------------------------
+start_server() { # log file; sets SERVER_PID, PORT
+    "$JB" serve --langs "$PWD/langs" --listen 127.0.0.1:0 >"$1" 2>&1 &
+    SERVER_PID=$!
+    PORT=
+    for _ in $(seq 100); do
+        PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$1" | head -1)
+        [ -n "$PORT" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "judgebox serve did not start:" >&2
+    cat "$1" >&2
+    return 1
+}
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+}
+server_cpu_ticks() { # utime+stime+cutime+cstime of the server
+    awk '{ print $14 + $15 + $16 + $17 }' "/proc/$SERVER_PID/stat"
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
+SLOTS=$(nproc)
+TICK=$(getconf CLK_TCK)
+mkdir -p "$OUT/tmp"
+printf '%s' '{"language":"bash","source":"true"}' >"$OUT/tmp/true.json"
+printf '%s' '{"language":"c","source":"#include <stdio.h>\nint main(void) { puts(\"hello, world\"); return 0; }\n"}' >"$OUT/tmp/hello.json"
+printf '#include <stdio.h>\nint main(void) { puts("hello, world"); return 0; }\n' >"$OUT/tmp/main.c"
+echo true >"$OUT/tmp/main.sh"
+
+if wanted 3; then
+    note "== 3. HTTP on loopback, warm slots: POST /v1/run {\"language\":\"bash\",\"source\":\"true\"}, $SLOTS slots, $((2 * SLOTS)) clients, ${HTTP_S}s"
+    if [ ! -x "$IMAGE/bin/bash" ]; then
+        note "skipped: no default image at $IMAGE (make default-image)"
+    elif start_server "$OUT/3-serve.log"; then
+        "$HTTPLOAD" -c $((2 * SLOTS)) -n $((4 * SLOTS)) -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >/dev/null
+        t0=$(server_cpu_ticks)
+        "$HTTPLOAD" -c $((2 * SLOTS)) -d "$HTTP_S" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/3-http.txt"
+        t1=$(server_cpu_ticks)
+        stop_server
+        "$RUNLOOP" -P "$SLOTS" -d "$HTTP_S" "bare bash main.sh" bash "$OUT/tmp/main.sh" >"$OUT/3-bare.txt"
+        read -r _ n _ good _ errors _ secs _ rate _ p50 _ p90 _ p99 _ max <"$OUT/3-http.txt"
+        bare_rate=$(awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }' "$OUT/3-bare.txt")
+        cpu=$(awk -v t="$((t1 - t0))" -v n="$n" -v hz="$TICK" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')
+        note "judgebox HTTP: $rate runs/s ($n runs, $errors errors), p50 $p50 ms, p99 $p99 ms; server CPU $cpu ms/run"
+        note "bare (the same bash, $SLOTS parallel loops): $bare_rate runs/s; judgebox/bare throughput = $(ratio "$rate" "$bare_rate")"
+        note "-> $rate runs/s, target >= 600: $(verdict "$rate" ">=" 600)"
+    fi
+    note ""
+fi
+
+if wanted 4; then
+    note "== 4. C hello world compile + run: HTTP (one client) vs bare gcc + run; N=$C_N x $ROUNDS"
+    if [ ! -x "$IMAGE/usr/bin/gcc" ]; then
+        note "skipped: no default image at $IMAGE (make default-image)"
+    elif start_server "$OUT/4-serve.log"; then
+        note "gcc: host $(gcc -dumpfullversion), image $(chroot "$IMAGE" gcc -dumpfullversion 2>/dev/null || echo '?')"
+        "$HTTPLOAD" -c 1 -n 2 -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/hello.json" >/dev/null
+        : >"$OUT/4-ratios"
+        for round in $(seq "$ROUNDS"); do
+            "$RUNLOOP" -n "$C_N" -r 1 -w 1 "bare gcc + run" sh -c "cd '$OUT/tmp' && gcc -O2 -std=gnu17 -pipe -o main main.c -lm && ./main" >"$OUT/4-bare-$round.txt"
+            "$HTTPLOAD" -c 1 -n "$C_N" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/hello.json" >"$OUT/4-http-$round.txt"
+            b=$(awk '$1 == "bare" { print $5 }' "$OUT/4-bare-$round.txt")
+            h=$(awk '{ print $12 }' "$OUT/4-http-$round.txt")
+            echo "$b $h $(ratio "$h" "$b")" >>"$OUT/4-ratios"
+        done
+        stop_server
+        b=$(awk '{ print $1 }' "$OUT/4-ratios" | median)
+        h=$(awk '{ print $2 }' "$OUT/4-ratios" | median)
+        r=$(awk '{ print $3 }' "$OUT/4-ratios" | median)
+        note "bare gcc + run: median $b ms; through HTTP: median $h ms; ratio ${r}x (per round: $(awk '{ printf "%s%sx", sep, $3; sep = " " }' "$OUT/4-ratios"))"
+        note "-> ${r}x, target <= 1.15x: $(verdict "$r" "<=" 1.15)"
+    fi
+    note ""
+fi
+
+if wanted 5; then
+    note "== 5. one server, $LONG_RUNS runs of bash true ($SLOTS clients): cost per run over time, RSS"
+    if [ ! -x "$IMAGE/bin/bash" ]; then
+        note "skipped: no default image at $IMAGE (make default-image)"
+    elif start_server "$OUT/5-serve.log"; then
+        sleep 1
+        rss0=$(rss_kb)
+        # 1000 runs (malloc arenas and caches warm up), then the rest.
+        first=$((LONG_RUNS < 1000 ? LONG_RUNS : 1000))
+        "$HTTPLOAD" -c "$SLOTS" -n "$first" -e '"verdict":"ok"' -o "$OUT/5-latency-a.txt" "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/5-http-a.txt"
+        sleep 1
+        rss1=$(rss_kb)
+        if [ "$LONG_RUNS" -gt "$first" ]; then
+            "$HTTPLOAD" -c "$SLOTS" -n $((LONG_RUNS - first)) -e '"verdict":"ok"' -o "$OUT/5-latency-b.txt" "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/5-http.txt"
+        else
+            cp "$OUT/5-http-a.txt" "$OUT/5-http.txt"; : >"$OUT/5-latency-b.txt"
+        fi
+        cat "$OUT/5-latency-a.txt" "$OUT/5-latency-b.txt" >"$OUT/5-latency.txt"
+        sleep 1
+        rss2=$(rss_kb)
+        open_fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+        stop_server
+        window() { sed -n "$1,$2p" "$OUT/5-latency.txt" | median; }
+        w1=$(window 1 1)
+        w100=$(window 51 150)
+        w1000=$(window 951 1050)
+        last=$LONG_RUNS
+        wlast=$(window $((last - 99)) "$last")
+        note "latency: run 1 $w1 ms; median of runs 51-150 $w100 ms, 951-1050 $w1000 ms, $((last - 99))-$last $wlast ms"
+        note "run $last / run 100 = $(ratio "$wlast" "$w100")x, run 1000 / run 100 = $(ratio "$w1000" "$w100")x (flat: about 1)"
+        note "last $((LONG_RUNS - first)) runs: $(cat "$OUT/5-http.txt")"
+        note "server RSS: idle after start ${rss0} kB, after $first runs ${rss1} kB, after $LONG_RUNS runs ${rss2} kB; open fds after: $open_fds"
+        note "-> idle RSS <= 10 MB: $(verdict "$rss0" "<=" 10240); no growth from run $first to $LONG_RUNS (<= +5%): $(verdict "$rss2" "<=" "$(awk -v r="$rss1" 'BEGIN { print r * 1.05 }')")"
+    fi
+    note ""
+fi

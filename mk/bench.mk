@@ -1,0 +1,32 @@
+# mk/bench.mk - `make bench` (issue 6): judgebox against bare execution
+# and bubblewrap, as ratios measured in the same run; see bench/bench.sh
+# and docs/performance.md.  Not part of `make test`.
+#   make bench                      every figure (about 5 minutes)
+#   make bench BENCH_ONLY="1 2"     some of them (1 true, 2 python, 3 HTTP
+#                                   throughput, 4 C compile+run, 5 long run)
+#   make bench-tools                only build bench/runloop and bench/httpload
+# BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S, BENCH_C_N and
+# BENCH_LONG_RUNS size it (bench/bench.sh).
+
+BENCH_DEB   := bubblewrap gcc python3 linux-perf strace hyperfine
+BENCH_TOOLS := $(BUILD)/bench/runloop $(BUILD)/bench/httpload
+
+.PHONY: bench bench-deps bench-tools
+bench-deps:
+	@missing=$$(for p in $(BENCH_DEB); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BUILD)/bench/runloop: bench/runloop.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+$(BUILD)/bench/httpload: bench/httpload.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -o $@ $<
+
+bench-tools: $(BENCH_TOOLS)
+
+bench: deps bench-deps all testroot default-image $(BENCH_TOOLS)
+	@BUILD=$(BUILD) sh bench/bench.sh

@@ -40,6 +40,7 @@
 # A build replaces an image atomically (new tree built beside the old one,
 # then renamed over it).  One build at a time per images directory (flock).
 set -euo pipefail
+trap 'echo "rootfs: error: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -227,7 +228,7 @@ build_tree() { # NAME
     # same recipe, same package set: say so when a rebuild resolved another
     if [ -f "$dir/manifest.txt" ]; then
         local diff
-        diff=$(diff <(cut -d' ' -f1 "$dir/manifest.txt") <(cut -d' ' -f1 "$new/manifest.txt") |
+        diff=$({ diff <(cut -d' ' -f1 "$dir/manifest.txt") <(cut -d' ' -f1 "$new/manifest.txt") || true; } |
             sed -n 's/^</removed/p; s/^>/added/p' | paste -sd' ')
         [ -z "$diff" ] || log "$name: package set changed since the last build: $diff"
     fi

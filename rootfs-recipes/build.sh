@@ -39,7 +39,7 @@
 #
 # A build replaces an image atomically (new tree built beside the old one,
 # then renamed over it).  One build at a time per images directory (flock).
-set -euo pipefail
+set -Eeuo pipefail
 trap 'echo "rootfs: error: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "$0")" && pwd)

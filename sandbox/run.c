@@ -451,8 +451,21 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         cgroup_run_end(&slot->cgroups, &ignored, NULL);
         goto fail;
     }
-    for (int i = PIPE_OUT; i <= PIPE_ERR; i++)
+    for (int i = PIPE_OUT; i <= PIPE_ERR; i++) {
         fcntl(pipes[i][0], F_SETFL, O_NONBLOCK);
+        /* A pipe belongs to its creator (host root), mode 0600: the program
+         * could not reopen it as /dev/stdout.  Only this run holds it. */
+        if (fchmod(pipes[i][1], 0666) < 0) {
+            error_errno(error, "fchmod the output pipe");
+            for (int j = 0; j < 4; j++) {
+                close(pipes[j][0]);
+                close(pipes[j][1]);
+            }
+            cgroup_usage ignored;
+            cgroup_run_end(&slot->cgroups, &ignored, NULL);
+            goto fail;
+        }
+    }
     fcntl(pipes[PIPE_STATUS][0], F_SETFL, O_NONBLOCK);
     child_plan plan = {
         .context = slot->context, .spec = spec, .limits = &limits, .env = spec->env ? spec->env : default_env,

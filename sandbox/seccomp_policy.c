@@ -52,6 +52,8 @@ const char *const seccomp_allowed_syscalls[] = {
     /* time */
     "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday",
     "time", "getitimer", "setitimer", "alarm", "times",
+    /* POSIX timers: GHC's runtime ticker, Ruby's timer thread, C programs */
+    "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
     /* identity and limits (no capabilities: changing ids fails in the kernel) */
     "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
     "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",

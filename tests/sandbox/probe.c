@@ -193,6 +193,13 @@ int main(int argc, char **argv)
         abort();
     if (!strcmp(command, "segv"))
         return *(volatile int *)0;
+    if (!strcmp(command, "posix-timer")) {
+        timer_t timer;
+        struct sigevent event = {.sigev_notify = SIGEV_NONE};
+        int rc = timer_create(CLOCK_MONOTONIC, &event, &timer);
+        printf("timer_create: %d\n", rc);
+        return rc ? 1 : timer_delete(timer);
+    }
     if (!strcmp(command, "exit"))
         return atoi(arg);
     if (!strcmp(command, "write-big")) {

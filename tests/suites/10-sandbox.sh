@@ -145,3 +145,10 @@ moved=$(awk '$1 == 1000 {print $2}' "$OUT")
 check "--uid-base moves the slot's host uids ($moved)" [ -n "$moved" ] && [ "$moved" -gt 4000000 ] && [ "$moved" -lt 4000200 ]
 sb --uid-base 0 -- /bin/true
 check "--uid-base 0 is refused" [ "$SB_RC" -eq 125 ]
+
+# 11. What runtimes need
+sb -- /bin/sh -c 'echo to-stdout > /dev/stdout; echo to-stderr > /dev/stderr'
+check "/dev/stdout can be opened by the program" grep -q to-stdout "$OUT"
+check "/dev/stderr can be opened by the program" grep -q to-stderr "$ERR"
+sb -- /t/probe posix-timer
+check "POSIX timers are allowed (GHC, Ruby)" is status ok

@@ -33,6 +33,7 @@ typedef struct cgroup_slot {
     char v2_run[PATH_MAX];                   /* v2: <base>/slotN/run, per run */
     int v2_run_fd;                           /* for CLONE_INTO_CGROUP; -1 */
     uint64_t v1_oom_kills_before;
+    uint64_t v1_usage_before;                /* charged before the run: earlier runs' page cache */
 } cgroup_slot;
 
 typedef struct cgroup_usage {

@@ -341,8 +341,13 @@ static void collect(sandbox_slot *slot, const sandbox_limits *limits, supervisio
         usage.cpu_ns = usage.cpu_ns > mine ? usage.cpu_ns - mine : 0;
     result->cpu_ms = usage.cpu_ns / 1000000u;
     result->wall_ms = (s->end_ns - s->start_ns) / 1000000u;
-    result->memory_kb = usage.memory_peak_bytes ? usage.memory_peak_bytes / 1024
-                                                : (uint64_t)(s->report.maxrss_kb > 0 ? s->report.maxrss_kb : 0);
+    /* The cgroup's peak (every process, page cache and tmpfs included), or
+     * the largest process's RSS when that is more (v1 subtracts the cache
+     * charged before the run, which reclaim may have shrunk). */
+    uint64_t maxrss_kb = (uint64_t)(s->report.maxrss_kb > 0 ? s->report.maxrss_kb : 0);
+    result->memory_kb = usage.memory_peak_bytes / 1024 > maxrss_kb ? usage.memory_peak_bytes / 1024 : maxrss_kb;
+    if (result->memory_kb > limits->memory_kb) /* RSS counts shared pages charged elsewhere */
+        result->memory_kb = limits->memory_kb;
     /* Forwarded output is not kept: its data is empty. */
     result->stdout_data = s->out.data;
     result->stdout_len = s->out.forward_fd >= 0 ? 0 : s->out.length;

@@ -152,3 +152,11 @@ check "/dev/stdout can be opened by the program" grep -q to-stdout "$OUT"
 check "/dev/stderr can be opened by the program" grep -q to-stderr "$ERR"
 sb -- /t/probe posix-timer
 check "POSIX timers are allowed (GHC, Ruby)" is status ok
+
+# 12. Memory figures of a reused slot stay the run's own (v1 keeps earlier
+# runs' page cache charged to the slot's cgroup)
+i=0; while [ $i -lt 5 ]; do sb --memory-kb 65536 -- /bin/sh -c 'cat /t/probe /bin/busybox > /dev/null'; i=$((i + 1)); done
+sb --memory-kb 65536 -- /bin/true
+check "a trivial run after others reports its own memory, not the slot's cache ($(field memory_kb) KiB)" between memory_kb 1 16384
+sb --memory-kb 65536 -- /t/probe memory 256
+check "memory_kb never exceeds the limit" between memory_kb 1 65536

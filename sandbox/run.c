@@ -30,7 +30,7 @@ static const char *const default_env[] = {
     "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "HOME=/box", "LANG=C.UTF-8",
     "TMPDIR=/tmp", NULL};
 
-typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT } kill_reason;
+typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT, KILLED_CANCELLED } kill_reason;
 
 typedef struct capture {
     int fd;                 /* read end, -1 when done */
@@ -49,6 +49,7 @@ typedef struct supervision {
     bool have_report;
     kill_reason killed;
     uint64_t start_ns, end_ns;
+    int cancel_fd;          /* -1 when the caller gave none */
     uint64_t runner_cpu_start_ns;
 } supervision;
 
@@ -235,11 +236,16 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
         }
         uint64_t until = next_cpu_check < wall_deadline ? next_cpu_check : wall_deadline;
         int timeout_ms = (int)((until - now + 999999u) / 1000000u);
-        struct pollfd fds[3] = {{.fd = s->status_fd, .events = POLLIN},
+        struct pollfd fds[4] = {{.fd = s->status_fd, .events = POLLIN},
                                 {.fd = s->out.fd, .events = POLLIN},
-                                {.fd = s->err.fd, .events = POLLIN}};
-        if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR)
+                                {.fd = s->err.fd, .events = POLLIN},
+                                {.fd = s->cancel_fd, .events = POLLIN}};
+        if (poll(fds, 4, timeout_ms) < 0 && errno != EINTR)
             break;
+        if (fds[3].revents) {
+            kill_run(s, KILLED_CANCELLED);
+            break;
+        }
         if (fds[1].revents && drain_capture(&s->out))
             kill_run(s, KILLED_OUTPUT);
         if (fds[2].revents && drain_capture(&s->err))
@@ -298,7 +304,10 @@ static void classify(const sandbox_slot *slot, const sandbox_limits *limits, con
     result->exit_code = -1;
     if (s->have_report && r->kind == REPORT_EXITED)
         describe_exit(result, r->value);
-    if (s->killed == KILLED_CPU || (result->status != SANDBOX_OK && result->cpu_ms >= limits->cpu_ms))
+    if (s->killed == KILLED_CANCELLED) {
+        result->status = SANDBOX_INTERNAL_ERROR;
+        snprintf(result->message, sizeof result->message, "cancelled by the caller");
+    } else if (s->killed == KILLED_CPU || (result->status != SANDBOX_OK && result->cpu_ms >= limits->cpu_ms))
         result->status = SANDBOX_TIME_LIMIT;
     else if (s->killed == KILLED_WALL)
         result->status = SANDBOX_WALL_TIME_LIMIT;
@@ -479,6 +488,7 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     };
     supervision s = {
         .status_fd = pipes[PIPE_STATUS][0],
+        .cancel_fd = spec->cancel_fd > 0 ? spec->cancel_fd : -1,
         .go_fd = -1,
         .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes},
         .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes},

@@ -81,6 +81,9 @@ typedef struct sandbox_spec {
     int stderr_fd;               /* -1 = capture into result->stderr_data (capped) */
     sandbox_limits limits;
     const char *hostname;        /* NULL = "judgebox" */
+    int cancel_fd;               /* > 0: the run is stopped (internal_error, "cancelled") as soon as
+                                    this fd is readable, e.g. an eventfd the caller writes when its
+                                    client went away; 0 = none */
 } sandbox_spec;
 
 typedef struct sandbox_result {

@@ -147,7 +147,7 @@ static int stdin_memfd(const unsigned char *data, size_t len, char *error, size_
     return fd;
 }
 
-static void run_step(const judge_env *env, const job_request *job, const char *box_dir,
+static void run_step(const judge_env *env, const job_request *job, const char *box_dir, int cancel_fd,
                      const step_input *in, sandbox_slot *slot, step_result *out)
 {
     (void)env;
@@ -171,6 +171,7 @@ static void run_step(const judge_env *env, const job_request *job, const char *b
         .stderr_fd = -1,
         .limits = *in->limits,
         .hostname = NULL,
+        .cancel_fd = cancel_fd,
     };
     sandbox_error err = {0};
     if (sandbox_run(slot, &spec, &out->result, &err) < 0) {
@@ -186,6 +187,7 @@ typedef struct judge_batch {
     const job_request *job;
     job_result *result;
     const char *box_dir;
+    int cancel_fd;
 } judge_batch;
 
 static void compile_task(void *arg, size_t index, void *resource)
@@ -199,7 +201,7 @@ static void compile_task(void *arg, size_t index, void *resource)
         .stdin_data = NULL,
         .stdin_len = 0,
     };
-    run_step(b->env, b->job, b->box_dir, &in, resource, &b->result->compile);
+    run_step(b->env, b->job, b->box_dir, b->cancel_fd, &in, resource, &b->result->compile);
 }
 
 static void test_task(void *arg, size_t index, void *resource)
@@ -230,7 +232,7 @@ static void test_task(void *arg, size_t index, void *resource)
         .stdin_data = t->stdin_data,
         .stdin_len = t->stdin_len,
     };
-    run_step(b->env, b->job, b->box_dir, &in, resource, out);
+    run_step(b->env, b->job, b->box_dir, b->cancel_fd, &in, resource, out);
     free(argv);
 }
 
@@ -316,7 +318,7 @@ int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job,
     int rc = -1;
     if (write_sources(dir, job, error, size) < 0)
         goto out;
-    judge_batch batch = {env, job, out, dir};
+    judge_batch batch = {env, job, out, dir, pool_ticket_cancel_fd(ticket)};
     if (out->has_compile) {
         int r = pool_run(ticket, 1, compile_task, &batch, abort_fd);
         if (r < 0) {

@@ -33,6 +33,7 @@ struct pool_ticket {
     bool cancelled;
     bool listed;                  /* in pool->pending */
     int done_fd;                  /* eventfd, written when the batch is over */
+    int cancel_fd;                /* eventfd, written when the client went away: running runs stop */
     pool_ticket *prev, *next_ticket;
 };
 
@@ -260,9 +261,12 @@ pool_ticket *pool_admit(pool *p)
         return NULL;
     }
     t->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (t->done_fd < 0) {
+    t->cancel_fd = t->done_fd < 0 ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->done_fd < 0 || t->cancel_fd < 0) {
         int err = errno;
         pthread_mutex_unlock(&p->lock);
+        if (t->done_fd >= 0)
+            close(t->done_fd);
         free(t);
         errno = err;
         return NULL;
@@ -324,6 +328,10 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
             if (!t->cancelled) {
                 t->cancelled = true;
                 unlist(p, t);
+                uint64_t one = 1;
+                if (write(t->cancel_fd, &one, sizeof one) < 0) {
+                    /* eventfd counters cannot overflow from one write */
+                }
             }
             pthread_mutex_unlock(&p->lock);
             if (n < 0) {
@@ -333,6 +341,11 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
         }
     }
     return aborted ? 1 : 0;
+}
+
+int pool_ticket_cancel_fd(const pool_ticket *t)
+{
+    return t->cancel_fd;
 }
 
 uint64_t pool_ticket_queue_ms(const pool_ticket *t)
@@ -358,6 +371,7 @@ void pool_leave(pool_ticket *t)
     p->outstanding--;
     pthread_mutex_unlock(&p->lock);
     close(t->done_fd);
+    close(t->cancel_fd);
     free(t);
 }
 

@@ -48,6 +48,9 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
 /* Milliseconds from admission to the first task of this ticket starting
  * (so far, if none has started). */
 uint64_t pool_ticket_queue_ms(const pool_ticket *t);
+/* Readable once the ticket's client went away: give it to sandbox runs
+ * (spec.cancel_fd) so the running ones stop too. */
+int pool_ticket_cancel_fd(const pool_ticket *t);
 /* The request is done with the pool. */
 void pool_leave(pool_ticket *t);
 

@@ -96,6 +96,9 @@ static int choose_base(cgroup_system *system, sandbox_error *error)
     if (own_length > suffix_length && strcmp(own + own_length - suffix_length, suffix) == 0) {
         own[own_length - suffix_length] = '\0';           /* already moved: P is above us */
         snprintf(parent, sizeof parent, CGROUP2_ROOT "%s", own);
+    } else if (own_length > 9 && strcmp(own + own_length - 9, "/.control") == 0) {
+        own[own_length - 9] = '\0';  /* systemd's ExecStop*= processes: P is the unit's cgroup */
+        snprintf(parent, sizeof parent, CGROUP2_ROOT "%s", own);
     } else if (strcmp(own, "/") != 0 && (snprintf(parent, sizeof parent, CGROUP2_ROOT "%s", own), alone_in(parent))) {
         char supervisor[PATH_MAX + 128];
         snprintf(system->v2_base, sizeof system->v2_base, "%s/%s", parent, system->parent_name);

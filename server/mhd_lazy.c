@@ -119,3 +119,25 @@ const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c
              "MHD_get_connection_info");
     return function ? function(connection, info_type) : NULL;
 }
+
+/* Suspend/resume while an executor judges a request, quiesce at shutdown:
+ * reached only after MHD_start_daemon loaded the library. */
+void MHD_suspend_connection(struct MHD_Connection *connection)
+{
+    RESOLVED(void (*)(struct MHD_Connection *), "MHD_suspend_connection");
+    if (function)
+        function(connection);
+}
+
+void MHD_resume_connection(struct MHD_Connection *connection)
+{
+    RESOLVED(void (*)(struct MHD_Connection *), "MHD_resume_connection");
+    if (function)
+        function(connection);
+}
+
+MHD_socket MHD_quiesce_daemon(struct MHD_Daemon *daemon)
+{
+    RESOLVED(MHD_socket (*)(struct MHD_Daemon *), "MHD_quiesce_daemon");
+    return function ? function(daemon) : MHD_INVALID_SOCKET;
+}

@@ -87,9 +87,9 @@ __attribute__((noreturn)) void child_init_main(const child_plan *plan);
 /* privileges.c: in the program, just before seccomp and exec. */
 int privileges_drop(const sandbox_context *context, const sandbox_limits *limits, sandbox_error *error);
 
-/* slot.c: move the calling thread into slot `index`'s cgroups and net
- * namespace (a keeper, which is single-threaded: the whole process). */
-int slot_join(sandbox_context *context, unsigned index, sandbox_error *error);
+/* slot.c: slot `index` without taking its lock (a keeper: its clients
+ * hold the lock while it runs for them). */
+int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error);
 
 /* keeper.c: ask slot `index`'s keeper to leave its cgroups and exit. */
 void keeper_stop(const char *state_dir, unsigned index);
@@ -97,9 +97,6 @@ void keeper_stop(const char *state_dir, unsigned index);
  * a keeper that holds it while joining (returns -1, errno EWOULDBLOCK). */
 bool keeper_exists(const char *state_dir, unsigned index);
 int keeper_lock_slot(const char *state_dir, unsigned index, int fd);
-/* Set in a keeper's child: the slot, and the client's lock on it. */
-extern int keeper_child_slot;
-extern int keeper_child_lock_fd;
 
 /* run.c: one run on the slot's runner thread. */
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);

@@ -8,31 +8,28 @@
  * per slot; a command-line run paid it every time.
  *
  * So the first `judgebox run` on a slot leaves behind a keeper: a small
- * process (a double fork of that CLI, root, no open files) that joined
- * the slot's cgroups and net namespace once and listens on
- * <state>/slots/N.sock (root-only directory).  A later `judgebox run`
- * that locks slot N connects and hands over its argv, environment, cwd,
- * stdin/stdout/stderr and its slot lock; the keeper forks a child, which
- * starts inside the cgroups, and the child executes the very same command
- * (the CLI's own entry function) with those descriptors; the keeper
- * reports the child's exit status back.  The run itself is built exactly
- * as in any other process: fresh namespaces, mounts, limits.  If the
- * client goes away the child exits at once, and the run's init with it
- * (its parent-death signal).
+ * process (a double fork of that CLI, root, no open files) that opens the
+ * slot once -- its runner thread joins the slot's cgroups and net
+ * namespace -- and listens on <state>/slots/N.sock (root-only directory).
+ * A later `judgebox run` that locks slot N sends it the run's spec with
+ * its stdin, stdout, stderr and its slot lock; the keeper runs it with
+ * sandbox_run() on that slot, exactly as any caller would (fresh
+ * namespaces, mounts, limits; output written straight to the client's
+ * descriptors), and sends back the sandbox_result.  The client's socket
+ * is the run's cancel_fd: if the client dies, the run stops at once.
  *
  * A keeper serves only a client of the same binary (device, inode and
- * mtime of /proc/self/exe), else it says so and exits; it exits after
- * KEEPER_IDLE_MS without a client, when `judgebox cleanup` or a process
- * that takes the slot for itself (a server) asks it to; before exiting it
- * moves itself out of the slot's cgroups (to the judgebox parents), so it
- * is never counted in a run's pids or memory.  At most one keeper per slot
- * (a flock on <state>/slots/N.keeper).  cgroup v2 does not need keepers:
- * runs start in their cgroup with CLONE_INTO_CGROUP.
+ * mtime of /proc/self/exe; else it says so and exits) and of the same
+ * host uid range; it exits after KEEPER_IDLE_MS without a client, when
+ * `judgebox cleanup` or a process that takes the slot for itself (a
+ * server) asks it to.  Only its runner thread is in the slot's cgroups
+ * (as a server's), and it is gone before the keeper says it has left.  At most one keeper per slot (a flock on
+ * <state>/slots/N.keeper).  cgroup v2 does not need keepers: runs start
+ * in their cgroup with CLONE_INTO_CGROUP.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,27 +57,33 @@
 #define KEEPER_MAX_BYTES (1 << 20)
 
 enum { REQUEST_RUN = 1, REQUEST_QUIT = 2 };
-enum { REPLY_DONE = 0, REPLY_STALE = 1, REPLY_STARTED = 2 };
-enum { PASSED_STDIN, PASSED_STDOUT, PASSED_STDERR, PASSED_CWD, PASSED_LOCK, PASSED_COUNT };
+enum { REPLY_DONE = 0, REPLY_STALE = 1, REPLY_STARTED = 2, REPLY_DECLINED = 3 };
+enum { PASSED_STDIN = 1, PASSED_STDOUT = 2, PASSED_STDERR = 4 };
+enum { HAS_WORKDIR = 1, HAS_BOX_DIR = 2, HAS_HOSTNAME = 4 };
+#define MAX_PASSED 4 /* stdin, stdout, stderr, the slot lock */
+#define NO_ENV UINT32_MAX
 
 typedef struct keeper_identity {
     uint64_t device, inode, mtime_ns;
 } keeper_identity;
 
+/* Then `bytes` of NUL-terminated strings: rootfs, the optional workdir,
+ * box_dir and hostname (`has`), argv, env; then the descriptors of
+ * `passed` and the lock, in that order, with the header. */
 typedef struct keeper_request {
     uint32_t magic, kind;
     keeper_identity identity;
-    uint32_t argc, envc, bytes;  /* then `bytes` of NUL-terminated argv then env strings */
+    uint32_t uid_base, passed, has, box_mode;
+    uint32_t argc, envc, bytes;
+    sandbox_limits limits;
 } keeper_request;
 
 typedef struct keeper_reply {
     uint32_t magic;
-    int32_t kind, status;
+    int32_t kind, rc;
+    sandbox_result result;  /* stdout_data/stderr_data NULL: output went to the client's descriptors */
+    sandbox_error error;
 } keeper_reply;
-
-/* Inside a keeper's child: the slot, and the client's lock on it. */
-int keeper_child_slot = -1;
-int keeper_child_lock_fd = -1;
 
 static int identity_of_self(keeper_identity *identity)
 {
@@ -143,19 +146,16 @@ static bool write_all(int fd, const void *data, size_t size)
 /* The header with `count` descriptors attached. */
 static bool send_with_fds(int socket_fd, const void *data, size_t size, const int *fds, int count)
 {
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * PASSED_COUNT)]; } control;
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * MAX_PASSED)]; } control;
     memset(&control, 0, sizeof control);
     struct iovec iov = {.iov_base = (void *)data, .iov_len = size};
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (count) {
-        message.msg_control = control.space;
-        message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)count);
-    }
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+    memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)count);
     ssize_t n;
     do
         n = sendmsg(socket_fd, &message, MSG_NOSIGNAL);
@@ -163,35 +163,26 @@ static bool send_with_fds(int socket_fd, const void *data, size_t size, const in
     return n == (ssize_t)size;
 }
 
-/* The request header and its descriptors (all or none: -1 each). */
-static bool receive_request(int socket_fd, keeper_request *request, int fds[PASSED_COUNT])
+/* The request header and its descriptors; *count of them (0 on error). */
+static bool receive_request(int socket_fd, keeper_request *request, int fds[MAX_PASSED], int *count)
 {
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * PASSED_COUNT)]; } control;
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * MAX_PASSED)]; } control;
     struct iovec iov = {.iov_base = request, .iov_len = sizeof *request};
     struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
                              .msg_controllen = sizeof control.space};
-    for (int i = 0; i < PASSED_COUNT; i++)
-        fds[i] = -1;
+    *count = 0;
     ssize_t n;
     do
         n = recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC | MSG_WAITALL);
     while (n < 0 && errno == EINTR);
     struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
     if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-        size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        int received[PASSED_COUNT];
-        memcpy(received, CMSG_DATA(cmsg), sizeof(int) * (count < PASSED_COUNT ? count : PASSED_COUNT));
-        for (size_t i = 0; i < count && i < PASSED_COUNT; i++)
-            fds[i] = received[i];
-        if (count != PASSED_COUNT) {
-            for (int i = 0; i < PASSED_COUNT; i++)
-                if (fds[i] >= 0)
-                    close(fds[i]);
-            for (int i = 0; i < PASSED_COUNT; i++)
-                fds[i] = -1;
-        }
+        size_t received = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        *count = (int)(received < MAX_PASSED ? received : MAX_PASSED);
+        memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * (size_t)*count);
     }
-    return n == (ssize_t)sizeof *request && request->magic == KEEPER_MAGIC;
+    return n == (ssize_t)sizeof *request && request->magic == KEEPER_MAGIC &&
+           !(message.msg_flags & MSG_CTRUNC);
 }
 
 static bool peer_is_root(int fd)
@@ -201,8 +192,8 @@ static bool peer_is_root(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 && credentials.uid == 0;
 }
 
-/* Ask slot `index`'s keeper to leave, and wait until it has left the
- * slot's cgroups.  Nothing to do when there is none. */
+/* Ask slot `index`'s keeper to leave, and wait until its runner thread
+ * has left the slot's cgroups.  Nothing to do when there is none. */
 void keeper_stop(const char *state_dir, unsigned index)
 {
     int fd = connect_keeper(state_dir, index);
@@ -249,119 +240,125 @@ int keeper_lock_slot(const char *state_dir, unsigned index, int fd)
 
 /* ---- the keeper's side ---- */
 
-/* Out of the slot's cgroups (v1), into the judgebox parents. */
-static void leave_slot_cgroups(sandbox_context *context)
+static int count_bits(uint32_t value)
 {
-    if (context->cgroups.version != 1)
-        return;
-    char pid[32];
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    for (int i = 0; i < CGROUP_V1_COUNT; i++) {
-        char parent[PATH_MAX + 64];
-        snprintf(parent, sizeof parent, "%s/%s", context->cgroups.v1_mounts[i], context->cgroups.parent_name);
-        cgroup_write(parent, "cgroup.procs", pid, NULL);
+    int count = 0;
+    for (; value; value &= value - 1)
+        count++;
+    return count;
+}
+
+/* The next NUL-terminated string of the payload, or NULL past its end. */
+static const char *next_string(const char **cursor, const char *end)
+{
+    const char *string = *cursor;
+    if (string >= end)
+        return NULL;
+    const char *nul = memchr(string, '\0', (size_t)(end - string));
+    if (!nul)
+        return NULL;
+    *cursor = nul + 1;
+    return string;
+}
+
+/* The spec of a request, pointing into `payload`; false if malformed. */
+static bool decode_spec(const keeper_request *request, const char *payload, const int *fds, sandbox_spec *spec,
+                        const char ***argv, const char ***env)
+{
+    const char *cursor = payload, *end = payload + request->bytes;
+    memset(spec, 0, sizeof *spec);
+    spec->rootfs = next_string(&cursor, end);
+    if (request->has & HAS_WORKDIR)
+        spec->workdir = next_string(&cursor, end);
+    if (request->has & HAS_BOX_DIR)
+        spec->box_dir = next_string(&cursor, end);
+    if (request->has & HAS_HOSTNAME)
+        spec->hostname = next_string(&cursor, end);
+    if (!spec->rootfs || ((request->has & HAS_WORKDIR) && !spec->workdir) ||
+        ((request->has & HAS_BOX_DIR) && !spec->box_dir) || ((request->has & HAS_HOSTNAME) && !spec->hostname))
+        return false;
+    *argv = calloc((size_t)request->argc + 1, sizeof **argv);
+    if (!*argv)
+        return false;
+    for (uint32_t i = 0; i < request->argc; i++)
+        if (!((*argv)[i] = next_string(&cursor, end)))
+            return false;
+    if (request->envc != NO_ENV) {
+        *env = calloc((size_t)request->envc + 1, sizeof **env);
+        if (!*env)
+            return false;
+        for (uint32_t i = 0; i < request->envc; i++)
+            if (!((*env)[i] = next_string(&cursor, end)))
+                return false;
     }
-}
-
-static void *watch_client(void *argument)
-{
-    int fd = (int)(intptr_t)argument;
-    char byte;
-    while (read(fd, &byte, 1) > 0 || (errno == EINTR))
-        ;
-    _exit(128 + SIGHUP); /* the client is gone: so is the run (init's parent-death signal) */
-}
-
-/* The keeper's child: become the client's `judgebox run`. */
-__attribute__((noreturn)) static void serve_client(unsigned index, int client, int fds[PASSED_COUNT], char *strings,
-                                                   const keeper_request *request, sandbox_keeper_entry entry)
-{
-    for (int i = PASSED_STDIN; i <= PASSED_STDERR; i++)
-        if (dup2(fds[i], i) < 0)
-            _exit(125);
-    if (fchdir(fds[PASSED_CWD]) < 0)
-        _exit(125);
-    close(fds[PASSED_CWD]);
-    keeper_child_slot = (int)index;
-    keeper_child_lock_fd = fds[PASSED_LOCK];
-    char **argv = calloc(request->argc + 1, sizeof *argv);
-    if (!argv)
-        _exit(125);
-    char *p = strings;
-    for (uint32_t i = 0; i < request->argc; i++, p += strlen(p) + 1)
-        argv[i] = p;
-    clearenv();
-    for (uint32_t i = 0; i < request->envc; i++, p += strlen(p) + 1)
-        putenv(p);
-    signal(SIGPIPE, SIG_DFL);
-    pthread_t watcher;
-    if (pthread_create(&watcher, NULL, watch_client, (void *)(intptr_t)client) != 0)
-        _exit(125);
-    int status = entry((int)request->argc, argv);
-    fflush(NULL);
-    _exit(status);
-}
-
-static bool strings_valid(const char *strings, uint32_t bytes, uint32_t count)
-{
-    uint32_t found = 0;
-    for (uint32_t i = 0; i < bytes; i++)
-        if (strings[i] == '\0')
-            found++;
-    return bytes && strings[bytes - 1] == '\0' && found == count;
+    if (cursor != end)
+        return false;
+    spec->argv = *argv;
+    spec->env = *env;
+    spec->box_mode = (sandbox_box_mode)request->box_mode;
+    spec->limits = request->limits;
+    int next = 0;
+    spec->stdin_fd = request->passed & PASSED_STDIN ? fds[next++] : -1;
+    spec->stdout_fd = request->passed & PASSED_STDOUT ? fds[next++] : -1;
+    spec->stderr_fd = request->passed & PASSED_STDERR ? fds[next++] : -1;
+    return true;
 }
 
 /* One client: false when the keeper should exit. */
-static bool handle_client(unsigned index, int client, const keeper_identity *self, sandbox_keeper_entry entry)
+static bool handle_client(sandbox_slot *slot, int client, const keeper_identity *self)
 {
     keeper_request request;
-    int fds[PASSED_COUNT];
+    int fds[MAX_PASSED], count = 0;
     bool keep_going = true;
-    char *strings = NULL;
-    if (!peer_is_root(client) || !receive_request(client, &request, fds))
+    char *payload = NULL;
+    const char **argv = NULL, **env = NULL;
+    keeper_reply *reply = calloc(1, sizeof *reply);
+    if (!reply || !peer_is_root(client) || !receive_request(client, &request, fds, &count))
         goto done;
     if (request.kind == REQUEST_QUIT) {
         keep_going = false;
         goto done;
     }
-    keeper_reply reply = {.magic = KEEPER_MAGIC, .kind = REPLY_STALE, .status = 125};
-    if (request.kind != REQUEST_RUN || fds[0] < 0 || memcmp(&request.identity, self, sizeof *self) != 0 ||
-        request.bytes > KEEPER_MAX_BYTES || request.argc == 0) {
-        write_all(client, &reply, sizeof reply);
-        keep_going = false; /* another binary, or a bad client: let a fresh keeper take over */
+    reply->magic = KEEPER_MAGIC;
+    if (request.kind != REQUEST_RUN || memcmp(&request.identity, self, sizeof *self) != 0) {
+        reply->kind = REPLY_STALE;
+        write_all(client, reply, sizeof *reply);
+        keep_going = false; /* another binary: let a fresh keeper take over */
         goto done;
     }
-    strings = malloc((size_t)request.bytes + 1);
-    if (!strings || !read_all(client, strings, request.bytes) ||
-        !strings_valid(strings, request.bytes, request.argc + request.envc))
+    sandbox_spec spec;
+    if (request.uid_base != (uint32_t)slot->context->uid_base || request.passed > 7 ||
+        count != count_bits(request.passed) + 1 || request.bytes > KEEPER_MAX_BYTES || request.argc == 0 ||
+        request.box_mode > SANDBOX_BOX_WRITABLE || !(payload = malloc((size_t)request.bytes + 1)) ||
+        !read_all(client, payload, request.bytes) || !decode_spec(&request, payload, fds, &spec, &argv, &env)) {
+        reply->kind = REPLY_DECLINED; /* the client runs it itself */
+        write_all(client, reply, sizeof *reply);
         goto done;
+    }
     /* From here on the command runs: the client must not run it again. */
-    keeper_reply started = {.magic = KEEPER_MAGIC, .kind = REPLY_STARTED};
-    if (!write_all(client, &started, sizeof started))
+    reply->kind = REPLY_STARTED;
+    if (!write_all(client, reply, sizeof *reply))
         goto done;
-    pid_t child = fork();
-    if (child == 0)
-        serve_client(index, client, fds, strings, &request, entry);
-    int status = 125;
-    if (child > 0) {
-        int wait_status;
-        while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR)
-            ;
-        status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
-    }
-    reply.kind = REPLY_DONE;
-    reply.status = status;
-    write_all(client, &reply, sizeof reply);
+    spec.cancel_fd = client; /* readable (EOF) when the client is gone */
+    sandbox_result result;
+    reply->rc = sandbox_run(slot, &spec, &result, &reply->error);
+    reply->kind = REPLY_DONE;
+    reply->result = result;
+    reply->result.stdout_data = reply->result.stderr_data = NULL;
+    reply->result.stdout_len = reply->result.stderr_len = 0;
+    sandbox_result_free(&result);
+    write_all(client, reply, sizeof *reply);
 done:
-    for (int i = 0; i < PASSED_COUNT; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    free(strings);
+    for (int i = 0; i < count; i++)
+        close(fds[i]); /* the slot lock last: the client's, held while the run lasted */
+    free(argv);
+    free(env);
+    free(payload);
+    free(reply);
     return keep_going;
 }
 
-__attribute__((noreturn)) static void keeper_main(const sandbox_config *config, unsigned index,
-                                                  sandbox_keeper_entry entry)
+__attribute__((noreturn)) static void keeper_main(const sandbox_config *config, unsigned index)
 {
     int null = open("/dev/null", O_RDWR);
     if (null < 0)
@@ -383,16 +380,17 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
     int keeper_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (keeper_lock < 0 || flock(keeper_lock, LOCK_EX | LOCK_NB) < 0)
         _exit(0); /* another keeper has this slot */
-    /* Join the slot's cgroups and net namespace: this is the slow part,
-     * paid here once instead of in every run.  Under the slot's lock: the
-     * client that started us runs there meanwhile, and no run may have
-     * a keeper arrive in its cgroups, nor race it making the slot. */
+    /* Open the slot: its runner thread joins the slot's cgroups and net
+     * namespace, the slow part, paid here once instead of in every run.
+     * Under the slot's lock: the client that started us runs there
+     * meanwhile, and no run may have a keeper arrive in its cgroups, nor
+     * race it making the slot. */
     socket_path(context->state_dir, index, path, sizeof path, "lock");
     int slot_lock = open(path, O_RDWR | O_CLOEXEC);
     if (slot_lock < 0 || flock(slot_lock, LOCK_EX) < 0)
         _exit(1);
-    if (slot_join(context, index, &error) < 0) {
-        leave_slot_cgroups(context);
+    sandbox_slot *slot = NULL;
+    if (slot_open_unlocked(context, index, &slot, &error) < 0) {
         _exit(1);
     }
     struct sockaddr_un address = {.sun_family = AF_UNIX};
@@ -403,7 +401,7 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
     int bound = listener >= 0 ? bind(listener, (struct sockaddr *)&address, sizeof address) : -1;
     umask(old_mask);
     if (bound < 0 || listen(listener, 4) < 0) {
-        leave_slot_cgroups(context);
+        sandbox_slot_release(slot);
         _exit(1);
     }
     close(slot_lock); /* clients take it from now on */
@@ -417,12 +415,12 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
         int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
         if (client < 0)
             continue;
-        bool keep_going = handle_client(index, client, &self, entry);
+        bool keep_going = handle_client(slot, client, &self);
         if (!keep_going) {
             /* Unreachable before leaving, so no new client comes. */
             unlink(address.sun_path);
             close(listener);
-            leave_slot_cgroups(context);
+            sandbox_slot_release(slot); /* its runner thread leaves the cgroups */
             close(client);
             _exit(0);
         }
@@ -430,18 +428,18 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
     }
     unlink(address.sun_path);
     close(listener);
-    leave_slot_cgroups(context);
+    sandbox_slot_release(slot);
     _exit(0);
 }
 
 /* A keeper for slot `index`, detached (double fork, new session). */
-static void start_keeper(const sandbox_config *config, unsigned index, sandbox_keeper_entry entry)
+static void start_keeper(const sandbox_config *config, unsigned index)
 {
     pid_t first = fork();
     if (first == 0) {
         if (setsid() < 0 || fork() != 0)
             _exit(0);
-        keeper_main(config, index, entry);
+        keeper_main(config, index);
     }
     if (first > 0)
         while (waitpid(first, NULL, 0) < 0 && errno == EINTR)
@@ -471,16 +469,33 @@ static int first_free_slot(const char *state_dir, unsigned max_slots, int wanted
     return -1;
 }
 
-int sandbox_keeper_run(const sandbox_config *config, int slot, int argc, char **argv, sandbox_keeper_entry entry,
-                       int *status)
+static size_t add_string(char **buffer, size_t *size, size_t *used, const char *string)
 {
-    extern char **environ;
+    size_t length = strlen(string) + 1;
+    if (*used + length > *size) {
+        size_t grown = (*size ? *size * 2 : 4096) + length;
+        char *bigger = realloc(*buffer, grown);
+        if (!bigger)
+            return 0;
+        *buffer = bigger;
+        *size = grown;
+    }
+    memcpy(*buffer + *used, string, length);
+    *used += length;
+    return length;
+}
+
+int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spec *spec, sandbox_result *result,
+                       sandbox_error *error, int *rc)
+{
     const char *state_dir = config && config->state_dir ? config->state_dir : "/run/judgebox";
     unsigned max_slots = config && config->max_slots ? config->max_slots : 64;
+    uid_t uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
     struct statfs fs;
-    if (geteuid() != 0 || keeper_child_slot >= 0 || argc < 1 ||
-        (config && config->force_cgroup_version == 2) || statfs("/sys/fs/cgroup", &fs) < 0 ||
-        fs.f_type == CGROUP2_SUPER_MAGIC)
+    /* Captured output and cancel descriptors do not cross the socket. */
+    if (geteuid() != 0 || spec->stdout_fd < 0 || spec->stderr_fd < 0 || spec->cancel_fd > 0 || !spec->rootfs ||
+        !spec->argv || !spec->argv[0] || (config && config->force_cgroup_version == 2) ||
+        statfs("/sys/fs/cgroup", &fs) < 0 || fs.f_type == CGROUP2_SUPER_MAGIC)
         return 1; /* cgroup v2 needs no keeper */
     char slots_dir[PATH_MAX];
     snprintf(slots_dir, sizeof slots_dir, "%s/slots", state_dir);
@@ -494,49 +509,65 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, int argc, char **
     int fd = connect_keeper(state_dir, index);
     if (fd < 0) {
         close(lock_fd);
-        start_keeper(config, index, entry);
+        start_keeper(config, index);
         return 1;
     }
-    keeper_request request = {.magic = KEEPER_MAGIC, .kind = REQUEST_RUN, .argc = (uint32_t)argc};
-    size_t bytes = 0;
-    for (int i = 0; i < argc; i++)
-        bytes += strlen(argv[i]) + 1;
-    for (char **e = environ; e && *e; e++, request.envc++)
-        bytes += strlen(*e) + 1;
-    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (bytes > KEEPER_MAX_BYTES || identity_of_self(&request.identity) < 0 || cwd < 0) {
-        if (cwd >= 0)
-            close(cwd);
-        close(fd);
-        close(lock_fd);
-        return 1;
+    keeper_request request = {.magic = KEEPER_MAGIC, .kind = REQUEST_RUN, .uid_base = (uint32_t)uid_base,
+                              .box_mode = (uint32_t)spec->box_mode, .limits = spec->limits, .envc = NO_ENV};
+    char *payload = NULL;
+    size_t size = 0, used = 0;
+    bool ok = identity_of_self(&request.identity) == 0 && add_string(&payload, &size, &used, spec->rootfs);
+    if (ok && spec->workdir && (ok = add_string(&payload, &size, &used, spec->workdir)))
+        request.has |= HAS_WORKDIR;
+    if (ok && spec->box_dir && (ok = add_string(&payload, &size, &used, spec->box_dir)))
+        request.has |= HAS_BOX_DIR;
+    if (ok && spec->hostname && (ok = add_string(&payload, &size, &used, spec->hostname)))
+        request.has |= HAS_HOSTNAME;
+    for (const char *const *a = spec->argv; ok && *a; a++, request.argc++)
+        ok = add_string(&payload, &size, &used, *a);
+    if (spec->env) {
+        request.envc = 0;
+        for (const char *const *e = spec->env; ok && *e; e++, request.envc++)
+            ok = add_string(&payload, &size, &used, *e);
     }
-    request.bytes = (uint32_t)bytes;
-    char *strings = malloc(bytes), *p = strings;
-    for (int i = 0; strings && i < argc; i++)
-        p = stpcpy(p, argv[i]) + 1;
-    for (char **e = environ; strings && e && *e; e++)
-        p = stpcpy(p, *e) + 1;
-    int fds[PASSED_COUNT] = {0, 1, 2, cwd, lock_fd};
-    keeper_reply reply = {0};
-    bool sent = strings && send_with_fds(fd, &request, sizeof request, fds, PASSED_COUNT) &&
-                write_all(fd, strings, bytes);
-    free(strings);
-    close(cwd);
-    close(lock_fd); /* the keeper's child holds it (same open file) while it runs */
-    bool started = sent && read_all(fd, &reply, sizeof reply) && reply.magic == KEEPER_MAGIC &&
-                   reply.kind == REPLY_STARTED;
+    int fds[MAX_PASSED], count = 0;
+    if (spec->stdin_fd >= 0) {
+        request.passed |= PASSED_STDIN;
+        fds[count++] = spec->stdin_fd;
+    }
+    request.passed |= PASSED_STDOUT | PASSED_STDERR;
+    fds[count++] = spec->stdout_fd;
+    fds[count++] = spec->stderr_fd;
+    fds[count++] = lock_fd;
+    request.bytes = (uint32_t)used;
+    keeper_reply *reply = calloc(1, sizeof *reply);
+    ok = ok && reply && used <= KEEPER_MAX_BYTES && send_with_fds(fd, &request, sizeof request, fds, count) &&
+         write_all(fd, payload, used);
+    free(payload);
+    bool started = ok && read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC &&
+                   reply->kind == REPLY_STARTED;
     if (!started) {
         close(fd);
-        return 1; /* nothing ran (stale or leaving keeper): run here; a fresh keeper comes next time */
+        close(lock_fd);
+        free(reply);
+        return 1; /* nothing ran (stale, declined, leaving keeper): run here */
     }
-    bool answered = read_all(fd, &reply, sizeof reply) && reply.magic == KEEPER_MAGIC && reply.kind == REPLY_DONE;
+    bool answered = read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC && reply->kind == REPLY_DONE;
     close(fd);
-    if (!answered) {
-        fprintf(stderr, "judgebox run: the slot's keeper died during the run\n");
-        *status = 125;
-        return 0;
+    close(lock_fd);
+    if (answered) {
+        *result = reply->result;
+        *error = reply->error;
+        *rc = reply->rc;
+    } else {
+        memset(result, 0, sizeof *result);
+        result->status = SANDBOX_INTERNAL_ERROR;
+        result->exit_code = -1;
+        *rc = error_set(error, EPIPE, "the slot's keeper died during the run");
+        snprintf(result->message, sizeof result->message, "%s", error->message);
     }
-    *status = reply.status;
+    result->stdout_data = result->stderr_data = NULL;
+    result->stdout_len = result->stderr_len = 0;
+    free(reply);
     return 0;
 }

@@ -133,15 +133,15 @@ int sandbox_slot_index(const sandbox_slot *slot);
 int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
 
 /* `judgebox run`'s way around the cgroup v1 migration stall (keeper.c):
- * run `entry(argc, argv)` -- the CLI's own command function -- in a child
- * of slot's keeper, a process that already sits in the slot's cgroups,
- * with this process's stdin, stdout, stderr, cwd and environment.
- * Returns 0 with the command's exit status in *status when it ran there;
- * 1 when it did not run (no keeper yet -- one is started for the next
- * call --, another binary's, cgroup v2): run it here then. */
-typedef int (*sandbox_keeper_entry)(int argc, char **argv);
-int sandbox_keeper_run(const sandbox_config *config, int slot, int argc, char **argv, sandbox_keeper_entry entry,
-                       int *status);
+ * run `spec` in slot `slot` (< 0: the first free one) through that
+ * slot's keeper, a process that already sits in the slot's cgroups.
+ * The spec's stdout and stderr must be descriptors (no capture).
+ * Returns 0 when it ran there: *rc, *result and *error as sandbox_run
+ * sets them (result data empty); 1 when it did not run -- no keeper yet
+ * (one is started for the next call), another binary's, cgroup v2 --:
+ * run it the ordinary way then. */
+int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spec *spec, sandbox_result *result,
+                       sandbox_error *error, int *rc);
 
 /* Remove every per-slot resource (cgroups, net namespaces, state files)
  * that is not held by a live process. */

@@ -33,13 +33,6 @@ static int lock_slot(sandbox_context *context, unsigned index, bool wait_for_kee
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/slots/%u.lock", context->state_dir, index);
-    if (keeper_child_slot == (int)index && keeper_child_lock_fd >= 0) {
-        /* In a keeper's child: the client holds the lock for us. */
-        *lock_fd = fcntl(keeper_child_lock_fd, F_DUPFD_CLOEXEC, 3);
-        if (*lock_fd < 0)
-            return error_errno(error, "duplicate the lock of %s", path);
-        return 0;
-    }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return error_errno(error, "open %s", path);
@@ -92,18 +85,6 @@ static int prepare_runner_thread(sandbox_slot *slot, sandbox_error *error)
     if (syscall(SYS_setgroups, 0, NULL) < 0)
         return error_errno(error, "setgroups for slot %u", slot->index);
     if (enter_net_namespace(slot, error) < 0 || cgroup_slot_join_thread(&slot->cgroups, error) < 0)
-        return -1;
-    return 0;
-}
-
-int slot_join(sandbox_context *context, unsigned index, sandbox_error *error)
-{
-    sandbox_slot slot = {.context = context, .index = index};
-    snprintf(slot.netns_path, sizeof slot.netns_path, "%.*s/netns/slot%u", PATH_MAX - 32, context->state_dir,
-             index);
-    if (cgroup_slot_open(&context->cgroups, index, &slot.cgroups, error) < 0)
-        return error_wrap(error, "slot %u", index);
-    if (enter_net_namespace(&slot, error) < 0 || cgroup_slot_join_thread(&slot.cgroups, error) < 0)
         return -1;
     return 0;
 }
@@ -165,6 +146,21 @@ static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slo
     return start_runner(slot, error);
 }
 
+int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error)
+{
+    *out = NULL;
+    sandbox_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return error_set(error, ENOMEM, "allocate a slot");
+    slot->lock_fd = -1;
+    if (open_slot(context, index, slot, error) < 0) {
+        sandbox_slot_release(slot);
+        return -1;
+    }
+    *out = slot;
+    return 0;
+}
+
 int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out, sandbox_error *error)
 {
     *out = NULL;
@@ -174,15 +170,13 @@ int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out
     if (!slot)
         return error_set(error, ENOMEM, "allocate a slot");
     slot->lock_fd = -1;
-    if (keeper_child_slot >= 0)
-        index = keeper_child_slot; /* the slot the client locked */
     unsigned first = index < 0 ? 0 : (unsigned)index, last = index < 0 ? context->max_slots - 1 : (unsigned)index;
     for (unsigned i = first; i <= last && slot->lock_fd < 0; i++) {
         if (lock_slot(context, i, index >= 0, &slot->lock_fd, error) == 0) {
             /* A server holds its slots: a keeper idling in one's cgroups
              * would only count in its runs' pids and memory, so it leaves
              * (no-op when there is none).  A one-run process lets it be. */
-            if (keeper_child_slot < 0 && !context->one_run)
+            if (!context->one_run)
                 keeper_stop(context->state_dir, i);
             if (open_slot(context, i, slot, error) < 0) {
                 sandbox_slot_release(slot);

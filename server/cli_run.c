@@ -116,7 +116,6 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     long_options[n] = (struct option){0};
     opterr = 0;
-    optind = 0; /* full reset: a keeper's child parses after its ancestor did */
     int c;
     while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
         uint64_t value;
@@ -244,29 +243,29 @@ int command_run(int argc, char **argv)
         return EXIT_JUDGEBOX;
     if (o.env_count)
         o.spec.env = o.env;
-    /* cgroup v1: in a child of the slot's keeper, which is in the slot's
-     * cgroups already (see sandbox/keeper.c); it runs this same function. */
-    int keeper_status;
-    if (!getenv("JUDGEBOX_NO_KEEPER") &&
-        sandbox_keeper_run(&o.config, o.slot, argc, argv, command_run, &keeper_status) == 0)
-        return keeper_status;
     signal(SIGPIPE, SIG_IGN);
     sandbox_error error = {0};
-    sandbox_context *context = NULL;
-    sandbox_slot *slot = NULL;
-    if (sandbox_context_open(&o.config, &context, &error) < 0 || sandbox_slot_acquire(context, o.slot, &slot, &error) < 0) {
-        fprintf(stderr, "judgebox run: %s\n", error.message);
-        sandbox_context_close(context);
-        return EXIT_JUDGEBOX;
-    }
     sandbox_result result;
-    int rc = sandbox_run(slot, &o.spec, &result, &error);
+    int rc;
+    /* cgroup v1: through the slot's keeper, a process already in the
+     * slot's cgroups (sandbox/keeper.c); else here, in a slot of our own. */
+    if (getenv("JUDGEBOX_NO_KEEPER") || sandbox_keeper_run(&o.config, o.slot, &o.spec, &result, &error, &rc) != 0) {
+        sandbox_context *context = NULL;
+        sandbox_slot *slot = NULL;
+        if (sandbox_context_open(&o.config, &context, &error) < 0 ||
+            sandbox_slot_acquire(context, o.slot, &slot, &error) < 0) {
+            fprintf(stderr, "judgebox run: %s\n", error.message);
+            sandbox_context_close(context);
+            return EXIT_JUDGEBOX;
+        }
+        rc = sandbox_run(slot, &o.spec, &result, &error);
+        sandbox_slot_release(slot);
+        sandbox_context_close(context);
+    }
     if (rc < 0)
         fprintf(stderr, "judgebox run: %s\n", error.message);
     int status = report(&o, &result) < 0 ? EXIT_JUDGEBOX : exit_status(&result);
     sandbox_result_free(&result);
-    sandbox_slot_release(slot);
-    sandbox_context_close(context);
     return rc < 0 ? EXIT_JUDGEBOX : status;
 }
 

@@ -367,6 +367,8 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
     dup2(null, 1);
     dup2(null, 2);
     syscall(SYS_close_range, 3, ~0U, 0); /* the client's slot lock above all */
+    if (chdir("/") < 0) /* pin no directory of the CLI's for 30 s */
+        _exit(1);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     sandbox_context *context = NULL;

@@ -34,6 +34,23 @@
 
 enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_COUNT };
 
+/* init's resident size when the program started (init's own, child-side state). */
+static long init_rss_kb;
+
+static long resident_kb(void)
+{
+    char text[128] = "";
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    long size = 0, resident = 0;
+    if (got <= 0 || sscanf(text, "%ld %ld", &size, &resident) != 2)
+        return 0;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static void send_report(int kind, int value, int errno_value, const char *message)
 {
     run_report report = {.kind = kind, .value = value, .errno_value = errno_value};
@@ -41,6 +58,7 @@ static void send_report(int kind, int value, int errno_value, const char *messag
         struct rusage usage;
         if (getrusage(RUSAGE_CHILDREN, &usage) == 0)
             report.maxrss_kb = usage.ru_maxrss;
+        report.init_rss_kb = init_rss_kb;
     }
     if (message)
         snprintf(report.message, sizeof report.message, "%s", message);
@@ -279,6 +297,7 @@ static int start_program(const child_plan *plan, sandbox_error *error)
      * signal dispositions are its own (no CLONE_FILES, no CLONE_SIGHAND). */
     char stack[PROGRAM_STACK_SIZE] __attribute__((aligned(64)));
     program_start start = {.plan = plan, .socket = sockets[1], .close_fds = {sockets[0], signal_fd}};
+    init_rss_kb = resident_kb();
     pid_t program = clone(program_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (program < 0)
         return error_errno(error, "start the program");

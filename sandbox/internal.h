@@ -68,7 +68,8 @@ typedef struct run_report {
     int kind;
     int value;
     int errno_value;
-    long maxrss_kb;
+    long maxrss_kb;           /* the program's RSS high-water mark, from before its exec too */
+    long init_rss_kb;         /* init's RSS when the program started: shared with it until exec */
     char message[256];
 } run_report;
 

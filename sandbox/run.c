@@ -353,7 +353,10 @@ static void collect(sandbox_slot *slot, const sandbox_limits *limits, supervisio
     /* The cgroup's peak (every process, page cache and tmpfs included), or
      * the largest process's RSS when that is more (v1 subtracts the cache
      * charged before the run, which reclaim may have shrunk). */
-    uint64_t maxrss_kb = (uint64_t)(s->report.maxrss_kb > 0 ? s->report.maxrss_kb : 0);
+    /* The program shares init's memory until it execs (CLONE_VM), and its
+     * high-water mark keeps that: take init's RSS at that moment off. */
+    long own_kb = s->report.maxrss_kb - s->report.init_rss_kb;
+    uint64_t maxrss_kb = (uint64_t)(own_kb > 0 ? own_kb : 0);
     result->memory_kb = usage.memory_peak_bytes / 1024 > maxrss_kb ? usage.memory_peak_bytes / 1024 : maxrss_kb;
     if (result->memory_kb > limits->memory_kb) /* RSS counts shared pages charged elsewhere */
         result->memory_kb = limits->memory_kb;

@@ -576,8 +576,7 @@ static int parse_limits(json_t *root, const char *key, const limit_policy *polic
         json_t *v;
         json_object_foreach(given, k, v) {
             bool known = false;
-            for (size_t i = 0; i < limit_field_count; i++)
-                known |= strcmp(k, limit_fields[i].name) == 0;
+            known |= limit_field_find(k) != NULL;
             if (!known) {
                 char field[128];
                 snprintf(field, sizeof field, "%s.%s", key, k);

@@ -25,6 +25,14 @@ const limit_field limit_fields[] = {
 };
 const size_t limit_field_count = sizeof limit_fields / sizeof limit_fields[0];
 
+const limit_field *limit_field_find(const char *name)
+{
+    for (size_t i = 0; i < limit_field_count; i++)
+        if (strcmp(name, limit_fields[i].name) == 0)
+            return &limit_fields[i];
+    return NULL;
+}
+
 static void set_limits(sandbox_limits *l, uint64_t cpu, uint64_t wall, uint64_t mem,
                        uint64_t pids, uint64_t out, uint64_t disk)
 {
@@ -109,10 +117,7 @@ static int read_limits(json_t *obj, sandbox_limits *l, const char *path, const c
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) {
-        const limit_field *f = NULL;
-        for (size_t i = 0; i < limit_field_count; i++)
-            if (strcmp(key, limit_fields[i].name) == 0)
-                f = &limit_fields[i];
+        const limit_field *f = limit_field_find(key);
         if (!f) {
             snprintf(error, size, "%s: unknown limit %s%s", path, prefix, key);
             return -1;

@@ -22,6 +22,8 @@ typedef struct limit_field {
 
 extern const limit_field limit_fields[];
 extern const size_t limit_field_count;
+/* The field named `name`, or NULL when there is none. */
+const limit_field *limit_field_find(const char *name);
 
 static inline uint64_t *limit_ref(sandbox_limits *limits, const limit_field *f)
 {

@@ -124,10 +124,7 @@ static int parse_limits(json_t *v, const char *key, sandbox_limits *out, const c
     const char *k;
     json_t *x;
     json_object_foreach(v, k, x) {
-        const limit_field *f = NULL;
-        for (size_t i = 0; i < limit_field_count; i++)
-            if (strcmp(k, limit_fields[i].name) == 0)
-                f = &limit_fields[i];
+        const limit_field *f = limit_field_find(k);
         if (!f) {
             snprintf(what, sizeof what, "unknown limit \"%s.%s\"", key, k);
             return fail(error, size, origin, what);

@@ -39,8 +39,8 @@ typedef struct cgroup_slot {
 typedef struct cgroup_usage {
     uint64_t cpu_ns;
     uint64_t memory_peak_bytes;  /* 0 if unknown */
-    bool oom_killed;
-    bool memory_limit_hit;       /* an allocation failed at the limit */
+    bool oom_killed;             /* memory_limit comes from this alone: reaching the limit
+                                    (v1 failcnt, v2 "max" events) also counts reclaims */
 } cgroup_usage;
 
 int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, sandbox_error *error);

@@ -5,10 +5,9 @@
  * run it clones starts inside them with no per-run migration (migrating
  * into a v1 cgroup can stall for an RCU grace period, ~15 ms).  Per run the
  * limits are written and the counters reset: memory.max_usage_in_bytes,
- * memory.failcnt and cpuacct.usage.  Page cache that earlier runs read
- * (the image's files) stays charged to the reused cgroup, so the run's
- * peak is the peak minus what was charged when it started, and hitting
- * the limit (failcnt) only means cache was reclaimed; OOM kills, counted from
+ * and cpuacct.usage.  Page cache that earlier runs read (the image's
+ * files) stays charged to the reused cgroup, so the run's peak is the
+ * peak minus what was charged when it started; OOM kills, counted from
  * memory.oom_control's oom_kill before and after.
  */
 #include <errno.h>
@@ -162,7 +161,6 @@ int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox
     if (cgroup_write(slot->v1_dirs[CGROUP_V1_PIDS], "pids.max", value, error) < 0)
         return -1;
     if (cgroup_write(memory, "memory.max_usage_in_bytes", "0", error) < 0 ||
-        cgroup_write(memory, "memory.failcnt", "0", error) < 0 ||
         cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)
         return -1;
     if (cgroup_read_key(memory, "memory.oom_control", "oom_kill", &slot->v1_oom_kills_before, error) < 0 ||
@@ -179,17 +177,14 @@ int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)
 int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error)
 {
     const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
-    uint64_t failcnt = 0, oom_kills = 0;
+    uint64_t oom_kills = 0;
     if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", &usage->cpu_ns, error) < 0 ||
         cgroup_read_u64(memory, "memory.max_usage_in_bytes", &usage->memory_peak_bytes, error) < 0 ||
-        cgroup_read_u64(memory, "memory.failcnt", &failcnt, error) < 0 ||
         cgroup_read_key(memory, "memory.oom_control", "oom_kill", &oom_kills, error) < 0)
         return -1;
     usage->oom_killed = oom_kills > slot->v1_oom_kills_before;
     usage->memory_peak_bytes = usage->memory_peak_bytes > slot->v1_usage_before
                                    ? usage->memory_peak_bytes - slot->v1_usage_before : 0;
-    (void)failcnt; /* counts reclaims of cache at the limit too: not a failure */
-    usage->memory_limit_hit = false;
     return 0;
 }
 

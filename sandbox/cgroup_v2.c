@@ -188,18 +188,16 @@ int cgroup_v2_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)
 int cgroup_v2_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error)
 {
     int rc = 0;
-    uint64_t oom_kills = 0, max_events = 0;
+    uint64_t oom_kills = 0;
     if (slot->system->v2_has_kill)
         cgroup_write(slot->v2_run, "cgroup.kill", "1", NULL);
     if (cgroup_v2_cpu_ns(slot, &usage->cpu_ns) < 0 ||
-        cgroup_read_key(slot->v2_run, "memory.events", "oom_kill", &oom_kills, error) < 0 ||
-        cgroup_read_key(slot->v2_run, "memory.events", "max", &max_events, error) < 0)
+        cgroup_read_key(slot->v2_run, "memory.events", "oom_kill", &oom_kills, error) < 0)
         rc = error_wrap(error, "cgroup v2: read usage of %s", slot->v2_run);
     if (rc == 0 && slot->system->v2_has_peak &&
         cgroup_read_u64(slot->v2_run, "memory.peak", &usage->memory_peak_bytes, error) < 0)
         rc = -1;
     usage->oom_killed = oom_kills > 0;
-    usage->memory_limit_hit = max_events > 0;
     if (slot->v2_run_fd >= 0)
         close(slot->v2_run_fd);
     slot->v2_run_fd = -1;

@@ -313,7 +313,7 @@ static void classify(const sandbox_slot *slot, const sandbox_limits *limits, con
         result->status = SANDBOX_WALL_TIME_LIMIT;
     else if (s->killed == KILLED_OUTPUT || (result->signal == SIGXFSZ))
         result->status = SANDBOX_OUTPUT_LIMIT;
-    else if (usage->oom_killed || (result->status == SANDBOX_RUNTIME_ERROR && usage->memory_limit_hit))
+    else if (usage->oom_killed)
         result->status = SANDBOX_MEMORY_LIMIT;
     else if (s->have_report && r->kind == REPORT_FORBIDDEN) {
         result->status = SANDBOX_FORBIDDEN_SYSCALL;

@@ -348,10 +348,12 @@ int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job,
         out->run_ms += out->runs[i].result.wall_ms;
     rc = 0;
 out:
-    out->queue_ms = pool_ticket_queue_ms(ticket);
     sandbox_workspace_destroy(ws);
     if (rc == 0)
         judge_decide(job, out);
+    else
+        job_result_free(out);     /* the compile's output, the runs array */
+    out->queue_ms = pool_ticket_queue_ms(ticket);
     return rc;
 }
 

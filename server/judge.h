@@ -69,7 +69,8 @@ typedef struct judge_env {
 /* Judge `job` for a request admitted with `ticket`: workspace, files,
  * compile, tests, verdicts.  abort_fd as for pool_run.  0 when judged (or
  * cancelled: out->cancelled); -1 with `error` when the server failed
- * (workspace, files), which is the server's fault, not the program's. */
+ * (workspace, files), which is the server's fault, not the program's;
+ * then `out` holds nothing to free, only queue_ms. */
 int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job, int abort_fd,
               job_result *out, char *error, size_t error_size);
 /* Verdicts from statuses and checker results (pure; judge_run calls it). */

@@ -34,6 +34,8 @@ typedef struct cgroup_slot {
     int v2_run_fd;                           /* for CLONE_INTO_CGROUP; -1 */
     uint64_t v1_oom_kills_before;
     uint64_t v1_usage_before;                /* charged before the run: earlier runs' page cache */
+    bool v1_has_memsw;                       /* memory.memsw.* exist (swap accounting on) */
+    uint64_t v1_memory_limit, v1_pids_max;   /* last values written; 0 = none yet */
 } cgroup_slot;
 
 typedef struct cgroup_usage {

@@ -86,6 +86,9 @@ int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error)
         if (cgroup_mkdir(slot->v1_dirs[i], error) < 0)
             return -1;
     }
+    char memsw[PATH_MAX + 64];
+    snprintf(memsw, sizeof memsw, "%s/memory.memsw.limit_in_bytes", slot->v1_dirs[CGROUP_V1_MEMORY]);
+    slot->v1_has_memsw = access(memsw, F_OK) == 0;
     return 0;
 }
 
@@ -128,21 +131,37 @@ int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error)
     return 0;
 }
 
+/* The slot's cgroups are reused: a limit already in place (a server's
+ * runs mostly share theirs) is not written again. */
 static int write_memory_limit(cgroup_slot *slot, uint64_t bytes, sandbox_error *error)
 {
+    if (slot->v1_memory_limit == bytes)
+        return 0;
     const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
     char value[32];
     snprintf(value, sizeof value, "%" PRIu64, bytes);
-    char memsw_path[PATH_MAX + 64];
-    snprintf(memsw_path, sizeof memsw_path, "%s/memory.memsw.limit_in_bytes", memory);
-    bool has_memsw = access(memsw_path, F_OK) == 0;
+    slot->v1_memory_limit = 0; /* unknown until every write succeeded */
     /* memsw must stay >= the memory limit: open it up, set, then close it. */
-    if (has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", "-1", error) < 0)
+    if (slot->v1_has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", "-1", error) < 0)
         return -1;
     if (cgroup_write(memory, "memory.limit_in_bytes", value, error) < 0)
         return -1;
-    if (has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", value, error) < 0)
+    if (slot->v1_has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", value, error) < 0)
         return -1;
+    slot->v1_memory_limit = bytes;
+    return 0;
+}
+
+static int write_pids_max(cgroup_slot *slot, uint64_t pids, sandbox_error *error)
+{
+    if (slot->v1_pids_max == pids)
+        return 0;
+    char value[32];
+    snprintf(value, sizeof value, "%" PRIu64, pids);
+    slot->v1_pids_max = 0;
+    if (cgroup_write(slot->v1_dirs[CGROUP_V1_PIDS], "pids.max", value, error) < 0)
+        return -1;
+    slot->v1_pids_max = pids;
     return 0;
 }
 
@@ -151,14 +170,12 @@ int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox
     const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
     if (write_memory_limit(slot, limits->memory_kb * 1024, error) < 0)
         return -1;
-    char value[32];
     /* The slot's runner thread is a member too (and a keeper with its
      * child): allow the run its own count on top of those. */
     uint64_t members = 1;
     if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_PIDS], "pids.current", &members, NULL) < 0)
         members = 1;
-    snprintf(value, sizeof value, "%" PRIu64, limits->pids + members);
-    if (cgroup_write(slot->v1_dirs[CGROUP_V1_PIDS], "pids.max", value, error) < 0)
+    if (write_pids_max(slot, limits->pids + members, error) < 0)
         return -1;
     if (cgroup_write(memory, "memory.max_usage_in_bytes", "0", error) < 0 ||
         cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)

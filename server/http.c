@@ -218,7 +218,7 @@ static void judge_request(http_server *s, request *r)
     app *a = s->app;
     job_result res;
     char why[512] = "";
-    int rc = judge_run(&a->judge, r->ticket, &r->job, r->client_fd, &res, why, sizeof why);
+    int rc = judge_run(a->context, r->ticket, &r->job, r->client_fd, &res, why, sizeof why);
     pool_leave(r->ticket);
     r->ticket = NULL;
     json_object_set_new(r->log, "queue_ms", json_integer((json_int_t)res.queue_ms));

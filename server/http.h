@@ -21,7 +21,6 @@ typedef struct app {
     sandbox_context *context;
     int cgroup_version;
     pool *pool;
-    judge_env judge;
     struct timespec started;      /* CLOCK_MONOTONIC */
 } app;
 

@@ -147,10 +147,9 @@ static int stdin_memfd(const unsigned char *data, size_t len, char *error, size_
     return fd;
 }
 
-static void run_step(const judge_env *env, const job_request *job, const char *box_dir, int cancel_fd,
+static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
                      const step_input *in, sandbox_slot *slot, step_result *out)
 {
-    (void)env;
     memset(&out->result, 0, sizeof out->result);
     out->ran = true;
     char why[256];
@@ -183,7 +182,6 @@ static void run_step(const judge_env *env, const job_request *job, const char *b
 }
 
 typedef struct judge_batch {
-    const judge_env *env;
     const job_request *job;
     job_result *result;
     const char *box_dir;
@@ -201,7 +199,7 @@ static void compile_task(void *arg, size_t index, void *resource)
         .stdin_data = NULL,
         .stdin_len = 0,
     };
-    run_step(b->env, b->job, b->box_dir, b->cancel_fd, &in, resource, &b->result->compile);
+    run_step(b->job, b->box_dir, b->cancel_fd, &in, resource, &b->result->compile);
 }
 
 static void test_task(void *arg, size_t index, void *resource)
@@ -232,7 +230,7 @@ static void test_task(void *arg, size_t index, void *resource)
         .stdin_data = t->stdin_data,
         .stdin_len = t->stdin_len,
     };
-    run_step(b->env, b->job, b->box_dir, b->cancel_fd, &in, resource, out);
+    run_step(b->job, b->box_dir, b->cancel_fd, &in, resource, out);
     free(argv);
 }
 
@@ -294,7 +292,7 @@ void judge_decide(const job_request *job, job_result *res)
 
 /* ---- the request ---- */
 
-int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job, int abort_fd,
+int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *job, int abort_fd,
               job_result *out, char *error, size_t size)
 {
     memset(out, 0, sizeof *out);
@@ -310,7 +308,7 @@ int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job,
 
     sandbox_workspace *ws = NULL;
     sandbox_error err = {0};
-    if (sandbox_workspace_create(env->context, size_kb, &ws, &err) < 0) {
+    if (sandbox_workspace_create(context, size_kb, &ws, &err) < 0) {
         snprintf(error, size, "create workspace: %s", err.message);
         return -1;
     }
@@ -318,7 +316,7 @@ int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job,
     int rc = -1;
     if (write_sources(dir, job, error, size) < 0)
         goto out;
-    judge_batch batch = {env, job, out, dir, pool_ticket_cancel_fd(ticket)};
+    judge_batch batch = {job, out, dir, pool_ticket_cancel_fd(ticket)};
     if (out->has_compile) {
         int r = pool_run(ticket, 1, compile_task, &batch, abort_fd);
         if (r < 0) {

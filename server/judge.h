@@ -61,17 +61,13 @@ typedef struct job_result {
     uint64_t queue_ms, compile_ms, run_ms;
 } job_result;
 
-typedef struct judge_env {
-    sandbox_context *context;
-    const server_config *config;
-} judge_env;
-
-/* Judge `job` for a request admitted with `ticket`: workspace, files,
+/* Judge `job` for a request admitted with `ticket`, in a workspace of
+ * `context` and the slots of the pool: workspace, files,
  * compile, tests, verdicts.  abort_fd as for pool_run.  0 when judged (or
  * cancelled: out->cancelled); -1 with `error` when the server failed
  * (workspace, files), which is the server's fault, not the program's;
  * then `out` holds nothing to free, only queue_ms. */
-int judge_run(const judge_env *env, pool_ticket *ticket, const job_request *job, int abort_fd,
+int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *job, int abort_fd,
               job_result *out, char *error, size_t error_size);
 /* Verdicts from statuses and checker results (pure; judge_run calls it). */
 void judge_decide(const job_request *job, job_result *result);

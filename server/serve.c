@@ -258,7 +258,6 @@ int command_serve(int argc, char **argv)
         .context = ctx,
         .cgroup_version = sandbox_context_cgroup_version(ctx),
         .pool = workers,
-        .judge = {.context = ctx, .config = &config},
     };
     clock_gettime(CLOCK_MONOTONIC, &a.started);
     unsigned port = 0;

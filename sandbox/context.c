@@ -54,6 +54,8 @@ static void apply_config(sandbox_context *context, const sandbox_config *config)
     snprintf(context->seccomp_dir, sizeof context->seccomp_dir, "%s/seccomp", context->state_dir);
     context->uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
     context->max_slots = config && config->max_slots ? config->max_slots : 64;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    context->cpu_count = cpus > 0 ? (uint64_t)cpus : 1;
     context->one_run = config && config->one_run;
 }
 

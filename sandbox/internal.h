@@ -26,6 +26,7 @@ struct sandbox_context {
     char seccomp_dir[PATH_MAX];     /* state_dir/seccomp: compiled filters, by policy hash */
     uid_t uid_base;
     unsigned max_slots;
+    uint64_t cpu_count;             /* online CPUs: how fast a run can spend its CPU time */
     bool one_run;                   /* config->one_run */
     cgroup_system cgroups;
     seccomp_program seccomp;

@@ -198,27 +198,31 @@ static void read_report(supervision *s)
     }
 }
 
-/* CPU used by the run so far; v1 counts the runner thread too: subtract it. */
+/* The run's share of a cgroup CPU figure: on v1 the runner thread (this
+ * one) is a member of the slot's cpuacct group, so its own time is taken off. */
+static uint64_t without_runner(const sandbox_slot *slot, const supervision *s, uint64_t cgroup_ns)
+{
+    if (slot->context->cgroups.version != 1)
+        return cgroup_ns;
+    uint64_t mine = thread_cpu_ns() - s->runner_cpu_start_ns;
+    return cgroup_ns > mine ? cgroup_ns - mine : 0;
+}
+
+/* CPU used by the run so far (0 if the cgroup cannot be read). */
 static uint64_t run_cpu_ns(const sandbox_slot *slot, const supervision *s)
 {
     uint64_t used = 0;
     if (cgroup_run_cpu_ns(&slot->cgroups, &used) < 0)
         return 0;
-    if (slot->context->cgroups.version == 1) {
-        uint64_t mine = thread_cpu_ns() - s->runner_cpu_start_ns;
-        used = used > mine ? used - mine : 0;
-    }
-    return used;
+    return without_runner(slot, s, used);
 }
 
 static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervision *s)
 {
-    static long cpus;
-    if (!cpus)
-        cpus = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    uint64_t cpus = slot->context->cpu_count;
     uint64_t cpu_limit_ns = limits->cpu_ms * 1000000u;
     uint64_t wall_deadline = s->start_ns + limits->wall_ms * 1000000u;
-    uint64_t next_cpu_check = s->start_ns + cpu_limit_ns / (uint64_t)cpus;
+    uint64_t next_cpu_check = s->start_ns + cpu_limit_ns / cpus;
     while (s->status_fd >= 0 && !s->have_report) {
         uint64_t now = monotonic_ns();
         if (now >= wall_deadline) {
@@ -231,7 +235,7 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
                 kill_run(s, KILLED_CPU);
                 break;
             }
-            uint64_t wait = (cpu_limit_ns - used) / (uint64_t)cpus;
+            uint64_t wait = (cpu_limit_ns - used) / cpus;
             next_cpu_check = now + (wait < 1000000u ? 1000000u : wait);
         }
         uint64_t until = next_cpu_check < wall_deadline ? next_cpu_check : wall_deadline;
@@ -269,9 +273,13 @@ static void finish_processes(supervision *s)
         ;
     /* Every writer is dead now: read what is left of the output. */
     for (capture *c = &s->out; c <= &s->err; c++) {
+        /* Blocking now, to wait for the last bytes; if that cannot be set
+         * the loop ends all the same: with every writer gone, an emptied
+         * pipe reads as EOF, never EAGAIN. */
         if (c->fd >= 0) {
             int flags = fcntl(c->fd, F_GETFL);
-            fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+            if (flags >= 0)
+                (void)fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
             while (c->fd >= 0)
                 if (drain_capture(c) && !s->killed && !s->have_report)
                     s->killed = KILLED_OUTPUT;
@@ -297,8 +305,8 @@ static void describe_exit(sandbox_result *result, int status)
     }
 }
 
-static void classify(const sandbox_slot *slot, const sandbox_limits *limits, const supervision *s,
-                     const cgroup_usage *usage, sandbox_result *result)
+static void classify(const sandbox_limits *limits, const supervision *s, const cgroup_usage *usage,
+                     sandbox_result *result)
 {
     const run_report *r = &s->report;
     result->exit_code = -1;
@@ -337,24 +345,20 @@ static void classify(const sandbox_slot *slot, const sandbox_limits *limits, con
         result->status = SANDBOX_INTERNAL_ERROR;
         snprintf(result->message, sizeof result->message, "the run's init died without a report");
     }
-    (void)slot;
 }
 
 static void collect(sandbox_slot *slot, const sandbox_limits *limits, supervision *s, sandbox_result *result)
 {
     cgroup_usage usage = {0};
     sandbox_error cgroup_error = {0};
-    uint64_t mine = thread_cpu_ns() - s->runner_cpu_start_ns;
     int cgroup_rc = cgroup_run_end(&slot->cgroups, &usage, &cgroup_error);
-    if (slot->context->cgroups.version == 1)
-        usage.cpu_ns = usage.cpu_ns > mine ? usage.cpu_ns - mine : 0;
-    result->cpu_ms = usage.cpu_ns / 1000000u;
+    result->cpu_ms = without_runner(slot, s, usage.cpu_ns) / 1000000u;
     result->wall_ms = (s->end_ns - s->start_ns) / 1000000u;
-    /* The cgroup's peak (every process, page cache and tmpfs included), or
-     * the largest process's RSS when that is more (v1 subtracts the cache
-     * charged before the run, which reclaim may have shrunk). */
-    /* The program shares init's memory until it execs (CLONE_VM), and its
-     * high-water mark keeps that: take init's RSS at that moment off. */
+    /* The cgroup's peak (every process, page cache and tmpfs included; v1
+     * takes off the cache charged before the run, which reclaim may have
+     * shrunk), or the program's own RSS high-water mark when that is more.
+     * The program shares init's memory until it execs (CLONE_VM) and its
+     * high-water mark keeps that: init's RSS at that moment is taken off. */
     long own_kb = s->report.maxrss_kb - s->report.init_rss_kb;
     uint64_t maxrss_kb = (uint64_t)(own_kb > 0 ? own_kb : 0);
     result->memory_kb = usage.memory_peak_bytes / 1024 > maxrss_kb ? usage.memory_peak_bytes / 1024 : maxrss_kb;
@@ -368,7 +372,7 @@ static void collect(sandbox_slot *slot, const sandbox_limits *limits, supervisio
     result->stderr_len = s->err.forward_fd >= 0 ? 0 : s->err.length;
     result->stderr_truncated = s->err.truncated;
     s->out.data = s->err.data = NULL;
-    classify(slot, limits, s, &usage, result);
+    classify(limits, s, &usage, result);
     if (cgroup_rc < 0 && result->status != SANDBOX_INTERNAL_ERROR) {
         result->status = SANDBOX_INTERNAL_ERROR;
         snprintf(result->message, sizeof result->message, "%s", cgroup_error.message);
@@ -394,22 +398,41 @@ static void terminate_strings(sandbox_result *result)
     }
 }
 
-static int make_pipes(int fds[4][2], sandbox_error *error)
+enum { PIPE_STATUS, PIPE_GO, PIPE_OUT, PIPE_ERR, PIPE_COUNT };
+
+static void close_pipes(int fds[PIPE_COUNT][2], int count)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < count; i++) {
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+}
+
+/* The run's four pipes.  The supervisor reads status and output without
+ * blocking; output pipes are reopenable by the program as /dev/stdout
+ * (a pipe is its creator's, host root's, mode 0600; only this run holds it). */
+static int make_pipes(int fds[PIPE_COUNT][2], sandbox_error *error)
+{
+    for (int i = 0; i < PIPE_COUNT; i++) {
         if (pipe2(fds[i], O_CLOEXEC) < 0) {
-            error_errno(error, "pipe2");
-            for (int j = 0; j < i; j++) {
-                close(fds[j][0]);
-                close(fds[j][1]);
-            }
-            return -1;
+            close_pipes(fds, i);
+            return error_errno(error, "pipe2");
+        }
+    }
+    for (int i = PIPE_STATUS; i < PIPE_COUNT; i++) {
+        if (i == PIPE_GO)
+            continue;
+        if (fcntl(fds[i][0], F_SETFL, O_NONBLOCK) < 0) {
+            close_pipes(fds, PIPE_COUNT);
+            return error_errno(error, "make a run's pipe non-blocking");
+        }
+        if (i != PIPE_STATUS && fchmod(fds[i][1], 0666) < 0) {
+            close_pipes(fds, PIPE_COUNT);
+            return error_errno(error, "fchmod the output pipe");
         }
     }
     return 0;
 }
-
-enum { PIPE_STATUS, PIPE_GO, PIPE_OUT, PIPE_ERR };
 
 static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_error *error)
 {
@@ -428,7 +451,7 @@ static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_erro
     return pid;
 }
 
-static int start_run(sandbox_slot *slot, const child_plan *plan, int pipes[4][2], supervision *s,
+static int start_run(sandbox_slot *slot, const child_plan *plan, int pipes[PIPE_COUNT][2], supervision *s,
                      sandbox_error *error)
 {
     s->runner_cpu_start_ns = thread_cpu_ns();
@@ -462,28 +485,9 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     sandbox_limits_fill(&limits);
     if (check_spec(spec, error) < 0 || cgroup_run_begin(&slot->cgroups, &limits, error) < 0)
         goto fail;
-    int pipes[4][2];
-    if (make_pipes(pipes, error) < 0) {
-        cgroup_usage ignored;
-        cgroup_run_end(&slot->cgroups, &ignored, NULL);
-        goto fail;
-    }
-    for (int i = PIPE_OUT; i <= PIPE_ERR; i++) {
-        fcntl(pipes[i][0], F_SETFL, O_NONBLOCK);
-        /* A pipe belongs to its creator (host root), mode 0600: the program
-         * could not reopen it as /dev/stdout.  Only this run holds it. */
-        if (fchmod(pipes[i][1], 0666) < 0) {
-            error_errno(error, "fchmod the output pipe");
-            for (int j = 0; j < 4; j++) {
-                close(pipes[j][0]);
-                close(pipes[j][1]);
-            }
-            cgroup_usage ignored;
-            cgroup_run_end(&slot->cgroups, &ignored, NULL);
-            goto fail;
-        }
-    }
-    fcntl(pipes[PIPE_STATUS][0], F_SETFL, O_NONBLOCK);
+    int pipes[PIPE_COUNT][2];
+    if (make_pipes(pipes, error) < 0)
+        goto end_cgroup;
     child_plan plan = {
         .context = slot->context, .spec = spec, .limits = &limits, .env = spec->env ? spec->env : default_env,
         .stdin_fd = spec->stdin_fd, .stdout_fd = pipes[PIPE_OUT][1], .stderr_fd = pipes[PIPE_ERR][1],
@@ -511,13 +515,14 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     if (started < 0) {
         free(s.out.data);
         free(s.err.data);
-        cgroup_usage ignored;
-        cgroup_run_end(&slot->cgroups, &ignored, NULL);
-        goto fail;
+        goto end_cgroup;
     }
     collect(slot, &limits, &s, result);
     terminate_strings(result);
     return 0;
+end_cgroup:;
+    cgroup_usage ignored;
+    cgroup_run_end(&slot->cgroups, &ignored, NULL); /* the error that matters is in `error` */
 fail:
     snprintf(result->message, sizeof result->message, "%s", error->message);
     terminate_strings(result);

@@ -112,20 +112,13 @@ static int wrong_type(api_error *err, const char *field, const char *want, const
 
 static int check_keys(json_t *obj, const char *const *known, const char *prefix, api_error *err)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        bool ok = false;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char field[128];
-            snprintf(field, sizeof field, "%s%s", prefix, key);
-            api_error_set(err, 422, "unknown_field", field, "unknown field %s", field);
-            return -1;
-        }
-    }
-    return 0;
+    const char *key = json_unknown_key(obj, known);
+    if (!key)
+        return 0;
+    char field[128];
+    snprintf(field, sizeof field, "%s%s", prefix, key);
+    api_error_set(err, 422, "unknown_field", field, "unknown field %s", field);
+    return -1;
 }
 
 static void *dup_bytes(const char *s, size_t len)
@@ -575,9 +568,7 @@ static int parse_limits(json_t *root, const char *key, const limit_policy *polic
         const char *k;
         json_t *v;
         json_object_foreach(given, k, v) {
-            bool known = false;
-            known |= limit_field_find(k) != NULL;
-            if (!known) {
+            if (!limit_field_find(k)) {
                 char field[128];
                 snprintf(field, sizeof field, "%s.%s", key, k);
                 api_error_set(err, 422, "unknown_field", field,

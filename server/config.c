@@ -33,6 +33,20 @@ const limit_field *limit_field_find(const char *name)
     return NULL;
 }
 
+const char *json_unknown_key(json_t *obj, const char *const *known)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        size_t i = 0;
+        while (known[i] && strcmp(key, known[i]) != 0)
+            i++;
+        if (!known[i])
+            return key;
+    }
+    return NULL;
+}
+
 static void set_limits(sandbox_limits *l, uint64_t cpu, uint64_t wall, uint64_t mem,
                        uint64_t pids, uint64_t out, uint64_t disk)
 {
@@ -146,16 +160,10 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         "max_tests", "max_files", "max_args", "max_arg_bytes", "max_request_output_bytes",
         "connection_limit", "connection_timeout_s", "body_timeout_s", "retry_after_s",
         "limits", "compile_limits", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        bool ok = false;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (!ok) {
-            snprintf(error, size, "config %s: unknown field '%s'", path, key);
-            goto out;
-        }
+    const char *unknown = json_unknown_key(root, known);
+    if (unknown) {
+        snprintf(error, size, "config %s: unknown field '%s'", path, unknown);
+        goto out;
     }
     const char *skeys[] = {"listen", "images", "langs"};
     char **sfields[] = {&c->listen, &c->images_dir, &c->langs_dir};

@@ -8,6 +8,7 @@
 #ifndef JUDGEBOX_CONFIG_H
 #define JUDGEBOX_CONFIG_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ extern const limit_field limit_fields[];
 extern const size_t limit_field_count;
 /* The field named `name`, or NULL when there is none. */
 const limit_field *limit_field_find(const char *name);
+
+/* The first key of `obj` that is not in `known` (NULL-terminated), or NULL:
+ * the config, language files and requests all refuse unknown fields. */
+const char *json_unknown_key(json_t *obj, const char *const *known);
 
 static inline uint64_t *limit_ref(sandbox_limits *limits, const limit_field *f)
 {

@@ -168,18 +168,12 @@ int langs_parse(const char *text, size_t len, const char *origin, language *out,
     }
     static const char *const known[] = {"id", "name", "image", "source_file", "compile", "run",
                                         "version", "env", "limits", "compile_limits", NULL};
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        bool ok = false;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char what[160];
-            snprintf(what, sizeof what, "unknown field \"%s\"", key);
-            rc = fail(error, size, origin, what);
-            goto out;
-        }
+    const char *unknown = json_unknown_key(root, known);
+    if (unknown) {
+        char what[160];
+        snprintf(what, sizeof what, "unknown field \"%s\"", unknown);
+        rc = fail(error, size, origin, what);
+        goto out;
     }
     out->id = dup_string(root, "id", true, origin, error, size, &rc);
     if (rc) goto out;
@@ -226,6 +220,8 @@ int langs_parse(const char *text, size_t len, const char *origin, language *out,
             goto out;
         }
         size_t i = 0;
+        const char *key;
+        json_t *v;
         json_object_foreach(env, key, v) {
             if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
                 !*key || strchr(key, '=')) {

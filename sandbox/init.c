@@ -34,21 +34,14 @@
 
 enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_COUNT };
 
-/* init's resident size when the program started (init's own, child-side state). */
+/* init's RSS high-water mark when the program started (init's own,
+ * child-side state): the program's mark includes it (CLONE_VM until exec). */
 static long init_rss_kb;
 
-static long resident_kb(void)
+static long rss_high_water_kb(void)
 {
-    char text[128] = "";
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t got = read(fd, text, sizeof text - 1);
-    close(fd);
-    long size = 0, resident = 0;
-    if (got <= 0 || sscanf(text, "%ld %ld", &size, &resident) != 2)
-        return 0;
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+    struct rusage usage;
+    return getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : 0;
 }
 
 static void send_report(int kind, int value, int errno_value, const char *message)
@@ -297,7 +290,7 @@ static int start_program(const child_plan *plan, sandbox_error *error)
      * signal dispositions are its own (no CLONE_FILES, no CLONE_SIGHAND). */
     char stack[PROGRAM_STACK_SIZE] __attribute__((aligned(64)));
     program_start start = {.plan = plan, .socket = sockets[1], .close_fds = {sockets[0], signal_fd}};
-    init_rss_kb = resident_kb();
+    init_rss_kb = rss_high_water_kb();
     pid_t program = clone(program_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (program < 0)
         return error_errno(error, "start the program");
@@ -305,7 +298,11 @@ static int start_program(const child_plan *plan, sandbox_error *error)
     int listener = receive_fd(sockets[0]); /* -1 if the program died first */
     close(sockets[0]);
     /* Nothing of init is readable or traceable from the program. */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        error_errno(error, "prctl PR_SET_DUMPABLE");
+        kill(program, SIGKILL);
+        return -1;
+    }
     reap_until_program_exits(program, listener, signal_fd);
 }
 

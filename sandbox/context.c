@@ -61,14 +61,19 @@ static void apply_config(sandbox_context *context, const sandbox_config *config)
 
 /* Our process must never be the OOM killer's choice inside a slot's
  * memory cgroup (v1 runner threads are members); runs raise their own. */
-static void protect_from_oom_killer(void)
+static int protect_from_oom_killer(sandbox_error *error)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t ignored = write(fd, "-1000", 5);
-        (void)ignored;
-        close(fd);
+    if (fd < 0)
+        return error_errno(error, "open /proc/self/oom_score_adj");
+    ssize_t written = write(fd, "-1000", 5);
+    int saved = errno;
+    close(fd);
+    if (written != 5) {
+        errno = written < 0 ? saved : EIO;
+        return error_errno(error, "write -1000 to /proc/self/oom_score_adj");
     }
+    return 0;
 }
 
 int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sandbox_error *error)
@@ -76,16 +81,14 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
     *out = NULL;
     if (geteuid() != 0)
         return error_set(error, EPERM, "judgebox must run as root (it creates namespaces and cgroups)");
+    const char *parent = config && config->cgroup_parent ? config->cgroup_parent : "judgebox";
+    if (strchr(parent, '/') || !parent[0] || strcmp(parent, ".") == 0 || strcmp(parent, "..") == 0)
+        return error_set(error, EINVAL, "cgroup parent '%s' must be a plain name", parent);
     sandbox_context *context = calloc(1, sizeof *context);
     if (!context)
         return error_set(error, ENOMEM, "allocate the sandbox context");
     apply_config(context, config);
     pthread_mutex_init(&context->mutex, NULL);
-    const char *parent = config && config->cgroup_parent ? config->cgroup_parent : "judgebox";
-    if (strchr(parent, '/') || !parent[0] || strcmp(parent, ".") == 0 || strcmp(parent, "..") == 0) {
-        free(context);
-        return error_set(error, EINVAL, "cgroup parent '%s' must be a plain name", parent);
-    }
     if (make_state_dirs(context, error) < 0 ||
         cgroup_system_detect(&context->cgroups, parent, config ? config->force_cgroup_version : 0, error) < 0 ||
         seccomp_program_load(&context->seccomp, context->seccomp_dir, error) < 0) {
@@ -94,10 +97,14 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
     }
     context->empty_caps = cap_init();
     if (!context->empty_caps) {
+        error_errno(error, "cap_init");
         sandbox_context_close(context);
-        return error_errno(error, "cap_init");
+        return -1;
     }
-    protect_from_oom_killer();
+    if (protect_from_oom_killer(error) < 0) {
+        sandbox_context_close(context);
+        return -1;
+    }
     *out = context;
     return 0;
 }

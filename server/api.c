@@ -21,15 +21,21 @@
 
 #include "text.h"
 
-void api_error_set(api_error *err, int status, const char *code, const char *field,
-                   const char *fmt, ...)
+void api_error_vset(api_error *err, int status, const char *code, const char *field,
+                    const char *fmt, va_list ap)
 {
     err->status = status;
     err->code = code;
     snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+}
+
+void api_error_set(api_error *err, int status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    api_error_vset(err, status, code, field, fmt, ap);
     va_end(ap);
 }
 

@@ -8,6 +8,7 @@
 #define JUDGEBOX_API_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,6 +25,8 @@ typedef struct api_error {
 
 void api_error_set(api_error *err, int status, const char *code, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void api_error_vset(api_error *err, int status, const char *code, const char *field,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* {"error": {"code", "message", "field"?}} */
 json_t *api_error_body(const api_error *err);
 

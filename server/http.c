@@ -171,13 +171,10 @@ static enum MHD_Result fail(struct MHD_Connection *conn, request *r, int status,
 static enum MHD_Result fail(struct MHD_Connection *conn, request *r, int status, const char *code,
                             const char *field, const char *fmt, ...)
 {
-    api_error err = {0};
-    err.status = status;
-    err.code = code;
-    snprintf(err.field, sizeof err.field, "%s", field ? field : "");
+    api_error err;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    api_error_vset(&err, status, code, field, fmt, ap);
     va_end(ap);
     return send_error(conn, r, &err, NULL, NULL);
 }

@@ -516,7 +516,7 @@ unsigned executors_for(const server_config *config)
     return n > HTTP_MAX_EXECUTORS ? HTTP_MAX_EXECUTORS : n;
 }
 
-static void stop_executors(http_server *s);
+static void free_server(http_server *s);
 
 int http_start(app *a, http_server **out, unsigned *port, char *error, size_t size)
 {
@@ -612,17 +612,13 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
     *out = s;
     return 0;
 fail:
-    stop_executors(s);
-    free(s->executors);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->work);
-    pthread_cond_destroy(&s->idle);
-    free(s);
+    free_server(s);
     close(fd);
     return -1;
 }
 
-static void stop_executors(http_server *s)
+/* Stop the executors (each finishes the request it holds) and free. */
+static void free_server(http_server *s)
 {
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
@@ -630,6 +626,11 @@ static void stop_executors(http_server *s)
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->started; i++)
         pthread_join(s->executors[i], NULL);
+    free(s->executors);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->idle);
+    free(s);
 }
 
 void http_stop(http_server *s)
@@ -646,10 +647,5 @@ void http_stop(http_server *s)
         pthread_cond_wait(&s->idle, &s->lock);
     pthread_mutex_unlock(&s->lock);
     MHD_stop_daemon(s->daemon);
-    stop_executors(s);
-    free(s->executors);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->work);
-    pthread_cond_destroy(&s->idle);
-    free(s);
+    free_server(s);
 }

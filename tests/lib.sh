@@ -28,9 +28,16 @@ is() { [ "$(field "$1")" = "$2" ]; }
 # Times get JUDGEBOX_TEST_TIME_SLACK_MS more room above: the cgroup v2 VM
 # emulates its CPU (TCG, 10-25x slower), so 10 ms precision is not measurable there.
 between() {
-    v=$(field "$1"); slack=0
+    slack=0
     case "$1" in cpu_ms|wall_ms) slack=${JUDGEBOX_TEST_TIME_SLACK_MS:-0};; esac
-    [ -n "$v" ] && [ "$v" -ge "$2" ] && [ "$v" -le $(($3 + slack)) ]
+    in_range "$(field "$1")" "$2" $(($3 + slack))
+}
+# in_range VALUE LO HI: VALUE is an integer and LO <= VALUE <= HI.  One
+# command, so that `check NAME in_range ...` checks all of it (in
+# `check NAME [ A ] && [ B ]` the shell, not check, runs [ B ]).
+in_range() {
+    case "$1" in ''|*[!0-9]*) return 1;; esac
+    [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
 }
 out_has() { grep -q -- "$1" "$OUT"; }
 # Processes on the host running as any sandbox uid (uid_base 3000000 + 2 per slot).

@@ -50,6 +50,10 @@ struct http_server {
     bool stopping;
     pthread_t *executors;
     unsigned nexecutors, started;
+    /* GET /v1/languages and /v1/limits: the languages and the config do
+     * not change while the server runs, so their bodies are made once. */
+    char *languages_body, *limits_body;
+    size_t languages_len, limits_len;
 };
 
 typedef enum route {
@@ -122,23 +126,32 @@ static void new_request_id(char out[17])
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, request *r, unsigned status,
-                                 json_t *body, const char *retry_after, const char *allow)
+/* `body` as compact JSON text and a newline, malloc'd; takes the
+ * reference.  NULL when out of memory. */
+static char *json_text(json_t *body, size_t *len)
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(body);
-    size_t len = text ? strlen(text) : 0;
-    char *with_nl = text ? realloc(text, len + 2) : NULL;
+    *len = text ? strlen(text) : 0;
+    char *with_nl = text ? realloc(text, *len + 2) : NULL;
     if (!with_nl) {
         free(text);
-        log_message("error", "request %s: out of memory serializing the response", r->id);
-        return MHD_NO;
+        return NULL;
     }
-    with_nl[len++] = '\n';
-    with_nl[len] = '\0';
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, with_nl, MHD_RESPMEM_MUST_FREE);
+    with_nl[(*len)++] = '\n';
+    with_nl[*len] = '\0';
+    return with_nl;
+}
+
+/* Queue `text` as the JSON response; MHD_RESPMEM_MUST_FREE hands it over. */
+static enum MHD_Result send_text(struct MHD_Connection *conn, request *r, unsigned status,
+                                 char *text, size_t len, enum MHD_ResponseMemoryMode mode,
+                                 const char *retry_after, const char *allow)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, mode);
     if (!resp) {
-        free(with_nl);
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(text);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -154,6 +167,18 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, request *r, unsign
         r->status = status;
     }
     return rc;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, request *r, unsigned status,
+                                 json_t *body, const char *retry_after, const char *allow)
+{
+    size_t len;
+    char *text = json_text(body, &len);
+    if (!text) {
+        log_message("error", "request %s: out of memory serializing the response", r->id);
+        return MHD_NO;
+    }
+    return send_text(conn, r, status, text, len, MHD_RESPMEM_MUST_FREE, retry_after, allow);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, request *r, const api_error *err,
@@ -331,9 +356,10 @@ static route find_route(const char *url, const char **method)
     return ROUTE_NONE;
 }
 
-static enum MHD_Result first_call(struct MHD_Connection *conn, request *r, app *a, const char *url,
-                                  const char *method)
+static enum MHD_Result first_call(struct MHD_Connection *conn, request *r, http_server *s,
+                                  const char *url, const char *method)
 {
+    app *a = s->app;
     const char *allowed = NULL;
     r->route = find_route(url, &allowed);
     if (r->route == ROUTE_NONE)
@@ -348,9 +374,11 @@ static enum MHD_Result first_call(struct MHD_Connection *conn, request *r, app *
     }
     switch (r->route) {
     case ROUTE_LANGUAGES:
-        return send_json(conn, r, MHD_HTTP_OK, api_languages_body(a->langs), NULL, NULL);
+        return send_text(conn, r, MHD_HTTP_OK, s->languages_body, s->languages_len,
+                         MHD_RESPMEM_PERSISTENT, NULL, NULL);
     case ROUTE_LIMITS:
-        return send_json(conn, r, MHD_HTTP_OK, api_limits_body(a->config, a->langs), NULL, NULL);
+        return send_text(conn, r, MHD_HTTP_OK, s->limits_body, s->limits_len,
+                         MHD_RESPMEM_PERSISTENT, NULL, NULL);
     case ROUTE_HEALTH:
         return serve_health(conn, r, a);
     case ROUTE_RUN:
@@ -396,7 +424,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         json_object_set_new(r->log, "method", json_string(method));
         json_object_set_new(r->log, "path", json_string(url));
         *con_cls = r;
-        return first_call(conn, r, a, url, method);
+        return first_call(conn, r, server, url, method);
     }
     if (r->judged) {
         /* Resumed by the executor that judged it. */
@@ -573,6 +601,12 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->idle, NULL);
+    s->languages_body = json_text(api_languages_body(a->langs), &s->languages_len);
+    s->limits_body = json_text(api_limits_body(a->config, a->langs), &s->limits_len);
+    if (!s->languages_body || !s->limits_body) {
+        snprintf(error, size, "start HTTP server: out of memory");
+        goto fail;
+    }
     /* One executor per request that may be admitted at once; the pool
      * refuses more (max_outstanding), so none ever waits for an executor. */
     s->nexecutors = executors_for(a->config);
@@ -627,6 +661,8 @@ static void free_server(http_server *s)
     for (unsigned i = 0; i < s->started; i++)
         pthread_join(s->executors[i], NULL);
     free(s->executors);
+    free(s->languages_body);
+    free(s->limits_body);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->idle);

@@ -12,12 +12,9 @@ BENCH_DEB   := bubblewrap gcc python3 linux-perf strace hyperfine
 BENCH_TOOLS := $(BUILD)/bench/runloop $(BUILD)/bench/httpload
 
 .PHONY: bench bench-deps bench-tools
+# the Makefile's `deps` does the installing, given this list instead of its own
 bench-deps:
-	@missing=$$(for p in $(BENCH_DEB); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(BENCH_DEB)'
 
 $(BUILD)/bench/runloop: bench/runloop.c
 	@mkdir -p $(@D)

@@ -13,12 +13,9 @@ TEST_IMAGES ?= all
 ROOTFS_DEB  := mmdebstrap jq bubblewrap util-linux curl iproute2
 
 .PHONY: rootfs-deps default-image rootfs rootfs-list rootfs-test-images
+# the Makefile's `deps` does the installing, given this list instead of its own
 rootfs-deps:
-	@missing=$$(for p in $(ROOTFS_DEB); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(ROOTFS_DEB)'
 
 default-image: rootfs-deps
 	@rootfs-recipes/build.sh default

@@ -135,7 +135,7 @@ int sandbox_context_cgroup_version(const sandbox_context *context)
 static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_error *error)
 {
     char lock_path[PATH_MAX + 64], netns_path[PATH_MAX + 64];
-    snprintf(lock_path, sizeof lock_path, "%s/slots/%u.lock", context->state_dir, index);
+    slot_state_path(context->state_dir, index, "lock", lock_path, sizeof lock_path);
     snprintf(netns_path, sizeof netns_path, "%s/netns/slot%u", context->state_dir, index);
     int fd = open(lock_path, O_RDWR | O_CLOEXEC);
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -144,11 +144,13 @@ static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_
     }
     int rc = 0;
     keeper_stop(context->state_dir, index); /* out of the slot's cgroups first */
-    char keeper_path[PATH_MAX + 64];
-    snprintf(keeper_path, sizeof keeper_path, "%s/slots/%u.sock", context->state_dir, index);
-    unlink(keeper_path);
-    snprintf(keeper_path, sizeof keeper_path, "%s/slots/%u.keeper", context->state_dir, index);
-    unlink(keeper_path);
+    static const char *const keeper_files[] = {"sock", "keeper"};
+    for (size_t i = 0; i < sizeof keeper_files / sizeof keeper_files[0]; i++) {
+        char keeper_path[PATH_MAX + 64];
+        slot_state_path(context->state_dir, index, keeper_files[i], keeper_path, sizeof keeper_path);
+        if (unlink(keeper_path) < 0 && errno != ENOENT)
+            rc = error_errno(error, "remove %s", keeper_path);
+    }
     if (access(netns_path, F_OK) == 0) {
         if (umount2(netns_path, MNT_DETACH) < 0 && errno != EINVAL)
             rc = error_errno(error, "unmount %s", netns_path);

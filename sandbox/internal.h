@@ -92,6 +92,12 @@ int privileges_drop(const sandbox_context *context, const sandbox_limits *limits
 /* slot.c: slot `index` without taking its lock (a keeper: its clients
  * hold the lock while it runs for them). */
 int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error);
+/* <state_dir>/slots/<index>.<suffix>: the slot's lock, keeper lock and socket. */
+void slot_state_path(const char *state_dir, unsigned index, const char *suffix, char *path, size_t size);
+/* Lock slot `wanted`, or the first free one when wanted < 0 (waiting a
+ * moment for a keeper that holds an explicitly wanted slot).  0 with the
+ * lock's fd and the slot's index; -1 with errno (EWOULDBLOCK: busy). */
+int slot_lock(const char *state_dir, unsigned max_slots, int wanted, int *lock_fd, unsigned *index);
 
 /* keeper.c: ask slot `index`'s keeper to leave its cgroups and exit. */
 void keeper_stop(const char *state_dir, unsigned index);

@@ -96,15 +96,10 @@ static int identity_of_self(keeper_identity *identity)
     return 0;
 }
 
-static void socket_path(const char *state_dir, unsigned index, char *path, size_t size, const char *suffix)
-{
-    snprintf(path, size, "%s/slots/%u.%s", state_dir, index, suffix);
-}
-
 static int connect_keeper(const char *state_dir, unsigned index)
 {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
-    socket_path(state_dir, index, address.sun_path, sizeof address.sun_path, "sock");
+    slot_state_path(state_dir, index, "sock", address.sun_path, sizeof address.sun_path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -211,7 +206,7 @@ void keeper_stop(const char *state_dir, unsigned index)
 bool keeper_exists(const char *state_dir, unsigned index)
 {
     char path[PATH_MAX + 64];
-    socket_path(state_dir, index, path, sizeof path, "keeper");
+    slot_state_path(state_dir, index, "keeper", path, sizeof path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
@@ -378,7 +373,7 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
         context->cgroups.version != 1)
         _exit(1);
     char path[PATH_MAX + 64];
-    socket_path(context->state_dir, index, path, sizeof path, "keeper");
+    slot_state_path(context->state_dir, index, "keeper", path, sizeof path);
     int keeper_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (keeper_lock < 0 || flock(keeper_lock, LOCK_EX | LOCK_NB) < 0)
         _exit(0); /* another keeper has this slot */
@@ -387,7 +382,7 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
      * Under the slot's lock: the client that started us runs there
      * meanwhile, and no run may have a keeper arrive in its cgroups, nor
      * race it making the slot. */
-    socket_path(context->state_dir, index, path, sizeof path, "lock");
+    slot_state_path(context->state_dir, index, "lock", path, sizeof path);
     int slot_lock = open(path, O_RDWR | O_CLOEXEC);
     if (slot_lock < 0 || flock(slot_lock, LOCK_EX) < 0)
         _exit(1);
@@ -396,7 +391,7 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
         _exit(1);
     }
     struct sockaddr_un address = {.sun_family = AF_UNIX};
-    socket_path(context->state_dir, index, address.sun_path, sizeof address.sun_path, "sock");
+    slot_state_path(context->state_dir, index, "sock", address.sun_path, sizeof address.sun_path);
     unlink(address.sun_path);
     int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     mode_t old_mask = umask(0077);
@@ -450,27 +445,6 @@ static void start_keeper(const sandbox_config *config, unsigned index)
 
 /* ---- the client's side ---- */
 
-static int first_free_slot(const char *state_dir, unsigned max_slots, int wanted, int *lock_fd, unsigned *index)
-{
-    unsigned first = wanted < 0 ? 0 : (unsigned)wanted, last = wanted < 0 ? max_slots - 1 : (unsigned)wanted;
-    for (unsigned i = first; i <= last && i < max_slots; i++) {
-        char path[PATH_MAX + 64];
-        socket_path(state_dir, i, path, sizeof path, "lock");
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return -1;
-        if ((wanted >= 0 ? keeper_lock_slot(state_dir, i, fd) : flock(fd, LOCK_EX | LOCK_NB)) == 0) {
-            *lock_fd = fd;
-            *index = i;
-            return 0;
-        }
-        close(fd);
-        if (errno != EWOULDBLOCK)
-            return -1;
-    }
-    return -1;
-}
-
 static size_t add_string(char **buffer, size_t *size, size_t *used, const char *string)
 {
     size_t length = strlen(string) + 1;
@@ -506,7 +480,7 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
         return 1; /* no state yet: the ordinary path makes it */
     int lock_fd;
     unsigned index;
-    if (first_free_slot(state_dir, max_slots, slot, &lock_fd, &index) < 0)
+    if (slot_lock(state_dir, max_slots, slot, &lock_fd, &index) < 0)
         return 1; /* the ordinary path reports why */
     int fd = connect_keeper(state_dir, index);
     if (fd < 0) {

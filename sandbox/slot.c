@@ -28,22 +28,33 @@
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-static int lock_slot(sandbox_context *context, unsigned index, bool wait_for_keeper, int *lock_fd,
-                     sandbox_error *error)
+void slot_state_path(const char *state_dir, unsigned index, const char *suffix, char *path, size_t size)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/slots/%u.lock", context->state_dir, index);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return error_errno(error, "open %s", path);
-    if ((wait_for_keeper ? keeper_lock_slot(context->state_dir, index, fd) : flock(fd, LOCK_EX | LOCK_NB)) < 0) {
+    snprintf(path, size, "%s/slots/%u.%s", state_dir, index, suffix);
+}
+
+int slot_lock(const char *state_dir, unsigned max_slots, int wanted, int *lock_fd, unsigned *index)
+{
+    unsigned first = wanted < 0 ? 0 : (unsigned)wanted, last = wanted < 0 ? max_slots - 1 : (unsigned)wanted;
+    for (unsigned i = first; i <= last && i < max_slots; i++) {
+        char path[PATH_MAX + 64];
+        slot_state_path(state_dir, i, "lock", path, sizeof path);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -1;
+        if ((wanted >= 0 ? keeper_lock_slot(state_dir, i, fd) : flock(fd, LOCK_EX | LOCK_NB)) == 0) {
+            *lock_fd = fd;
+            *index = i;
+            return 0;
+        }
         int saved = errno;
         close(fd);
         errno = saved;
-        return error_errno(error, "lock %s", path);
+        if (errno != EWOULDBLOCK)
+            return -1;
     }
-    *lock_fd = fd;
-    return 0;
+    errno = EWOULDBLOCK;
+    return -1;
 }
 
 static bool is_namespace_file(int fd)
@@ -166,32 +177,26 @@ int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out
     *out = NULL;
     if (index >= (int)context->max_slots)
         return error_set(error, EINVAL, "slot %d is out of range (0..%u)", index, context->max_slots - 1);
-    sandbox_slot *slot = calloc(1, sizeof *slot);
-    if (!slot)
-        return error_set(error, ENOMEM, "allocate a slot");
-    slot->lock_fd = -1;
-    unsigned first = index < 0 ? 0 : (unsigned)index, last = index < 0 ? context->max_slots - 1 : (unsigned)index;
-    for (unsigned i = first; i <= last && slot->lock_fd < 0; i++) {
-        if (lock_slot(context, i, index >= 0, &slot->lock_fd, error) == 0) {
-            /* A server holds its slots: a keeper idling in one's cgroups
-             * would only count in its runs' pids and memory, so it leaves
-             * (no-op when there is none).  A one-run process lets it be. */
-            if (!context->one_run)
-                keeper_stop(context->state_dir, i);
-            if (open_slot(context, i, slot, error) < 0) {
-                sandbox_slot_release(slot);
-                return -1;
-            }
-            *out = slot;
-            return 0;
-        }
-        if (errno != EWOULDBLOCK)
-            break;
+    int lock_fd;
+    unsigned chosen;
+    if (slot_lock(context->state_dir, context->max_slots, index, &lock_fd, &chosen) < 0) {
+        if (index < 0 && errno == EWOULDBLOCK)
+            return error_set(error, EBUSY, "all %u slots are busy", context->max_slots);
+        char path[PATH_MAX + 64];
+        slot_state_path(context->state_dir, index < 0 ? 0 : (unsigned)index, "lock", path, sizeof path);
+        return error_errno(error, "lock %s", index < 0 ? context->state_dir : path);
     }
-    free(slot);
-    if (index < 0)
-        return error_set(error, EBUSY, "all %u slots are busy", context->max_slots);
-    return -1;
+    /* A server holds its slots: a keeper idling in one's cgroups would
+     * only count in its runs' pids and memory, so it leaves (no-op when
+     * there is none).  A one-run process lets it be. */
+    if (!context->one_run)
+        keeper_stop(context->state_dir, chosen);
+    if (slot_open_unlocked(context, chosen, out, error) < 0) {
+        close(lock_fd);
+        return -1;
+    }
+    (*out)->lock_fd = lock_fd;
+    return 0;
 }
 
 void sandbox_slot_release(sandbox_slot *slot)

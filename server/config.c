@@ -77,8 +77,10 @@ void config_defaults(server_config *c)
     c->connection_timeout_s = 30;
     c->body_timeout_s = 30;
     c->retry_after_s = 1;
+    /* A run's defaults are the core's, so a request and `judgebox run`
+     * that omit a limit get the same value. */
+    sandbox_limits_default(&c->run.defaults);
     /*                       cpu_ms  wall_ms  memory_kb  pids  output_bytes  disk_kb */
-    set_limits(&c->run.defaults, 2000, 5000, 262144, 64, 1 << 20, 65536);
     set_limits(&c->run.min, 1, 1, 1024, 1, 1, 64);
     set_limits(&c->run.max, 30000, 60000, 2097152, 1024, 16 << 20, 1048576);
     set_limits(&c->compile.defaults, 10000, 20000, 524288, 64, 1 << 20, 262144);

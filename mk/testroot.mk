@@ -6,8 +6,10 @@ TESTROOT     := $(BUILD)/testroot
 PROBE_SRC    := $(wildcard tests/sandbox/*.c)
 PROBE_BIN    := $(PROBE_SRC:tests/sandbox/%.c=$(TESTROOT)/t/%)
 
+# busybox-static, from `make deps` when it is missing
+/bin/busybox:
+	@$(MAKE) --no-print-directory deps
 $(TESTROOT)/.stamp: /bin/busybox mk/testroot.mk
-	@command -v busybox >/dev/null || $(MAKE) --no-print-directory deps
 	rm -rf $(TESTROOT) && mkdir -p $(TESTROOT)/bin $(TESTROOT)/t $(TESTROOT)/tmp $(TESTROOT)/etc \
 		$(TESTROOT)/proc $(TESTROOT)/dev $(TESTROOT)/box $(TESTROOT)/usr/bin
 	cp /bin/busybox $(TESTROOT)/bin/busybox

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdpass.h"
 #include "internal.h"
 #include "mounts.h"
 
@@ -136,39 +137,6 @@ static int exec_program(const char *const *argv, const char *const *env)
     return best;
 }
 
-static int send_fd(int socket_fd, int fd)
-{
-    char byte = 'L';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                             .msg_controllen = sizeof control.space};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    return sendmsg(socket_fd, &message, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
-
-static int receive_fd(int socket_fd)
-{
-    char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                             .msg_controllen = sizeof control.space};
-    if (recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) != 1)
-        return -1;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    return fd;
-}
-
 __attribute__((noreturn)) static void program_main(const child_plan *plan, int notify_socket)
 {
     sandbox_error error = {0};
@@ -188,7 +156,8 @@ __attribute__((noreturn)) static void program_main(const child_plan *plan, int n
         error_errno(&error, "install the seccomp filter");
         fail(REPORT_SETUP_FAILED, &error, 126);
     }
-    if (send_fd(notify_socket, listener) < 0) {
+    char byte = 'L';
+    if (!fdpass_send(notify_socket, &byte, 1, &listener, 1)) {
         error_errno(&error, "hand the seccomp listener to init");
         fail(REPORT_SETUP_FAILED, &error, 126);
     }
@@ -295,7 +264,13 @@ static int start_program(const child_plan *plan, sandbox_error *error)
     if (program < 0)
         return error_errno(error, "start the program");
     close(sockets[1]);
-    int listener = receive_fd(sockets[0]); /* -1 if the program died first */
+    char byte;
+    int listener = -1, received = 0;
+    bool ok = fdpass_receive(sockets[0], &byte, 1, &listener, 1, &received);
+    if (!ok && received == 1)
+        close(listener);
+    if (!ok || received != 1)
+        listener = -1; /* the program died before handing it over */
     close(sockets[0]);
     /* Nothing of init is readable or traceable from the program. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdpass.h"
 #include "internal.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -60,7 +61,7 @@ enum { REQUEST_RUN = 1, REQUEST_QUIT = 2 };
 enum { REPLY_DONE = 0, REPLY_STALE = 1, REPLY_STARTED = 2, REPLY_DECLINED = 3 };
 enum { PASSED_STDIN = 1, PASSED_STDOUT = 2, PASSED_STDERR = 4 };
 enum { HAS_WORKDIR = 1, HAS_BOX_DIR = 2, HAS_HOSTNAME = 4 };
-#define MAX_PASSED 4 /* stdin, stdout, stderr, the slot lock */
+#define MAX_PASSED FDPASS_MAX /* stdin, stdout, stderr, the slot lock */
 #define NO_ENV UINT32_MAX
 
 typedef struct keeper_identity {
@@ -138,46 +139,11 @@ static bool write_all(int fd, const void *data, size_t size)
     return true;
 }
 
-/* The header with `count` descriptors attached. */
-static bool send_with_fds(int socket_fd, const void *data, size_t size, const int *fds, int count)
-{
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * MAX_PASSED)]; } control;
-    memset(&control, 0, sizeof control);
-    struct iovec iov = {.iov_base = (void *)data, .iov_len = size};
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                             .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count)};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
-    memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)count);
-    ssize_t n;
-    do
-        n = sendmsg(socket_fd, &message, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == (ssize_t)size;
-}
-
-/* The request header and its descriptors; *count of them (0 on error). */
+/* The request header and its descriptors; *count of them (also on failure). */
 static bool receive_request(int socket_fd, keeper_request *request, int fds[MAX_PASSED], int *count)
 {
-    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * MAX_PASSED)]; } control;
-    struct iovec iov = {.iov_base = request, .iov_len = sizeof *request};
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                             .msg_controllen = sizeof control.space};
-    *count = 0;
-    ssize_t n;
-    do
-        n = recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-    while (n < 0 && errno == EINTR);
-    struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
-    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-        size_t received = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        *count = (int)(received < MAX_PASSED ? received : MAX_PASSED);
-        memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * (size_t)*count);
-    }
-    return n == (ssize_t)sizeof *request && request->magic == KEEPER_MAGIC &&
-           !(message.msg_flags & MSG_CTRUNC);
+    return fdpass_receive(socket_fd, request, sizeof *request, fds, MAX_PASSED, count) &&
+           request->magic == KEEPER_MAGIC;
 }
 
 static bool peer_is_root(int fd)
@@ -517,7 +483,7 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
     fds[count++] = lock_fd;
     request.bytes = (uint32_t)used;
     keeper_reply *reply = calloc(1, sizeof *reply);
-    ok = ok && reply && used <= KEEPER_MAX_BYTES && send_with_fds(fd, &request, sizeof request, fds, count) &&
+    ok = ok && reply && used <= KEEPER_MAX_BYTES && fdpass_send(fd, &request, sizeof request, fds, count) &&
          write_all(fd, payload, used);
     free(payload);
     bool started = ok && read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC &&

@@ -131,7 +131,7 @@ static void internal_error(step_result *out, const char *what, const char *detai
     snprintf(out->result.message, sizeof out->result.message, "%s%s", what, detail);
 }
 
-/* A memfd holding the test's stdin, positioned at 0; -1 for none. */
+/* A memfd holding the test's stdin, positioned at 0; -1 with `error`. */
 static int stdin_memfd(const unsigned char *data, size_t len, char *error, size_t size)
 {
     int fd = memfd_create("judgebox-stdin", MFD_CLOEXEC);
@@ -152,11 +152,16 @@ static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
 {
     memset(&out->result, 0, sizeof out->result);
     out->ran = true;
-    char why[256];
-    int stdin_fd = stdin_memfd(in->stdin_data, in->stdin_len, why, sizeof why);
-    if (stdin_fd < 0) {
-        internal_error(out, "", why);
-        return;
+    /* A test's stdin (empty when none is given) is a memfd; a compile
+     * has none (NULL) and reads /dev/null. */
+    int stdin_fd = -1;
+    if (in->stdin_data) {
+        char why[256];
+        stdin_fd = stdin_memfd(in->stdin_data, in->stdin_len, why, sizeof why);
+        if (stdin_fd < 0) {
+            internal_error(out, "", why);
+            return;
+        }
     }
     sandbox_spec spec = {
         .rootfs = job->lang->rootfs,
@@ -178,7 +183,8 @@ static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
         if (!out->result.message[0])
             snprintf(out->result.message, sizeof out->result.message, "%s", err.message);
     }
-    close(stdin_fd);
+    if (stdin_fd >= 0)
+        close(stdin_fd);
 }
 
 typedef struct judge_batch {

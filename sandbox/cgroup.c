@@ -113,14 +113,21 @@ int cgroup_rmdir(const char *path, sandbox_error *error)
     return error_errno(error, "rmdir %s", path);
 }
 
+int cgroup_host_version(void)
+{
+    struct statfs fs;
+    if (statfs("/sys/fs/cgroup", &fs) < 0)
+        return -1;
+    return fs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+}
+
 int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, sandbox_error *error)
 {
     memset(system, 0, sizeof *system);
     snprintf(system->parent_name, sizeof system->parent_name, "%s", parent_name);
-    struct statfs fs;
-    if (statfs("/sys/fs/cgroup", &fs) < 0)
+    int version = cgroup_host_version();
+    if (version < 0)
         return error_errno(error, "statfs /sys/fs/cgroup");
-    int version = fs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
     if (force_version && force_version != version)
         return error_set(error, 0, "cgroup v%d requested, but /sys/fs/cgroup is cgroup v%d", force_version, version);
     system->version = version;

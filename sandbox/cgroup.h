@@ -45,6 +45,8 @@ typedef struct cgroup_usage {
                                     (v1 failcnt, v2 "max" events) also counts reclaims */
 } cgroup_usage;
 
+/* 2 when /sys/fs/cgroup is a cgroup2 mount, 1 otherwise, -1 (errno) if it cannot be told. */
+int cgroup_host_version(void);
 int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, sandbox_error *error);
 int cgroup_slot_open(const cgroup_system *system, unsigned index, cgroup_slot *slot, sandbox_error *error);
 /* v1: move the calling thread into the slot's cgroups (runs it clones start there). */

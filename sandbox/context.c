@@ -45,15 +45,29 @@ static int make_state_dirs(sandbox_context *context, sandbox_error *error)
     return 0;
 }
 
+const char *config_state_dir(const sandbox_config *config)
+{
+    return config && config->state_dir ? config->state_dir : "/run/judgebox";
+}
+
+unsigned config_max_slots(const sandbox_config *config)
+{
+    return config && config->max_slots ? config->max_slots : 64;
+}
+
+uid_t config_uid_base(const sandbox_config *config)
+{
+    return config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
+}
+
 static void apply_config(sandbox_context *context, const sandbox_config *config)
 {
-    const char *state = config && config->state_dir ? config->state_dir : "/run/judgebox";
-    snprintf(context->state_dir, sizeof context->state_dir, "%.*s", PATH_MAX - 32, state);
+    snprintf(context->state_dir, sizeof context->state_dir, "%.*s", PATH_MAX - 32, config_state_dir(config));
     snprintf(context->scratch_dir, sizeof context->scratch_dir, "%s/scratch", context->state_dir);
     snprintf(context->workspace_dir, sizeof context->workspace_dir, "%s/workspaces", context->state_dir);
     snprintf(context->seccomp_dir, sizeof context->seccomp_dir, "%s/seccomp", context->state_dir);
-    context->uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
-    context->max_slots = config && config->max_slots ? config->max_slots : 64;
+    context->uid_base = config_uid_base(config);
+    context->max_slots = config_max_slots(config);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     context->cpu_count = cpus > 0 ? (uint64_t)cpus : 1;
     context->one_run = config && config->one_run;

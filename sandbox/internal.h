@@ -86,6 +86,11 @@ typedef struct child_plan {
 /* init.c: the body of the cloned child; never returns. */
 __attribute__((noreturn)) void child_init_main(const child_plan *plan);
 
+/* context.c: the defaults of a sandbox_config, in one place. */
+const char *config_state_dir(const sandbox_config *config);
+unsigned config_max_slots(const sandbox_config *config);
+uid_t config_uid_base(const sandbox_config *config);
+
 /* privileges.c: in the program, just before seccomp and exec. */
 int privileges_drop(const sandbox_context *context, const sandbox_limits *limits, sandbox_error *error);
 

@@ -38,7 +38,6 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -48,10 +47,6 @@
 #include "error.h"
 #include "fdpass.h"
 #include "internal.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 #define KEEPER_IDLE_MS 30000
 #define KEEPER_MAGIC 0x4a424b31u /* "JBK1" */
@@ -430,14 +425,12 @@ static size_t add_string(char **buffer, size_t *size, size_t *used, const char *
 int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spec *spec, sandbox_result *result,
                        sandbox_error *error, int *rc)
 {
-    const char *state_dir = config && config->state_dir ? config->state_dir : "/run/judgebox";
-    unsigned max_slots = config && config->max_slots ? config->max_slots : 64;
-    uid_t uid_base = config && config->uid_base ? config->uid_base : SANDBOX_DEFAULT_UID_BASE;
-    struct statfs fs;
+    const char *state_dir = config_state_dir(config);
+    unsigned max_slots = config_max_slots(config);
+    uid_t uid_base = config_uid_base(config);
     /* Captured output and cancel descriptors do not cross the socket. */
     if (geteuid() != 0 || spec->stdout_fd < 0 || spec->stderr_fd < 0 || spec->cancel_fd > 0 || !spec->rootfs ||
-        !spec->argv || !spec->argv[0] || (config && config->force_cgroup_version == 2) ||
-        statfs("/sys/fs/cgroup", &fs) < 0 || fs.f_type == CGROUP2_SUPER_MAGIC)
+        !spec->argv || !spec->argv[0] || (config && config->force_cgroup_version == 2) || cgroup_host_version() != 1)
         return 1; /* cgroup v2 needs no keeper */
     char slots_dir[PATH_MAX];
     snprintf(slots_dir, sizeof slots_dir, "%s/slots", state_dir);

@@ -59,25 +59,6 @@ static int fail(char *error, size_t size, const char *origin, const char *what)
     return -1;
 }
 
-static char *dup_string(json_t *obj, const char *key, bool required, const char *origin,
-                        char *error, size_t size, int *rc)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v && !required)
-        return NULL;
-    if (!json_is_string(v) || json_string_length(v) == 0 ||
-        strlen(json_string_value(v)) != json_string_length(v)) {
-        char what[128];
-        snprintf(what, sizeof what, "\"%s\" must be a non-empty string", key);
-        *rc = fail(error, size, origin, what);
-        return NULL;
-    }
-    char *s = strdup(json_string_value(v));
-    if (!s)
-        *rc = fail(error, size, origin, strerror(errno));
-    return s;
-}
-
 static char **dup_argv(json_t *v, const char *key, const char *origin, char *error, size_t size)
 {
     char what[128];
@@ -175,25 +156,29 @@ int langs_parse(const char *text, size_t len, const char *origin, language *out,
         rc = fail(error, size, origin, what);
         goto out;
     }
-    out->id = dup_string(root, "id", true, origin, error, size, &rc);
-    if (rc) goto out;
-    if (!plain_name(out->id)) {
-        rc = fail(error, size, origin, "\"id\" may hold only letters, digits and . _ - +");
-        goto out;
-    }
-    out->name = dup_string(root, "name", true, origin, error, size, &rc);
-    if (rc) goto out;
-    out->image = dup_string(root, "image", true, origin, error, size, &rc);
-    if (rc) goto out;
-    if (!plain_name(out->image)) {
-        rc = fail(error, size, origin, "\"image\" may hold only letters, digits and . _ - +");
-        goto out;
-    }
-    out->source_file = dup_string(root, "source_file", true, origin, error, size, &rc);
-    if (rc) goto out;
-    if (!plain_name(out->source_file)) {
-        rc = fail(error, size, origin, "\"source_file\" must be a plain file name");
-        goto out;
+    /* Required strings; those that end up in paths and argv must be plain
+     * names (`plain` says how, NULL for free text). */
+    static const char only_plain[] = "may hold only letters, digits and . _ - +";
+    const struct { const char *key; char **dst; const char *plain; } strings[] = {
+        {"id", &out->id, only_plain},
+        {"name", &out->name, NULL},
+        {"image", &out->image, only_plain},
+        {"source_file", &out->source_file, "must be a plain file name"},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        json_t *s = json_object_get(root, strings[i].key);
+        const char *value = json_string_value(s);   /* NULL unless a string */
+        char what[160] = "";
+        if (!value || !*value || strlen(value) != json_string_length(s))
+            snprintf(what, sizeof what, "\"%s\" must be a non-empty string", strings[i].key);
+        else if (strings[i].plain && !plain_name(value))
+            snprintf(what, sizeof what, "\"%s\" %s", strings[i].key, strings[i].plain);
+        else if (!(*strings[i].dst = strdup(value)))
+            snprintf(what, sizeof what, "%s", strerror(errno));
+        if (what[0]) {
+            rc = fail(error, size, origin, what);
+            goto out;
+        }
     }
     json_t *compile = json_object_get(root, "compile");
     if (compile && !json_is_null(compile)) {

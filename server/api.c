@@ -182,6 +182,23 @@ static int get_bytes(json_t *obj, const char *key, const char *prefix, unsigned 
     return *out ? 0 : out_of_memory(err);
 }
 
+/* The size of `v`, the array of objects `field`, which must hold 1 to `max`
+ * entries (`empty` says why not none); 0 with `err` otherwise. */
+static size_t array_size(json_t *v, const char *field, unsigned max, const char *empty,
+                         api_error *err)
+{
+    if (!json_is_array(v)) {
+        wrong_type(err, field, "an array of objects", v);
+        return 0;
+    }
+    size_t n = json_array_size(v);
+    if (n == 0)
+        api_error_set(err, 422, "missing_field", field, "%s", empty);
+    else if (n > max)
+        api_error_set(err, 422, "too_many", field, "%zu %s, at most %u allowed", n, field, max);
+    return n <= max ? n : 0;
+}
+
 static int get_args(json_t *v, const char *field, const server_config *c, char ***out,
                     api_error *err)
 {
@@ -287,17 +304,10 @@ static int parse_files(json_t *root, const language *lang, const server_config *
             return out_of_memory(err);
         return 0;
     }
-    if (!json_is_array(files))
-        return wrong_type(err, "files", "an array of objects", files);
-    size_t n = json_array_size(files);
-    if (n == 0) {
-        api_error_set(err, 422, "missing_field", "files", "files must hold at least the main file");
+    size_t n = array_size(files, "files", c->max_files, "files must hold at least the main file",
+                          err);
+    if (n == 0)
         return -1;
-    }
-    if (n > c->max_files) {
-        api_error_set(err, 422, "too_many", "files", "%zu files, at most %u allowed", n, c->max_files);
-        return -1;
-    }
     job->files = calloc(n, sizeof *job->files);
     if (!job->files)
         return out_of_memory(err);
@@ -456,18 +466,9 @@ static int parse_tests(json_t *root, const server_config *c, job_request *job, a
             return -1;
         }
     }
-    if (!json_is_array(tests))
-        return wrong_type(err, "tests", "an array of objects", tests);
-    size_t n = json_array_size(tests);
-    if (n == 0) {
-        api_error_set(err, 422, "missing_field", "tests", "tests must not be empty");
+    size_t n = array_size(tests, "tests", c->max_tests, "tests must not be empty", err);
+    if (n == 0)
         return -1;
-    }
-    if (n > c->max_tests) {
-        api_error_set(err, 422, "too_many", "tests", "%zu tests, at most %u allowed", n,
-                      c->max_tests);
-        return -1;
-    }
     job->tests = calloc(n, sizeof *job->tests);
     if (!job->tests)
         return out_of_memory(err);

@@ -17,7 +17,6 @@
 
 VM_IMAGE   := $(CURDIR)/$(BUILD)/vm-image
 VM_RUN     := $(CURDIR)/$(BUILD)/vm/run
-VM_ROOT    := $(BUILD)/vm-root
 VM_TIMEOUT ?= 540
 VM_SUITES  ?= suites/1
 VM_PHASES  ?= suites cli http
@@ -25,29 +24,22 @@ VM_PHASES  ?= suites cli http
 # guest: TCG runs the supervisor 10-25x slower than native.
 VM_TIME_SLACK_MS ?= 250
 
-.PHONY: test-cgroup2 vm-setup vm-root
+.PHONY: test-cgroup2 vm-setup
 
 vm-setup:
 	@sh tests/vm/setup.sh $(VM_IMAGE)
 
-# A tiny rootfs for the guest checks: static busybox + the static payload.
-vm-root: $(VM_ROOT)/.stamp
-$(VM_ROOT)/.stamp: tests/vm/payload.c mk/vm.mk
-	@rm -rf $(VM_ROOT) && mkdir -p $(VM_ROOT)/bin $(VM_ROOT)/etc $(VM_ROOT)/tmp \
-		$(VM_ROOT)/proc $(VM_ROOT)/dev $(VM_ROOT)/box
-	@bb=$$(command -v busybox) || { echo "vm-root: busybox missing (make deps)"; exit 1; }; \
-	cp $$bb $(VM_ROOT)/bin/busybox && \
-	for a in $$($$bb --list); do [ -e $(VM_ROOT)/bin/$$a ] || ln -s busybox $(VM_ROOT)/bin/$$a; done
-	$(CC) -static -O2 -Wall -Wextra -Werror -o $(VM_ROOT)/bin/payload tests/vm/payload.c
-	@echo 'root:x:0:0:root:/:/bin/sh' > $(VM_ROOT)/etc/passwd
-	@echo 'root:x:0:' > $(VM_ROOT)/etc/group
-	@chmod 1777 $(VM_ROOT)/tmp && touch $@
+# The guest checks' program joins the sandbox suites' rootfs (testroot.mk)
+# as /t/payload, next to /t/probe.
+$(TESTROOT)/t/payload: tests/vm/payload.c $(TESTROOT)/.stamp
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # One VM per checkout at a time (build/vm/.lock): the run directory is shared.
 # The guest cannot build anything (the host's / is read-only there): all it
-# runs is built here first.  testroot: the sandbox suites' rootfs;
-# judgebox-san: 11-leaks runs it; default-image: the server's languages.
-test-cgroup2: all $(BUILD)/judgebox-san testroot default-image vm-root vm-setup
+# runs is built here first.  testroot: the rootfs of the sandbox suites and
+# of guest-checks.sh; judgebox-san: 11-leaks runs it; default-image: the
+# server's languages.
+test-cgroup2: all $(BUILD)/judgebox-san testroot $(TESTROOT)/t/payload default-image vm-setup
 	@mkdir -p $(dir $(VM_RUN)) && exec 9>$(dir $(VM_RUN)).lock && flock 9 && \
 	rm -rf $(VM_RUN) && mkdir -p $(VM_RUN) && \
 	printf '%s\n' '#!/bin/sh' \
@@ -55,6 +47,6 @@ test-cgroup2: all $(BUILD)/judgebox-san testroot default-image vm-root vm-setup
 		'cd $(CURDIR) && exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \' \
 		'  HOME=/tmp LANG=C.UTF-8 BUILD=$(BUILD) VM_SUITES="$(VM_SUITES)" VM_PHASES="$(VM_PHASES)" \' \
 		'  JUDGEBOX_TEST_TIME_SLACK_MS=$(VM_TIME_SLACK_MS) \' \
-		'  VM_ROOT=$(VM_ROOT) VM_RUN=$(VM_RUN) sh tests/vm/guest-run.sh' \
+		'  VM_RUN=$(VM_RUN) sh tests/vm/guest-run.sh' \
 		> $(VM_RUN)/run.sh && \
 	HOSTROOT=1 VM_IMAGE=$(VM_IMAGE) sh tests/vm/run-vm.sh $(VM_RUN) $(VM_TIMEOUT)

@@ -11,17 +11,17 @@
 # summed over processes, wall-time kill, nothing surviving a run, and
 # `judgebox cleanup` leaving no cgroup behind.  Timing under TCG is 10-25x
 # slower than native, so limits and tolerances are loose where timing matters.
-# Needs build/judgebox and the tiny rootfs build/vm-root (mk/vm.mk).
+# Needs build/judgebox and build/testroot with /t/payload (mk/vm.mk).
 set -u
 LAYOUT=${1:-root}
 TAG="v2 $LAYOUT"
 TMPD=$(mktemp -d /tmp/guest-checks.XXXXXX)
 trap 'rm -rf "$TMPD"' EXIT
 . "$(dirname "$0")/lib.sh"
-ROOT=$(cd "${VM_ROOT:-$BUILD/vm-root}" && pwd)   # judgebox wants an absolute path
+ROOT=$PWD/$BUILD/testroot   # judgebox wants an absolute path
 EXPECT_PREFIX=/judgebox/        # both layouts: see the header
 [ -x "$J" ] || { fail "cannot test: $J is missing"; exit 1; }
-[ -x "$ROOT/bin/payload" ] || { fail "cannot test: $ROOT/bin/payload is missing (make vm-root)"; exit 1; }
+[ -x "$ROOT/t/payload" ] || { fail "cannot test: $ROOT/t/payload is missing (make test-cgroup2 builds it)"; exit 1; }
 
 # jrun NAME [judgebox run flags] -- CMD...: result in $TMPD/NAME.{json,out,err,rc}
 jrun() {
@@ -41,9 +41,9 @@ expect() {
 }
 
 # --- the run's cgroup, seen from outside while it runs -------------------------
-jrun live --memory-kb 65536 --pids 24 --wall-ms 60000 -- payload hog 4 10 &
+jrun live --memory-kb 65536 --pids 24 --wall-ms 60000 -- /t/payload hog 4 10 &
 bg=$!
-if pid=$(wait_pid_of_cmdline "payload hog 4 10" 100); then
+if pid=$(wait_pid_of_cmdline "/t/payload hog 4 10" 100); then
     cg=$(cgroup_of "$pid"); d=$CG$cg
     info "a run's cgroup: $cg"
     case "$cg" in
@@ -69,56 +69,56 @@ wait $bg
 expect live ok "a run of 4 MiB with a 64 MiB limit is ok"
 
 # --- memory -------------------------------------------------------------------
-jrun oom --memory-kb 32768 --wall-ms 60000 -- payload hog 96
+jrun oom --memory-kb 32768 --wall-ms 60000 -- /t/payload hog 96
 expect oom memory_limit "96 MiB under a 32 MiB limit gives memory_limit"
 m=$(field oom memory_kb)
 ok "memory_kb after an OOM kill is about the limit" "memory_kb=$m, expected 28000..36864" between "$m" 28000 36864
 
 if [ "$LAYOUT" = root ]; then
-jrun peak --memory-kb 131072 --wall-ms 60000 -- payload hog 24
+jrun peak --memory-kb 131072 --wall-ms 60000 -- /t/payload hog 24
 expect peak ok "24 MiB under a 128 MiB limit is ok"
 m=$(field peak memory_kb)
 ok "memory_kb is the peak (24 MiB touched)" "memory_kb=$m, expected 24576..49152" between "$m" 24576 49152
 
-jrun small --memory-kb 131072 --wall-ms 60000 -- payload hog 1
+jrun small --memory-kb 131072 --wall-ms 60000 -- /t/payload hog 1
 expect small ok "a 1 MiB run is ok"
 m=$(field small memory_kb)
 ok "memory_kb is per run, not the slot's old peak" "memory_kb=$m after a 24 MiB run, expected under 16384" between "$m" 1 16384
 
 # --- pids ---------------------------------------------------------------------
-jrun forks --pids 16 --wall-ms 60000 -- payload forks 100
+jrun forks --pids 16 --wall-ms 60000 -- /t/payload forks 100
 n=$(sed -n 's/^forked //p' "$TMPD/forks.out")
 ok "pids limit 16 stops forks" "forked '$n' of 100, expected 1..15" between "$n" 1 15
 [ "${n:-0}" -le 15 ] || details forks
-jrun forks2 --pids 200 --wall-ms 60000 -- payload forks 100
+jrun forks2 --pids 200 --wall-ms 60000 -- /t/payload forks 100
 n=$(sed -n 's/^forked //p' "$TMPD/forks2.out")
 ok "pids limit 200 lets 100 forks happen" "forked '$n' of 100" [ "$n" = 100 ]
 
 # --- CPU time -----------------------------------------------------------------
-jrun spin --cpu-ms 1500 --wall-ms 120000 -- payload spin
+jrun spin --cpu-ms 1500 --wall-ms 120000 -- /t/payload spin
 expect spin time_limit "a spin gives time_limit"
 c=$(field spin cpu_ms)
 ok "cpu_ms of a killed spin is close to the limit" "cpu_ms=$c, expected 1500..3500" between "$c" 1500 3500
 
-jrun burn --cpu-ms 30000 --wall-ms 120000 -- payload burn 2 800
+jrun burn --cpu-ms 30000 --wall-ms 120000 -- /t/payload burn 2 800
 expect burn ok "2 processes burning 800 ms each stay under the limit"
 c=$(field burn cpu_ms)
 ok "cpu_ms sums every process" "cpu_ms=$c, expected 1500..6000" between "$c" 1500 6000
 
-jrun spin2 --cpu-ms 2000 --wall-ms 120000 -- payload spin 3
+jrun spin2 --cpu-ms 2000 --wall-ms 120000 -- /t/payload spin 3
 expect spin2 time_limit "3 spinning processes give time_limit"
 
 # --- wall time ----------------------------------------------------------------
-jrun sleep --cpu-ms 10000 --wall-ms 2000 -- payload sleep 60
+jrun sleep --cpu-ms 10000 --wall-ms 2000 -- /t/payload sleep 60
 expect sleep wall_time_limit "a sleep gives wall_time_limit"
 w=$(field sleep wall_ms)
 ok "wall_ms of a killed sleep is close to the limit" "wall_ms=$w, expected 2000..8000" between "$w" 2000 8000
 fi
 
 # --- nothing survives a run ---------------------------------------------------
-jrun daemon --wall-ms 60000 -- payload daemon 300
+jrun daemon --wall-ms 60000 -- /t/payload daemon 300
 expect daemon ok "a run that leaves a daemon behind is ok"
-left=$(pid_of_cmdline "payload daemon 300")
+left=$(pid_of_cmdline "/t/payload daemon 300")
 ok "the daemon died with its run" "pid $left survived" [ -z "$left" ]
 
 # --- cleanup ------------------------------------------------------------------

@@ -20,7 +20,7 @@ PHASES=${VM_PHASES:-suites cli http}
 SUITES=${VM_SUITES:-suites/1}
 RUNDIR=${VM_RUN:-/tmp}
 CG=/sys/fs/cgroup
-export BUILD VM_ROOT="${VM_ROOT:-$BUILD/vm-root}"
+export BUILD
 
 PHASE_TIMEOUT=${VM_PHASE_TIMEOUT:-300}
 
@@ -46,7 +46,7 @@ env_checks() {
     ok "no cgroup v1 hierarchy is mounted" "v1 mounts: $v1" [ -z "$v1" ]
     ok "$J runs in the guest" "$($J --help 2>&1 | head -3)" sh -c "$J --help >/dev/null 2>&1"
     ok "$J run --help works" "$($J run --help 2>&1 | head -3)" sh -c "$J run --help >/dev/null 2>&1"
-    ok "the guest rootfs $VM_ROOT has the payload" "missing $VM_ROOT/bin/payload" [ -x "$VM_ROOT/bin/payload" ]
+    ok "the test rootfs has the payload" "missing $BUILD/testroot/t/payload" [ -x "$BUILD/testroot/t/payload" ]
 }
 
 suites() {

@@ -1,6 +1,6 @@
 /*
  * payload.c - the program the cgroup v2 VM checks run inside the sandbox
- * (built statically into build/vm-root/bin/payload by mk/vm.mk).
+ * (built statically into build/testroot/t/payload by mk/vm.mk).
  *
  *   payload hog MB [SLEEP_S]   touch MB MiB, read it back, optionally sleep
  *   payload forks N            fork up to N children that wait; print

@@ -39,18 +39,25 @@ void api_error_set(api_error *err, int status, const char *code, const char *fie
     va_end(ap);
 }
 
-/* A JSON string from arbitrary bytes: invalid UTF-8 is repaired. */
-static json_t *safe_string(const char *s, size_t len)
+/* A JSON string from bytes whose UTF-8 validity is `valid` (utf8_valid):
+ * invalid UTF-8 is repaired.  The bytes are checked already, so jansson
+ * need not scan them again. */
+static json_t *string_from_bytes(const char *s, size_t len, bool valid)
 {
-    if (utf8_valid(s, len))
-        return json_stringn(s, len);
+    if (valid)
+        return json_stringn_nocheck(s, len);
     size_t n;
     char *fixed = utf8_repair(s, len, &n);
     if (!fixed)
         return NULL;
-    json_t *v = json_stringn(fixed, n);
+    json_t *v = json_stringn_nocheck(fixed, n);
     free(fixed);
     return v;
+}
+
+static json_t *safe_string(const char *s, size_t len)
+{
+    return string_from_bytes(s, len, utf8_valid(s, len));
 }
 
 json_t *api_error_body(const api_error *err)
@@ -702,12 +709,14 @@ static void set_output(json_t *obj, const char *key, const char *data, size_t le
     snprintf(tkey, sizeof tkey, "%s_truncated", key);
     if (!data)
         data = "", len = 0;
-    json_object_set_new(obj, key, safe_string(data, len));
-    if (!utf8_valid(data, len)) {
+    /* Output can be megabytes: scan it once. */
+    bool valid = utf8_valid(data, len);
+    json_object_set_new(obj, key, string_from_bytes(data, len, valid));
+    if (!valid) {
         size_t n;
         char *b64 = base64_encode(data, len, &n);
         if (b64)
-            json_object_set_new(obj, b64key, json_stringn(b64, n));
+            json_object_set_new(obj, b64key, json_stringn_nocheck(b64, n));
         free(b64);
     }
     json_object_set_new(obj, tkey, json_boolean(truncated));

@@ -324,12 +324,7 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
         goto out;
     judge_batch batch = {job, out, dir, pool_ticket_cancel_fd(ticket)};
     if (out->has_compile) {
-        int r = pool_run(ticket, 1, compile_task, &batch, abort_fd);
-        if (r < 0) {
-            snprintf(error, size, "run compile step: %s", strerror(errno));
-            goto out;
-        }
-        out->cancelled = r == 1;
+        out->cancelled = pool_run(ticket, 1, compile_task, &batch, abort_fd) == 1;
         out->compile_ms = out->compile.result.wall_ms;
         if (out->cancelled || strcmp(compile_status(&out->compile.result), "ok") != 0) {
             rc = 0;
@@ -342,12 +337,7 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
         goto out;
     }
     out->nruns = job->ntests;
-    int r = pool_run(ticket, job->ntests, test_task, &batch, abort_fd);
-    if (r < 0) {
-        snprintf(error, size, "run tests: %s", strerror(errno));
-        goto out;
-    }
-    out->cancelled = r == 1;
+    out->cancelled = pool_run(ticket, job->ntests, test_task, &batch, abort_fd) == 1;
     for (size_t i = 0; i < out->nruns; i++)
         out->run_ms += out->runs[i].result.wall_ms;
     rc = 0;

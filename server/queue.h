@@ -42,8 +42,8 @@ pool_ticket *pool_admit(pool *p);
 /* Run tasks 0..ntasks-1 of a batch and wait for them.  When abort_fd >= 0
  * and reports hang-up (POLLRDHUP/POLLHUP/POLLERR: a client went away), the
  * tasks not yet started are dropped; the call still waits for the ones
- * running.  Returns 0 when every task ran, 1 when aborted, -1 on error
- * (errno). */
+ * running.  Returns 0 when every task ran, 1 when aborted; it cannot
+ * fail (when poll itself fails, the batch is aborted as for a hang-up). */
 int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abort_fd);
 /* Milliseconds from admission to the first task of this ticket starting
  * (so far, if none has started). */

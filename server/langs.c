@@ -272,36 +272,39 @@ static int read_version(const char *images_dir, language *l, char *error, size_t
     char *path = NULL;
     if (asprintf(&path, "%s/%s/versions.json", images_dir, l->image) < 0)
         return fail(error, size, l->id, strerror(errno));
+    int rc = -1;
+    json_t *root = NULL;
     size_t len;
     char *text = slurp(path, 1 << 20, &len);
-    const char *version = "unknown";
-    json_t *root = NULL;
+    if (!text && errno != ENOENT) {
+        snprintf(error, size, "read %s: %s", path, strerror(errno));
+        goto out;
+    }
     if (text) {
         json_error_t jerr;
         root = json_loadb(text, len, 0, &jerr);
-        if (!root || !json_is_object(root)) {
-            snprintf(error, size, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                     root ? "must be a JSON object" : jerr.text);
-            json_decref(root);
-            free(text);
-            free(path);
-            return -1;
+        if (!root) {
+            snprintf(error, size, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+            goto out;
         }
-        json_t *v = json_object_get(root, l->id);
-        if (json_is_string(v) && json_string_length(v) > 0)
-            version = json_string_value(v);
-    } else if (errno != ENOENT) {
-        snprintf(error, size, "read %s: %s", path, strerror(errno));
-        free(path);
-        return -1;
+        if (!json_is_object(root)) {
+            snprintf(error, size, "%s: must be a JSON object", path);
+            goto out;
+        }
     }
-    l->version = strdup(version);
+    json_t *v = json_object_get(root, l->id);   /* NULL without the file */
+    l->version = strdup(json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v)
+                                                                        : "unknown");
+    if (!l->version) {
+        fail(error, size, l->id, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
     json_decref(root);
     free(text);
     free(path);
-    if (!l->version)
-        return fail(error, size, l->id, strerror(errno));
-    return 0;
+    return rc;
 }
 
 static int check_policy(const language *l, const char *origin, const server_config *c,

@@ -1,16 +1,19 @@
-# tests/lib.sh - shared by the shell suites: PASS/FAIL reporting (the
-# protocol tests/run.sh counts), a sandboxed run with a JSON result, and
-# reading fields of that result.  Source it; set JUDGEBOX to choose the
-# binary (default build/judgebox).
-JUDGEBOX=${JUDGEBOX:-build/judgebox}
-TESTROOT=${TESTROOT:-$PWD/build/testroot}
-RESULT=$(mktemp /tmp/judgebox-result.XXXXXX)
-OUT=$(mktemp /tmp/judgebox-out.XXXXXX)
-ERR=$(mktemp /tmp/judgebox-err.XXXXXX)
-trap 'rm -f "$RESULT" "$OUT" "$ERR"' EXIT
+# tests/lib.sh - shared by the shell suites and the cgroup v2 VM's guest
+# scripts: PASS/FAIL reporting (the protocol tests/run.sh counts), a
+# sandboxed run with a JSON result, and reading fields of that result.
+# Source it from the repo root; set JUDGEBOX to choose the binary (default
+# $BUILD/judgebox), TAG to prefix every check name ("v2 root: ...").
+# $TMPD is a scratch directory removed on exit (a script that sets its own
+# EXIT trap removes it there).
+JUDGEBOX=${JUDGEBOX:-${BUILD:-build}/judgebox}
+TESTROOT=${TESTROOT:-$PWD/${BUILD:-build}/testroot}
+TMPD=$(mktemp -d /tmp/judgebox-test.XXXXXX)
+RESULT=$TMPD/result OUT=$TMPD/out ERR=$TMPD/err
+: >"$RESULT"; : >"$OUT"; : >"$ERR"
+trap 'rm -rf "$TMPD"' EXIT
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
+pass() { echo "PASS ${TAG:+$TAG: }$1"; }
+fail() { echo "FAIL ${TAG:+$TAG: }$1: $2"; }
 # check NAME CONDITION-COMMAND... : PASS when the command succeeds.
 check() {
     name=$1; shift

@@ -114,10 +114,9 @@ check "a concurrent run sees only its own processes" sh -c "[ \$(head -1 '$OUT')
 check "a concurrent run's files are invisible" sh -c "! grep -q other '$OUT'"
 
 # 7. stdin passes through, byte for byte
-head -c 100000 /dev/urandom > /tmp/judgebox-stdin.$$
-"$JUDGEBOX" run --rootfs "$TESTROOT" -- /bin/cat < /tmp/judgebox-stdin.$$ > /tmp/judgebox-stdout.$$ 2>/dev/null
-check "stdin passes through unchanged" cmp -s /tmp/judgebox-stdin.$$ /tmp/judgebox-stdout.$$
-rm -f /tmp/judgebox-stdin.$$ /tmp/judgebox-stdout.$$
+head -c 100000 /dev/urandom > "$TMPD/stdin"
+"$JUDGEBOX" run --rootfs "$TESTROOT" -- /bin/cat < "$TMPD/stdin" > "$TMPD/stdout" 2>/dev/null
+check "stdin passes through unchanged" cmp -s "$TMPD/stdin" "$TMPD/stdout"
 
 # 8. The supervisor's death ends the run
 "$JUDGEBOX" run --slot 62 --rootfs "$TESTROOT" --wall-ms 30000 -- /t/probe sleep 30000 >/dev/null 2>&1 &

@@ -13,8 +13,7 @@
 # and removable, as systemd removes it when the unit stops.
 set -u
 TAG="v2 delegated server"
-TMPD=$(mktemp -d /tmp/guest-http.XXXXXX)
-. "$(dirname "$0")/lib.sh"
+. tests/vm/lib.sh
 UNIT=$CG/system.slice/judgebox.service
 PORT=${VM_HTTP_PORT:-18080}
 URL=http://127.0.0.1:$PORT
@@ -48,10 +47,10 @@ details() { show "$TMPD/$1.req" "$TMPD/$1.json" "$TMPD/$1.err"; }
 expect_run() {
     _c=$(code "$1"); _s=$(run0 "$1" status)
     if [ "$_c" = 200 ] && [ "$_s" = "$2" ]; then pass "$3"; return 0; fi
-    fail "$3: HTTP $_c, status '$_s', expected 200 and $2"; details "$1"; return 1
+    fail "$3" "HTTP $_c, status '$_s', expected 200 and $2"; details "$1"; return 1
 }
 
-[ -x "$J" ] || { fail "cannot test: $J is missing"; exit 1; }
+[ -x "$JUDGEBOX" ] || { fail "cannot test" "$JUDGEBOX is missing"; exit 1; }
 
 # --- the unit's cgroup, as systemd makes it -----------------------------------
 mkdir -p "$CG/system.slice"
@@ -61,7 +60,7 @@ mkdir -p "$UNIT"
 info "unit cgroup $UNIT, controllers: $(cat "$UNIT/cgroup.controllers")"
 
 sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" serve --listen "127.0.0.1:$3"' \
-    sh "$UNIT" "$J" "$PORT" >"$TMPD/server.log" 2>&1 &
+    sh "$UNIT" "$JUDGEBOX" "$PORT" >"$TMPD/server.log" 2>&1 &
 spid=$!
 up=""
 i=0
@@ -71,7 +70,7 @@ while [ $i -lt 300 ]; do   # 60 s: startup under TCG checks images and cgroups
     sleep 0.2; i=$((i + 1))
 done
 if [ -z "$up" ]; then
-    fail "server starts in the delegated cgroup and answers /v1/health"
+    fail "server starts in the delegated cgroup and answers /v1/health" "see its log below"
     show "$TMPD/server.log"
     wait "$spid" 2>/dev/null; info "server exit status $?"; spid=""
     exit 1
@@ -103,13 +102,13 @@ if pid=$(wait_pid_of_cmdline "sleep 10" 150); then
     info "a run's cgroup: $cg"
     case "$cg" in
         /system.slice/judgebox.service/judgebox/slot*) pass "run's cgroup is in the delegated subtree ($cg)";;
-        *) fail "run's cgroup is in the delegated subtree: it is '$cg'";;
+        *) fail "run's cgroup is in the delegated subtree" "it is '$cg'";;
     esac
     v=$(effective_limit memory.max "$d")
     ok "memory.max written for a server run ($v)" "effective memory.max is '$v', expected $((100000 * 1024))" \
         [ "$v" = $((100000 * 1024)) ]
 else
-    fail "run's cgroup: the sleeping run never appeared in /proc"
+    fail "run's cgroup" "the sleeping run never appeared in /proc"
 fi
 wait $cpid
 expect_run live ok "a sleeping run is ok"
@@ -148,7 +147,7 @@ kill -TERM "$spid"
 i=0
 while kill -0 "$spid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
 if kill -0 "$spid" 2>/dev/null; then
-    fail "server exits on SIGTERM within 30 s"; kill -KILL "$spid"
+    fail "server exits on SIGTERM within 30 s" "still running; killed"; kill -KILL "$spid"
 else
     pass "server exits on SIGTERM within 30 s"
 fi
@@ -161,7 +160,7 @@ ok "no process left in the unit's cgroup after the server stopped" "$(echo $left
 # systemd puts control processes in the unit's ".control" subgroup (the unit's
 # own cgroup may hold no process once judgebox enabled controllers in it)
 mkdir -p "$UNIT/.control"
-sh -c 'echo $$ > "$1/.control/cgroup.procs" && exec "$2" cleanup' sh "$UNIT" "$J" >"$TMPD/cleanup.out" 2>&1; rc=$?
+sh -c 'echo $$ > "$1/.control/cgroup.procs" && exec "$2" cleanup' sh "$UNIT" "$JUDGEBOX" >"$TMPD/cleanup.out" 2>&1; rc=$?
 ok "judgebox cleanup as ExecStopPost (in judgebox.service/.control) succeeds" "exit $rc: $(head -c 300 "$TMPD/cleanup.out")" [ $rc = 0 ]
 m=$(grep -c ' /run/judgebox' /proc/self/mountinfo)
 ok "no judgebox mount (net namespace, scratch) left after cleanup" "$m left: $(grep ' /run/judgebox' /proc/self/mountinfo | cut -d' ' -f5 | tr '\n' ' ')" [ "$m" = 0 ]

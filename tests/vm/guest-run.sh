@@ -44,8 +44,8 @@ env_checks() {
         sh -c 'for c in cpu memory pids; do echo " $1 " | grep -q " $c " || exit 1; done' sh "$sc"
     v1=$(awk '$3 == "cgroup" { print $2 }' /proc/mounts | tr '\n' ' ')
     ok "no cgroup v1 hierarchy is mounted" "v1 mounts: $v1" [ -z "$v1" ]
-    ok "$J runs in the guest" "$($J --help 2>&1 | head -3)" sh -c "$J --help >/dev/null 2>&1"
-    ok "$J run --help works" "$($J run --help 2>&1 | head -3)" sh -c "$J run --help >/dev/null 2>&1"
+    ok "$JUDGEBOX runs in the guest" "$($JUDGEBOX --help 2>&1 | head -3)" sh -c "$JUDGEBOX --help >/dev/null 2>&1"
+    ok "$JUDGEBOX run --help works" "$($JUDGEBOX run --help 2>&1 | head -3)" sh -c "$JUDGEBOX run --help >/dev/null 2>&1"
     ok "the test rootfs has the payload" "missing $BUILD/testroot/t/payload" [ -x "$BUILD/testroot/t/payload" ]
 }
 

@@ -1,27 +1,17 @@
-# tests/vm/lib.sh - helpers shared by the guest scripts (sourced, not run).
-# Needs: TAG (prefix of every check name), TMPD (scratch directory).
-CG=/sys/fs/cgroup
+# tests/vm/lib.sh - helpers of the guest scripts (sourced, not run, from the
+# repo root), on top of tests/lib.sh: pass, fail, check, sb, field, is,
+# in_range and $TMPD come from there.  Needs: TAG (prefix of every check name).
 BUILD=${BUILD:-build}
-J=./$BUILD/judgebox
+JUDGEBOX=./$BUILD/judgebox
+. tests/lib.sh
+CG=/sys/fs/cgroup
 
-pass() { echo "PASS $TAG: $*"; }
-fail() { echo "FAIL $TAG: $*"; }
 info() { echo "  # $*"; }
-# check COND-COMMAND... -- NAME: PASS/FAIL by the command's exit status
-ok() { # ok NAME WHY-IF-NOT CMD...
+# ok NAME WHY-IF-NOT CMD...: check with its own reason for a FAIL, for
+# checks that are about cgroup files or processes rather than the last sb run
+ok() {
     _n=$1; _w=$2; shift 2
-    if "$@"; then pass "$_n"; else fail "$_n: $_w"; return 1; fi
-}
-
-# jget FILE KEY: a top-level scalar of a flat JSON object ("null" stays "null")
-jget() {
-    tr '\n' ' ' <"$1" 2>/dev/null |
-        sed -n "s/.*\"$2\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" | head -1
-}
-# between VALUE LO HI: integer LO <= VALUE <= HI
-between() {
-    case "$1" in ''|*[!0-9]*) return 1;; esac
-    [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
+    if "$@"; then pass "$_n"; else fail "$_n" "$_w"; return 1; fi
 }
 
 # pid_of_cmdline "ARGV joined by spaces": the first process with exactly that

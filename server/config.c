@@ -188,8 +188,8 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         if (read_uint(root, name, lo, hi, &u, path, "", error, size) < 0) goto out;  \
         (dst) = u;                                                                    \
     } while (0)
-    UINT_FIELD("slots", 1, 64, c->slots);
-    UINT_FIELD("queue", 0, 100000, c->queue);
+    UINT_FIELD("slots", 1, CONFIG_MAX_SLOTS, c->slots);
+    UINT_FIELD("queue", 0, CONFIG_MAX_QUEUE, c->queue);
     UINT_FIELD("max_body_bytes", 1024, 1u << 30, c->max_body_bytes);
     UINT_FIELD("max_json_depth", 2, 1000, c->max_json_depth);
     UINT_FIELD("max_tests", 1, 100000, c->max_tests);

@@ -63,6 +63,10 @@ typedef struct server_config {
     limit_policy run, compile;
 } server_config;
 
+/* Bounds of slots and queue, for the config file and --slots/--queue. */
+#define CONFIG_MAX_SLOTS 64
+#define CONFIG_MAX_QUEUE 100000
+
 void config_defaults(server_config *config);
 /* Read a JSON config file over the current values.  -1 with a message
  * naming the file and the field on error. */

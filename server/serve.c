@@ -167,8 +167,8 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
-    if ((slots_arg && parse_unsigned("--slots", slots_arg, 1, 64, &config.slots) < 0) ||
-        (queue_arg && parse_unsigned("--queue", queue_arg, 0, 100000, &config.queue) < 0)) {
+    if ((slots_arg && parse_unsigned("--slots", slots_arg, 1, CONFIG_MAX_SLOTS, &config.slots) < 0) ||
+        (queue_arg && parse_unsigned("--queue", queue_arg, 0, CONFIG_MAX_QUEUE, &config.queue) < 0)) {
         status = 2;
         goto out;
     }

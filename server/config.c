@@ -63,8 +63,10 @@ void config_defaults(server_config *c)
 {
     memset(c, 0, sizeof *c);
     c->listen = strdup("127.0.0.1:8080");
+    /* One slot per CPU, within what the flag and the file accept (the
+     * core has 64 slots by default). */
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    c->slots = n > 0 ? (unsigned)n : 1;
+    c->slots = n < 1 ? 1 : n > CONFIG_MAX_SLOTS ? CONFIG_MAX_SLOTS : (unsigned)n;
     c->queue = 64;
     c->max_body_bytes = 4u << 20;
     c->max_json_depth = 16;

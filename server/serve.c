@@ -30,7 +30,7 @@ static void usage(FILE *out)
     fputs("usage: judgebox serve [--listen HOST:PORT] [--slots N] [--queue N] [--config FILE]\n"
           "                      [--images DIR] [--langs DIR]\n"
           "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
-          "  --slots N           runs at once, one sandbox slot each (default: number of CPUs)\n"
+          "  --slots N           runs at once, one sandbox slot each (default: number of CPUs, at most 64)\n"
           "  --queue N           requests that may wait for a slot before 503 (default 64)\n"
           "  --config FILE       JSON settings (limits, request bounds); flags override it\n"
           "  --images DIR        rootfs images (default $JUDGEBOX_IMAGES or /var/lib/judgebox/images)\n"

@@ -35,6 +35,10 @@ die() { echo "vm-setup: ERROR: $*" >&2; exit 1; }
 
 mkdir -p "$OUT" "$CACHE" || die "cannot create $OUT or $CACHE"
 OUT=$(cd "$OUT" && pwd)
+# scratch directories of fetch_kernel and the initrd, gone however we exit
+tmp="" R=""
+trap 'rm -rf ${tmp:+"$tmp"} ${R:+"$R"}' EXIT
+trap 'exit 130' INT TERM HUP
 # Two checkouts (or make -j) may set up at once: one at a time per cache.
 exec 9>"$CACHE/.lock"
 flock 9
@@ -87,26 +91,28 @@ modname_of() { basename "$1" | sed 's/\.ko.*$//; s/-/_/g'; }
 # depends_of FILE: comma-separated dependencies from the .ko's .modinfo section
 depends_of() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -1; }
 
+# Called as `if fetch_kernel`, where set -e does not apply: every step that
+# can fail is checked, or a broken kernel or module would be cached as good.
 fetch_kernel() { # PKG -> $CACHE/PKG/{vmlinux,modules/*.ko,modules/load,release}
     pkg=$1
     tmp="$CACHE/tmp.$$"
-    rm -rf "$tmp"; mkdir -p "$tmp/deb"
+    rm -rf "$tmp"; mkdir -p "$tmp/deb" || return 1
     # apt's _apt user must be able to write the download directory
     chown _apt "$tmp/deb" 2>/dev/null || true
     say "downloading $pkg"
     (cd "$tmp/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) ||
-        { rm -rf "$tmp"; return 1; }
-    dpkg-deb -x "$tmp"/deb/*.deb "$tmp/x"
+        { say "apt-get download $pkg failed"; return 1; }
+    dpkg-deb -x "$tmp"/deb/*.deb "$tmp/x" || { say "dpkg-deb -x of $pkg failed"; return 1; }
     rm -rf "$tmp/deb"
     kimg=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1)
-    [ -n "$kimg" ] || { say "$pkg has no /boot/vmlinuz-*"; rm -rf "$tmp"; return 1; }
+    [ -n "$kimg" ] || { say "$pkg has no /boot/vmlinuz-*"; return 1; }
     release=${kimg##*/vmlinuz-}
     mdir="$tmp/x/lib/modules/$release"
-    mkdir -p "$tmp/k/modules"
+    mkdir -p "$tmp/k/modules" || return 1
     # The bzImage's payload is xz (Debian amd64): booting the decompressed ELF
     # vmlinux through its PVH note saves ~3.5 s of in-guest decompression
     # under TCG.  Find the xz stream, decompress, check it is an ELF.
-    python3 - "$kimg" "$tmp/k/vmlinux" <<'EOF' || { rm -rf "$tmp"; return 1; }
+    python3 - "$kimg" "$tmp/k/vmlinux" <<'EOF' || return 1
 import lzma, sys
 data = open(sys.argv[1], "rb").read()
 i = data.find(b"\xfd7zXZ\x00")
@@ -120,7 +126,7 @@ EOF
     # Modules: the .deb has no modules.dep, so follow each module's own
     # depends= list, depth first, to get an insmod order.  Built-in ones
     # (modules.builtin) need nothing.
-    find "$mdir/kernel" -name '*.ko*' >"$tmp/all"
+    find "$mdir/kernel" -name '*.ko*' >"$tmp/all" || return 1
     : >"$tmp/k/modules/load"
     add_mod() { # recursive: locals, or the caller's $m is overwritten
         local m f d
@@ -136,18 +142,17 @@ EOF
             *.ko.xz) xz -dc "$f" >"$tmp/k/modules/$m.ko" ;;
             *.ko.zst) zstd -qdc "$f" >"$tmp/k/modules/$m.ko" ;;
             *.ko.gz) gzip -dc "$f" >"$tmp/k/modules/$m.ko" ;;
-        esac
+        esac || { say "module $m: cannot copy or decompress $f"; return 1; }
         for d in $(depends_of "$tmp/k/modules/$m.ko" | tr ',' ' '); do
             add_mod "$d" || return 1
         done
         echo "$m" >>"$tmp/k/modules/load"
     }
-    for m in $WANT; do add_mod "$m" || { rm -rf "$tmp"; return 1; }; done
-    echo "$release" >"$tmp/k/release"
-    echo "$pkg" >"$tmp/k/package"
+    for m in $WANT; do add_mod "$m" || return 1; done
+    echo "$release" >"$tmp/k/release" && echo "$pkg" >"$tmp/k/package" || return 1
     rm -rf "${CACHE:?}/$pkg"
-    mv "$tmp/k" "$CACHE/$pkg"
-    rm -rf "$tmp"
+    mv "$tmp/k" "$CACHE/$pkg" || return 1
+    rm -rf "$tmp"; tmp=""
     say "kernel $release: vmlinux $(du -m "$CACHE/$pkg/vmlinux" | cut -f1) MB, modules: $(tr '\n' ' ' <"$CACHE/$pkg/modules/load")"
 }
 
@@ -160,7 +165,7 @@ if [ "$PKG" != "$current" ]; then
     elif [ -n "$current" ]; then
         say "WARNING: could not fetch $PKG; using the cached $current"
     else
-        die "could not fetch kernel package $PKG (apt-get download / dpkg-deb failed)"
+        die "could not fetch kernel package $PKG (see above)"
     fi
 fi
 K="$CACHE/$current"
@@ -180,7 +185,7 @@ cp "$K"/modules/*.ko "$K/modules/load" "$R/lib/modules/"
 # no cpio(1) on a minimal Debian: busybox has one
 (cd "$R" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null) | gzip -1 >"$OUT/initrd.gz.new"
 mv "$OUT/initrd.gz.new" "$OUT/initrd.gz"
-rm -rf "$R"
+rm -rf "$R"; R=""
 ln -sfn "$K/vmlinux" "$OUT/vmlinux"
 echo "$stamp" >"$OUT/initrd.stamp"
 echo "$current $(cat "$K/release")" >"$OUT/kernel.txt"

@@ -29,7 +29,10 @@ IMAGE=${JUDGEBOX_IMAGES:-/var/lib/judgebox/images}/default/rootfs
 OUT=$PWD/$BUILD/bench/last
 rm -rf "$OUT" && mkdir -p "$OUT"
 SERVER_PID=
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$OUT/tmp"' EXIT INT TERM
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$OUT/tmp"' EXIT
+# A trap on INT that does not exit resumes the script: Ctrl-C would only
+# cut the current figure short and go on with the next one.
+trap 'exit 130' INT TERM
 
 wanted() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 note() { printf '%s\n' "$*"; }
@@ -98,6 +101,7 @@ start_server() { # log file; sets SERVER_PID, PORT
     done
     echo "judgebox serve did not start:" >&2
     cat "$1" >&2
+    stop_server   # it may still be starting: the next start_server would lose its pid
     return 1
 }
 stop_server() {

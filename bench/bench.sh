@@ -59,31 +59,37 @@ for tool in "$JB" "$RUNLOOP" "$HTTPLOAD"; do
     [ -x "$tool" ] || { echo "missing $tool: run 'make bench'" >&2; exit 2; }
 done
 
+# vs_bare LABEL FILE TARGET ROOT N CMD...: CMD bare, in `judgebox run` and
+# in bwrap (both on ROOT), alternating, N x ROUNDS; judgebox/bare vs TARGET
+vs_bare() {
+    label=$1 file=$OUT/$2 target=$3 root=$4 n=$5; shift 5
+    "$RUNLOOP" -n "$n" -r "$ROUNDS" \
+        "$label" "$@" ::: \
+        "judgebox run" "$JB" run --rootfs "$root" -- "$@" ::: \
+        "bwrap --unshare-all" $(bwrap_cmd "$root" "$@") | tee "$file"
+    r=$(awk '$1 == "judgebox" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { sub(/x$/, "", $i); print $i } }' "$file")
+    note "-> judgebox/bare = ${r}x, target <= ${target}x: $(verdict "$r" "<=" "$target")"
+}
+# have_image PATH: the default image has PATH, or say the figure is skipped
+have_image() {
+    [ -x "$IMAGE/$1" ] && return 0
+    note "skipped: no default image at $IMAGE (make default-image)"
+    return 1
+}
+
 # ---- 1. /bin/true ---------------------------------------------------------
 if wanted 1; then
     note "== 1. judgebox run -- /bin/true (full isolation, cgroup limits) vs bare vs bwrap; N=$N x $ROUNDS"
-    "$RUNLOOP" -n "$N" -r "$ROUNDS" \
-        "bare /bin/true" /bin/true ::: \
-        "judgebox run" "$JB" run --rootfs "$TESTROOT" -- /bin/true ::: \
-        "bwrap --unshare-all" $(bwrap_cmd "$TESTROOT" /bin/true) | tee "$OUT/1-true.txt"
-    r=$(awk '$1 == "judgebox" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { sub(/x$/, "", $i); print $i } }' "$OUT/1-true.txt")
-    note "-> judgebox/bare = ${r}x, target <= 2.5x: $(verdict "$r" "<=" 2.5)"
+    vs_bare "bare /bin/true" 1-true.txt 2.5 "$TESTROOT" "$N" /bin/true
     note ""
 fi
 
 # ---- 2. python3 -c pass -----------------------------------------------------
 if wanted 2; then
     note "== 2. python3 -c pass: judgebox run vs bare vs bwrap, default image; N=$N_PY x $ROUNDS"
-    if [ ! -x "$IMAGE/usr/bin/python3" ]; then
-        note "skipped: no default image at $IMAGE (make default-image)"
-    else
+    if have_image usr/bin/python3; then
         note "python: host $(/usr/bin/python3 -c 'import sys; print(sys.version.split()[0])'), image $(chroot "$IMAGE" python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo '?')"
-        "$RUNLOOP" -n "$N_PY" -r "$ROUNDS" \
-            "bare python3" /usr/bin/python3 -c pass ::: \
-            "judgebox run" "$JB" run --rootfs "$IMAGE" -- /usr/bin/python3 -c pass ::: \
-            "bwrap --unshare-all" $(bwrap_cmd "$IMAGE" /usr/bin/python3 -c pass) | tee "$OUT/2-python.txt"
-        r=$(awk '$1 == "judgebox" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { sub(/x$/, "", $i); print $i } }' "$OUT/2-python.txt")
-        note "-> judgebox/bare = ${r}x, target <= 1.2x: $(verdict "$r" "<=" 1.2)"
+        vs_bare "bare python3" 2-python.txt 1.2 "$IMAGE" "$N_PY" /usr/bin/python3 -c pass
     fi
     note ""
 fi
@@ -123,9 +129,7 @@ echo true >"$OUT/tmp/main.sh"
 
 if wanted 3; then
     note "== 3. HTTP on loopback, warm slots: POST /v1/run {\"language\":\"bash\",\"source\":\"true\"}, $SLOTS slots, $((2 * SLOTS)) clients, ${HTTP_S}s"
-    if [ ! -x "$IMAGE/bin/bash" ]; then
-        note "skipped: no default image at $IMAGE (make default-image)"
-    elif start_server "$OUT/3-serve.log"; then
+    if have_image bin/bash && start_server "$OUT/3-serve.log"; then
         "$HTTPLOAD" -c $((2 * SLOTS)) -n $((4 * SLOTS)) -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >/dev/null
         t0=$(server_cpu_ticks)
         "$HTTPLOAD" -c $((2 * SLOTS)) -d "$HTTP_S" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/3-http.txt"
@@ -144,9 +148,7 @@ fi
 
 if wanted 4; then
     note "== 4. C hello world compile + run: HTTP (one client) vs bare gcc + run; N=$C_N x $ROUNDS"
-    if [ ! -x "$IMAGE/usr/bin/gcc" ]; then
-        note "skipped: no default image at $IMAGE (make default-image)"
-    elif start_server "$OUT/4-serve.log"; then
+    if have_image usr/bin/gcc && start_server "$OUT/4-serve.log"; then
         note "gcc: host $(gcc -dumpfullversion), image $(chroot "$IMAGE" gcc -dumpfullversion 2>/dev/null || echo '?')"
         "$HTTPLOAD" -c 1 -n 2 -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/hello.json" >/dev/null
         : >"$OUT/4-ratios"
@@ -169,9 +171,7 @@ fi
 
 if wanted 5; then
     note "== 5. one server, $LONG_RUNS runs of bash true ($SLOTS clients): cost per run over time, RSS"
-    if [ ! -x "$IMAGE/bin/bash" ]; then
-        note "skipped: no default image at $IMAGE (make default-image)"
-    elif start_server "$OUT/5-serve.log"; then
+    if have_image bin/bash && start_server "$OUT/5-serve.log"; then
         sleep 1
         rss0=$(rss_kb)
         # Chunks: run 1, runs 2-100, 101-1000, then by 1000.  Per chunk: the

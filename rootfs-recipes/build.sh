@@ -99,13 +99,19 @@ tree_stamp() { # NAME
     } | sha
 }
 
+# "IMAGE<tab>FILE" for every langs/*.json, in glob order.  main reads it
+# once into $lang_table: a jq per file for every image took seconds on each
+# no-op `make test` / `make run`.
+lang_table() {
+    local -a files=("$langs_dir"/*.json)
+    [ -f "${files[0]}" ] || return 0
+    jq -r '[.image, input_filename] | @tsv' "${files[@]}"
+}
+lang_table=
+
 # langs/*.json files whose "image" is NAME
 langs_of() {
-    for f in "$langs_dir"/*.json; do
-        [ -f "$f" ] || continue
-        [ "$(jq -r .image "$f")" = "$1" ] && echo "$f"
-    done
-    return 0
+    awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$lang_table"
 }
 
 versions_stamp() { # NAME
@@ -266,6 +272,7 @@ main() {
     for tool in mmdebstrap jq bwrap hardlink setpriv; do
         command -v "$tool" >/dev/null || die "$tool is missing (make rootfs installs it)"
     done
+    lang_table=$(lang_table)
     mkdir -p "$images"
     exec 9>"$images/.lock"
     flock 9

@@ -41,6 +41,11 @@
 # then renamed over it).  One build at a time per images directory (flock).
 set -Eeuo pipefail
 trap 'echo "rootfs: error: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+# temp files (scratch NAME) go however the script ends: die, an ERR exit, a signal
+scratch_files=()
+trap 'rm -f "${scratch_files[@]}"' EXIT
+trap 'exit 130' INT TERM
+scratch() { local f; f=$(mktemp); scratch_files+=("$f"); printf -v "$1" %s "$f"; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -135,24 +140,22 @@ run_in() { # ROOT ENVFILE argv...
 write_versions() { # NAME
     local name=$1 root=$images/$1/rootfs f id out json='{}'
     local envfile
-    envfile=$(mktemp)
+    scratch envfile
     for f in $(langs_of "$name"); do
         id=$(jq -r .id "$f")
         jq -r '.env // {} | to_entries[] | "\(.key)=\(.value)"' "$f" >"$envfile"
         mapfile -t argv < <(jq -r '.version[]' "$f")
         if ! out=$(run_in "$root" "$envfile" "${argv[@]}" 2>&1 </dev/null); then
-            rm -f "$envfile"
             die "$name: version command of $id failed: ${argv[*]}: $out"
         fi
         out=$(printf '%s\n' "$out" | sed -n '/[^[:space:]]/{p;q}')
         case $out in
             *[0-9]*) ;;
-            *) rm -f "$envfile"; die "$name: version command of $id printed no version: '$out'" ;;
+            *) die "$name: version command of $id printed no version: '$out'" ;;
         esac
         json=$(jq -c --arg k "$id" --arg v "$out" '. + {($k): $v}' <<<"$json")
         log "$name: $id $out"
     done
-    rm -f "$envfile"
     jq -S . <<<"$json" >"$images/$name/versions.json.new"
     mv "$images/$name/versions.json.new" "$images/$name/versions.json"
     versions_stamp "$name" >"$images/$name/versions.stamp"
@@ -193,7 +196,7 @@ build_tree() { # NAME
     local pkgs sources
     pkgs=$(packages_of "$name" | paste -sd,)
     [ -n "$pkgs" ] || die "$name.packages lists no package"
-    sources=$(mktemp)
+    scratch sources
     debian_sources >"$sources"
     [ -s "$sources" ] || die "no Debian $suite entry in /etc/apt/sources.list*; set JUDGEBOX_APT_SOURCES"
     rm -rf "$new" "$old"
@@ -217,10 +220,8 @@ build_tree() { # NAME
         --include="$pkgs" "${hooks[@]}" \
         "$suite" "$new/rootfs" "$sources" >"$new/build.log" 2>&1; then
         grep -v -E '^(I: |Get:|Selecting |Preparing |Unpacking |Setting up |Processing )' "$new/build.log" | tail -n 30 >&2
-        rm -f "$sources"
         die "$name: mmdebstrap failed (log: $new/build.log)"
     fi
-    rm -f "$sources"
     dpkg-query --admindir="$new/rootfs/var/lib/dpkg" -W -f='${Package} ${Version} ${Architecture}\n' |
         LC_ALL=C sort >"$new/manifest.txt"
     trim "$new/rootfs"

@@ -38,7 +38,7 @@ check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgeb
 check "cleanup removes the idle slot's cgroups" [ "$(slot_cgroups)" -eq 0 ]
 
 # The sanitizer build through the same paths: any report fails.
-JUDGEBOX=build/judgebox-san
+JUDGEBOX=${BUILD:-build}/judgebox-san   # the build tests/lib.sh took judgebox from
 for args in "-- /bin/true" "--memory-kb 32768 -- /t/probe memory 100" "--output-bytes 5000 -- /t/probe flood" \
             "--cpu-ms 50 -- /t/probe spin" "-- /t/probe kexec" "--wall-ms 100 -- /t/probe sleep 1000" "--bogus"; do
     sb $args

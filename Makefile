@@ -8,13 +8,18 @@ BUILD    ?= build
 PKGS     := libseccomp libcap libmicrohttpd jansson
 CFLAGS   ?= -O2 -g
 # snprintf truncation is bounded by design (paths are checked where it matters).
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -D_GNU_SOURCE -Isandbox -Iserver
-# libmicrohttpd is not linked: server/mhd_lazy.c loads it when serve starts.
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -D_GNU_SOURCE -Isandbox -Iserver $(SERVER_INC)
+# libmicrohttpd is not linked: server/http/mhd_lazy.c loads it when serve starts.
 LDLIBS   += -lseccomp -lcap -ljansson -lpthread -ldl
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
+# server/ is split by concern into rooms (server/http, server/api, ...);
+# every room's headers are on the include path, so files include by name.
+SERVER_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard server/*/*.c server/*/*.h))))
+SERVER_INC  := $(addprefix -I,$(SERVER_DIRS))
 SANDBOX_SRC := $(wildcard sandbox/*.c)
-SERVER_SRC  := $(filter-out server/main.c,$(wildcard server/*.c))
+SERVER_SRC  := $(filter-out server/main.c,$(wildcard server/*.c server/*/*.c))
+HEADERS     := $(wildcard sandbox/*.h server/*.h server/*/*.h)
 LIB_SRC     := $(SANDBOX_SRC) $(SERVER_SRC)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 
@@ -38,10 +43,10 @@ deps:
 deps-check:
 	@pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
 
-$(BUILD)/obj/%.o: %.c $(wildcard sandbox/*.h server/*.h)
+$(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
-$(BUILD)/san/%.o: %.c $(wildcard sandbox/*.h server/*.h)
+$(BUILD)/san/%.o: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 

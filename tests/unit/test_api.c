@@ -1,7 +1,7 @@
 /*
  * test_api.c - validating /v1/run bodies and serializing results
- * (server/api.c), the verdict rules (judge_decide in server/judge.c) and
- * language files (langs_parse in server/langs.c).  No sandbox, no HTTP.
+ * (server/api/api.c), the verdict rules (judge_decide in server/judge/judge.c) and
+ * language files (langs_parse in server/common/langs.c).  No sandbox, no HTTP.
  */
 #include <signal.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * test_checkers.c - the built-in output checkers (server/checkers.c).
+ * test_checkers.c - the built-in output checkers (server/judge/judge.checkers.c).
  */
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_queue.c - the worker pool (server/queue.c) with dummy resources:
+ * test_queue.c - the worker pool (server/judge/queue.c) with dummy resources:
  * worker start-up and failure, batches spreading over workers,
  * back-pressure (queue full), first-come-first-served order across
  * tickets, and dropping a batch when its abort fd hangs up.

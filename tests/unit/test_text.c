@@ -1,5 +1,5 @@
 /*
- * test_text.c - UTF-8 validation and repair, base64 both ways (server/text.c).
+ * test_text.c - UTF-8 validation and repair, base64 both ways (server/common/text.c).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -40,6 +40,12 @@ deps:
 		echo "installing: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+# What only the tests need (servers, browsers, validators): each mk/*.mk
+# fragment appends its own Debian packages to TEST_DEB_PACKAGES and its
+# other set-up (npm ci, ...) to test-prereqs, so concerns do not share lines.
+TEST_DEB_PACKAGES :=
+test-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(TEST_DEB_PACKAGES)'
 deps-check:
 	@pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
 
@@ -69,12 +75,12 @@ $(BUILD)/unit-san/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libjudgebox-san.a
 
 # The whole suite: unit tests (plain and ASan/UBSan), then every
 # tests/suites/*.sh.  The last line is "N passed, N failed".
-test: deps all $(BUILD)/judgebox-san test-prereqs
+test: deps test-deps all $(BUILD)/judgebox-san test-prereqs
 	@tests/run.sh
 
 # Fragments add prerequisites to test-prereqs (test rootfs, images, ...).
 test-prereqs:
-.PHONY: test-prereqs deps-check
+.PHONY: test-prereqs deps-check test-deps
 
 run: deps all default-image
 	./$(BUILD)/judgebox serve --listen 127.0.0.1:8080

@@ -191,7 +191,17 @@ __attribute__((noreturn)) static void report_forbidden(int listener)
     _exit(0);
 }
 
-__attribute__((noreturn)) static void reap_until_program_exits(pid_t program, int listener, int signal_fd)
+/* The supervisor reads the run's /box once the program exited (a
+ * `finished` hook): init keeps the mounts alive, with nothing else of the
+ * run left, until the supervisor kills it. */
+__attribute__((noreturn)) static void hold_for_supervisor(void)
+{
+    kill(-1, SIGKILL);
+    for (;;)
+        pause();
+}
+
+__attribute__((noreturn)) static void reap_until_program_exits(pid_t program, int listener, int signal_fd, bool hold)
 {
     struct pollfd fds[2] = {{.fd = signal_fd, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
     for (;;) {
@@ -216,6 +226,8 @@ __attribute__((noreturn)) static void reap_until_program_exits(pid_t program, in
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
                 if (pid == program) {
                     send_report(REPORT_EXITED, status, 0, NULL);
+                    if (hold)
+                        hold_for_supervisor();
                     _exit(0);
                 }
         }
@@ -278,7 +290,7 @@ static int start_program(const child_plan *plan, sandbox_error *error)
         kill(program, SIGKILL);
         return -1;
     }
-    reap_until_program_exits(program, listener, signal_fd);
+    reap_until_program_exits(program, listener, signal_fd, plan->spec->hooks && plan->spec->hooks->finished);
 }
 
 void child_init_main(const child_plan *plan)

@@ -35,6 +35,8 @@ typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT, 
 typedef struct capture {
     int fd;                 /* read end, -1 when done */
     int forward_fd;         /* copy accepted bytes here too; -1 = keep in data */
+    int stream;             /* 1 stdout, 2 stderr: for the output hook */
+    const sandbox_hooks *hooks;
     char *data;
     size_t length, capacity, limit;
     bool truncated;
@@ -50,6 +52,7 @@ typedef struct supervision {
     kill_reason killed;
     uint64_t start_ns, end_ns;
     int cancel_fd;          /* -1 when the caller gave none */
+    int signal_fd;          /* -1 when the caller gave none */
     uint64_t runner_cpu_start_ns;
 } supervision;
 
@@ -144,6 +147,8 @@ static bool drain_capture(capture *c)
         size_t keep = (size_t)got < room ? (size_t)got : room;
         if ((size_t)got > room)
             c->truncated = true;
+        if (keep && c->hooks && c->hooks->output)
+            c->hooks->output(c->hooks->arg, c->stream, chunk, keep);
         if (keep && c->forward_fd >= 0) {
             for (size_t done = 0; done < keep;) {
                 ssize_t w = write(c->forward_fd, chunk + done, keep - done);
@@ -180,6 +185,38 @@ static void kill_run(supervision *s, kill_reason reason)
         s->killed = reason;
     if (s->init_pid > 0)
         kill(s->init_pid, SIGKILL); /* pid 1 dies: the kernel kills the whole namespace */
+}
+
+/* The caller asks for signals (ints on signal_fd): send them to init's
+ * children -- the program, and orphans init adopted -- never to init. */
+static void forward_signals(supervision *s)
+{
+    int sig;
+    ssize_t got = read(s->signal_fd, &sig, sizeof sig);
+    if (got <= 0) {
+        if (got == 0 || (errno != EAGAIN && errno != EINTR))
+            s->signal_fd = -1; /* the caller closed it: nothing more comes */
+        return;
+    }
+    if (got != (ssize_t)sizeof sig || sig <= 0 || sig >= NSIG)
+        return;
+    char path[64], children[4096];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)s->init_pid, (int)s->init_pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t length = read(fd, children, sizeof children - 1);
+    close(fd);
+    if (length <= 0)
+        return;
+    children[length] = '\0';
+    for (char *p = children, *end; *p; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 1)
+            kill((pid_t)pid, sig); /* unreaped until init waits: the pid is still its child's */
+    }
 }
 
 static void read_report(supervision *s)
@@ -240,12 +277,15 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
         }
         uint64_t until = next_cpu_check < wall_deadline ? next_cpu_check : wall_deadline;
         int timeout_ms = (int)((until - now + 999999u) / 1000000u);
-        struct pollfd fds[4] = {{.fd = s->status_fd, .events = POLLIN},
+        struct pollfd fds[5] = {{.fd = s->status_fd, .events = POLLIN},
                                 {.fd = s->out.fd, .events = POLLIN},
                                 {.fd = s->err.fd, .events = POLLIN},
-                                {.fd = s->cancel_fd, .events = POLLIN}};
-        if (poll(fds, 4, timeout_ms) < 0 && errno != EINTR)
+                                {.fd = s->cancel_fd, .events = POLLIN},
+                                {.fd = s->signal_fd, .events = POLLIN}};
+        if (poll(fds, 5, timeout_ms) < 0 && errno != EINTR)
             break;
+        if (fds[4].revents)
+            forward_signals(s);
         if (fds[3].revents) {
             kill_run(s, KILLED_CANCELLED);
             break;
@@ -261,6 +301,20 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
     }
     if (!s->end_ns)
         s->end_ns = monotonic_ns();
+}
+
+/* The `finished` hook: init holds the run's mounts for it (init.c). */
+static void call_finished(const sandbox_hooks *hooks, const supervision *s)
+{
+    if (!hooks || !hooks->finished || !s->have_report || s->report.kind != REPORT_EXITED || s->killed)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/root/box", (int)s->init_pid);
+    int box = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (box < 0)
+        return;
+    hooks->finished(hooks->arg, box);
+    close(box);
 }
 
 static void finish_processes(supervision *s)
@@ -496,13 +550,18 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     supervision s = {
         .status_fd = pipes[PIPE_STATUS][0],
         .cancel_fd = spec->cancel_fd > 0 ? spec->cancel_fd : -1,
+        .signal_fd = spec->signal_fd > 0 ? spec->signal_fd : -1,
         .go_fd = -1,
-        .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes},
-        .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes},
+        .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes,
+                .stream = 1, .hooks = spec->hooks},
+        .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes,
+                .stream = 2, .hooks = spec->hooks},
     };
     int started = start_run(slot, &plan, pipes, &s, error);
-    if (started == 0)
+    if (started == 0) {
         supervise(slot, &limits, &s);
+        call_finished(spec->hooks, &s);
+    }
     if (s.init_pid > 0)
         finish_processes(&s);
     else {

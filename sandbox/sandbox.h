@@ -84,7 +84,27 @@ typedef struct sandbox_spec {
     int cancel_fd;               /* > 0: the run is stopped (internal_error, "cancelled") as soon as
                                     this fd is readable, e.g. an eventfd the caller writes when its
                                     client went away; 0 = none */
+    /* Live runs (streamed output, interactive sessions, files out); all optional, zero = off.
+     * The hooks run on the slot's runner thread while the run lives: they must return quickly
+     * and must not wait for the caller of sandbox_run.  The keeper path refuses them. */
+    const struct sandbox_hooks *hooks;
+    int signal_fd;               /* > 0: each int read from it (a pipe) is a signal number sent to
+                                    the program and every other process of the run but its init */
 } sandbox_spec;
+
+/* Called as things happen in a run (see sandbox_spec.hooks). */
+typedef struct sandbox_hooks {
+    void *arg;
+    /* A chunk of the program's output as it arrives (stream 1 = stdout, 2 = stderr), only the
+     * bytes within limits.output_bytes: the cap holds as without the hook, and the result
+     * keeps the bytes too. */
+    void (*output)(void *arg, int stream, const char *data, size_t len);
+    /* After the program exited on its own (not killed for a limit), with every other process
+     * of the run killed: `box_fd` is the run's /box (its copy-on-write view), open O_PATH, for
+     * reading what the program wrote with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS).
+     * Closed after the call.  Not called when the run's /box cannot be opened. */
+    void (*finished)(void *arg, int box_fd);
+} sandbox_hooks;
 
 typedef struct sandbox_result {
     sandbox_status status;

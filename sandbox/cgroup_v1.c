@@ -171,11 +171,13 @@ int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox
     if (write_memory_limit(slot, limits->memory_kb * 1024, error) < 0)
         return -1;
     /* The slot's runner thread is a member too (and a keeper with its
-     * child): allow the run its own count on top of those. */
+     * child): allow the run its own count on top of those, and one for
+     * the run's init, which is the sandbox's, not the program's (so that
+     * "pids": 1 lets a single-threaded program start). */
     uint64_t members = 1;
     if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_PIDS], "pids.current", &members, NULL) < 0)
         members = 1;
-    if (write_pids_max(slot, limits->pids + members, error) < 0)
+    if (write_pids_max(slot, limits->pids + members + 1, error) < 0)
         return -1;
     if (cgroup_write(memory, "memory.max_usage_in_bytes", "0", error) < 0 ||
         cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)

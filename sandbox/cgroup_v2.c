@@ -162,7 +162,8 @@ int cgroup_v2_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox
         goto fail;
     if (slot->system->v2_has_swap && cgroup_write(slot->v2_run, "memory.swap.max", "0", error) < 0)
         goto fail;
-    snprintf(value, sizeof value, "%" PRIu64, limits->pids);
+    /* + 1: the run's init is the sandbox's, not counted against the program. */
+    snprintf(value, sizeof value, "%" PRIu64, limits->pids + 1);
     if (cgroup_write(slot->v2_run, "pids.max", value, error) < 0)
         goto fail;
     slot->v2_run_fd = open(slot->v2_run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

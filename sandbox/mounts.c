@@ -22,6 +22,7 @@
 typedef struct paths {
     char upper[PATH_MAX], work[PATH_MAX], root[PATH_MAX];
     char box_upper[PATH_MAX], box_work[PATH_MAX];
+    char shm[PATH_MAX];
 } paths;
 
 static int do_mount(const char *source, const char *target, const char *type, unsigned long flags,
@@ -90,9 +91,12 @@ static int mount_scratch(const mount_plan *plan, paths *p, sandbox_error *error)
     snprintf(p->root, sizeof p->root, "%s/r", plan->scratch);
     snprintf(p->box_upper, sizeof p->box_upper, "%s/bu", plan->scratch);
     snprintf(p->box_work, sizeof p->box_work, "%s/bw", plan->scratch);
+    snprintf(p->shm, sizeof p->shm, "%s/shm", plan->scratch);
     if (make_dir(p->upper, 0755, error) < 0 || make_dir(p->work, 0700, error) < 0 ||
-        make_dir(p->root, 0755, error) < 0)
+        make_dir(p->root, 0755, error) < 0 || make_dir(p->shm, 01777, error) < 0)
         return -1;
+    if (chmod(p->shm, 01777) < 0)
+        return error_errno(error, "chmod %s", p->shm);
     return make_sticky_dirs(p, error);
 }
 
@@ -200,9 +204,9 @@ static int mount_proc(const paths *p, sandbox_error *error)
     return 0;
 }
 
-static int mount_dev(const mount_plan *plan, const paths *p, sandbox_error *error)
+static int mount_dev(const paths *p, sandbox_error *error)
 {
-    char dev[PATH_MAX + 8], path[PATH_MAX + 32], options[64];
+    char dev[PATH_MAX + 8], path[PATH_MAX + 32];
     snprintf(dev, sizeof dev, "%s/dev", p->root);
     if (make_dir(dev, 0755, error) < 0 ||
         do_mount("judgebox-dev", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64", error) < 0)
@@ -222,10 +226,10 @@ static int mount_dev(const mount_plan *plan, const paths *p, sandbox_error *erro
         if (symlink(links[i][0], path) < 0)
             return error_errno(error, "symlink %s", path);
     }
+    /* /dev/shm is a directory of the scratch tmpfs, not a tmpfs of its
+     * own: disk_kb caps /tmp, /var/tmp, /box and /dev/shm together. */
     snprintf(path, sizeof path, "%s/shm", dev);
-    snprintf(options, sizeof options, "mode=1777,size=%luk", (unsigned long)plan->disk_kb);
-    if (make_dir(path, 01777, error) < 0 ||
-        do_mount("judgebox-shm", path, "tmpfs", MS_NOSUID | MS_NODEV, options, error) < 0)
+    if (make_dir(path, 01777, error) < 0 || do_mount(p->shm, path, NULL, MS_BIND, NULL, error) < 0)
         return -1;
     return do_mount(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL,
                     error);
@@ -252,7 +256,7 @@ int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error)
 {
     paths p;
     if (mount_scratch(plan, &p, error) < 0 || mount_box(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
-        mount_box_after_root(plan, &p, error) < 0 || mount_proc(&p, error) < 0 || mount_dev(plan, &p, error) < 0)
+        mount_box_after_root(plan, &p, error) < 0 || mount_proc(&p, error) < 0 || mount_dev(&p, error) < 0)
         return -1;
     const char *hostname = plan->hostname ? plan->hostname : "judgebox";
     if (sethostname(hostname, strlen(hostname)) < 0)

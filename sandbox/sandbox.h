@@ -45,7 +45,8 @@ typedef struct sandbox_limits {
     uint64_t cpu_ms;        /* CPU time of every process and thread, summed */
     uint64_t wall_ms;
     uint64_t memory_kb;     /* cgroup memory, swap off */
-    uint64_t pids;          /* processes and threads at once */
+    uint64_t pids;          /* the program's processes and threads at once (the
+                               run's own init is not counted: 1 = no fork) */
     uint64_t output_bytes;  /* per captured stream */
     uint64_t disk_kb;       /* size of the scratch tmpfs (writes anywhere) */
     uint64_t inodes;        /* inodes of the scratch tmpfs; 0 = from disk_kb */

@@ -58,6 +58,12 @@ sb --pids 32 --wall-ms 5000 -- /t/probe forkbomb
 forked=$(sed -n 's/^forked //p' "$OUT")
 check "fork bomb is contained by pids ($forked forks)" in_range "$forked" 0 31
 check "no sandbox process left after the fork bomb" [ "$(sandbox_processes)" -le "$before" ]
+# The run's own init is the sandbox's: "pids": N is N processes of the program.
+sb --pids 1 --wall-ms 5000 -- /t/probe forkbomb 1
+check "pids 1: the program runs (init is not counted)" is status ok
+check "pids 1: the program cannot fork" out_has "^forked 0$"
+sb --pids 3 --wall-ms 5000 -- /t/probe forkbomb 1
+check "pids 3: the program forks exactly twice" out_has "^forked 2$"
 sb --memory-kb 65536 -- /t/probe memory 256
 check "memory bomb gives memory_limit" is status memory_limit
 check "peak memory is reported near the limit" between memory_kb 58000 66000
@@ -79,6 +85,10 @@ check "stdout_truncated is set" is stdout_truncated True
 check "exactly the cap is kept" [ "$(wc -c < "$OUT")" -eq 10000 ]
 sb --disk-kb 1024 -- /t/probe write-big /tmp/big
 check "disk limit stops writes (ENOSPC)" out_has "No space left"
+# One cap for every writable place: /tmp, /dev/shm, /var/tmp and /box share it.
+sb --disk-kb 4096 -- /bin/sh -c 'for f in /tmp/a /dev/shm/b /var/tmp/c /box/d; do /t/probe write-big $f; done'
+written=$(awk '/^wrote/ {sum += $2} END {print sum + 0}' "$OUT")
+check "disk_kb caps /tmp, /dev/shm, /var/tmp and /box together ($written KiB written under 4096)" in_range "$written" 1 4096
 sb --file-size-kb 100 -- /t/probe write-big /box/big
 check "file size limit gives output_limit" is status output_limit
 

@@ -6,7 +6,7 @@
 # judgebox through the same kinds of runs.
 . tests/lib.sh
 
-# Per-run mounts have sources judgebox-root, -scratch, -box, -dev, -shm (a
+# Per-run mounts have sources judgebox-root, -scratch, -box, -dev, -shm (-shm: older builds) (a
 # server's judgebox-workspace mounts are per request, not per run).
 run_mounts() { grep -c -E ' judgebox-(root|scratch|box|dev|shm) ' /proc/self/mountinfo; }
 slot_cgroups() { find /sys/fs/cgroup -path '*/judgebox/slot63*' -type d 2>/dev/null | wc -l; }

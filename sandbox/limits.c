@@ -64,6 +64,9 @@ void sandbox_result_free(sandbox_result *result)
 {
     free(result->stdout_data);
     free(result->stderr_data);
+    free(result->output_order);
     result->stdout_data = result->stderr_data = NULL;
     result->stdout_len = result->stderr_len = 0;
+    result->output_order = NULL;
+    result->output_pieces = 0;
 }

@@ -32,8 +32,17 @@ static const char *const default_env[] = {
 
 typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT, KILLED_CANCELLED } kill_reason;
 
+/* The order output was read in (sandbox_output_piece), shared by both
+ * captures of a run. */
+typedef struct output_order {
+    sandbox_output_piece *pieces;
+    size_t count, capacity;
+    bool stopped;           /* out of room (or memory): nothing more is noted */
+} output_order;
+
 typedef struct capture {
     int fd;                 /* read end, -1 when done */
+    output_order *order;
     int forward_fd;         /* copy accepted bytes here too; -1 = keep in data */
     int stream;             /* 1 stdout, 2 stderr: for the output hook */
     const sandbox_hooks *hooks;
@@ -128,6 +137,32 @@ static int write_id_maps(const sandbox_slot *slot, pid_t pid, sandbox_error *err
     return 0;
 }
 
+/* Note `length` bytes kept from c's stream: extend the last piece when it
+ * is the same stream, else start one (while there is room). */
+static void note_order(capture *c, size_t length)
+{
+    output_order *o = c->order;
+    if (o->count > 0 && o->pieces[o->count - 1].stream == (uint8_t)c->stream) {
+        o->pieces[o->count - 1].length += length;
+        return;
+    }
+    if (o->stopped || o->count == SANDBOX_OUTPUT_PIECES_MAX) {
+        o->stopped = true;
+        return;
+    }
+    if (o->count == o->capacity) {
+        size_t capacity = o->capacity ? o->capacity * 2 : 16;
+        sandbox_output_piece *p = realloc(o->pieces, capacity * sizeof *p);
+        if (!p) {
+            o->stopped = true;  /* the data is still kept, only its order is not */
+            return;
+        }
+        o->pieces = p;
+        o->capacity = capacity;
+    }
+    o->pieces[o->count++] = (sandbox_output_piece){.stream = (uint8_t)c->stream, .length = length};
+}
+
 /* Read what is available; keep up to the limit; true if over it. */
 static bool drain_capture(capture *c)
 {
@@ -172,6 +207,7 @@ static bool drain_capture(capture *c)
                 c->capacity = capacity;
             }
             memcpy(c->data + c->length, chunk, keep);
+            note_order(c, keep);
         }
         c->length += keep;
         if (c->truncated)
@@ -547,15 +583,18 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         .stdin_fd = spec->stdin_fd, .stdout_fd = pipes[PIPE_OUT][1], .stderr_fd = pipes[PIPE_ERR][1],
         .status_fd = pipes[PIPE_STATUS][1], .go_fd = pipes[PIPE_GO][0],
     };
+    if (spec->stderr_to_stdout)
+        plan.stderr_fd = pipes[PIPE_OUT][1];
+    output_order order = {0};
     supervision s = {
         .status_fd = pipes[PIPE_STATUS][0],
         .cancel_fd = spec->cancel_fd > 0 ? spec->cancel_fd : -1,
         .signal_fd = spec->signal_fd > 0 ? spec->signal_fd : -1,
         .go_fd = -1,
         .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes,
-                .stream = 1, .hooks = spec->hooks},
+                .stream = 1, .hooks = spec->hooks, .order = &order},
         .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes,
-                .stream = 2, .hooks = spec->hooks},
+                .stream = 2, .hooks = spec->hooks, .order = &order},
     };
     int started = start_run(slot, &plan, pipes, &s, error);
     if (started == 0) {
@@ -574,9 +613,12 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     if (started < 0) {
         free(s.out.data);
         free(s.err.data);
+        free(order.pieces);
         goto end_cgroup;
     }
     collect(slot, &limits, &s, result);
+    result->output_order = order.pieces;
+    result->output_pieces = order.count;
     terminate_strings(result);
     return 0;
 end_cgroup:;

@@ -91,6 +91,8 @@ typedef struct sandbox_spec {
     const struct sandbox_hooks *hooks;
     int signal_fd;               /* > 0: each int read from it (a pipe) is a signal number sent to
                                     the program and every other process of the run but its init */
+    bool stderr_to_stdout;       /* the program's fd 2 is its stdout: one stream, in order (stderr
+                                    then comes back empty) */
 } sandbox_spec;
 
 /* Called as things happen in a run (see sandbox_spec.hooks). */
@@ -107,6 +109,17 @@ typedef struct sandbox_hooks {
     void (*finished)(void *arg, int box_fd);
 } sandbox_hooks;
 
+/* A stretch of captured output read from one stream.  In the order they
+ * were read, the pieces interleave stdout and stderr as the program wrote
+ * them (as far as two pipes can tell); their lengths add up to the bytes
+ * kept in stdout_data and stderr_data.  At most SANDBOX_OUTPUT_PIECES_MAX
+ * are recorded: past that, the rest of each stream is not in the list. */
+typedef struct sandbox_output_piece {
+    uint8_t stream;              /* 1 stdout, 2 stderr */
+    size_t length;
+} sandbox_output_piece;
+#define SANDBOX_OUTPUT_PIECES_MAX 4096
+
 typedef struct sandbox_result {
     sandbox_status status;
     int exit_code;               /* -1 when killed by a signal */
@@ -116,6 +129,8 @@ typedef struct sandbox_result {
     char *stdout_data, *stderr_data;   /* captured bytes, malloc'd; NUL-terminated for convenience */
     size_t stdout_len, stderr_len;
     bool stdout_truncated, stderr_truncated;
+    sandbox_output_piece *output_order;  /* malloc'd; NULL when nothing was captured */
+    size_t output_pieces;
     char message[SANDBOX_ERROR_MESSAGE_MAX]; /* why, for internal_error and limits */
 } sandbox_result;
 

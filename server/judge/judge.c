@@ -106,10 +106,8 @@ static int write_sources(const char *dir, const job_request *job, char *error, s
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < job->nfiles && rc == 0; i++) {
-        const char *name = i == 0 ? job->lang->source_file : job->files[i].name;
-        rc = write_file_at(dirfd, name, job->files[i].data, job->files[i].len, error, size);
-    }
+    for (size_t i = 0; i < job->nfiles && rc == 0; i++)
+        rc = write_file_at(dirfd, job->files[i].name, job->files[i].data, job->files[i].len, error, size);
     close(dirfd);
     return rc;
 }
@@ -122,6 +120,7 @@ typedef struct step_input {
     sandbox_box_mode box_mode;
     const unsigned char *stdin_data;
     size_t stdin_len;
+    bool stderr_to_stdout;
 } step_input;
 
 static void internal_error(step_result *out, const char *what, const char *detail)
@@ -176,6 +175,7 @@ static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
         .limits = *in->limits,
         .hostname = NULL,
         .cancel_fd = cancel_fd,
+        .stderr_to_stdout = in->stderr_to_stdout,
     };
     sandbox_error err = {0};
     if (sandbox_run(slot, &spec, &out->result, &err) < 0) {
@@ -199,7 +199,7 @@ static void compile_task(void *arg, size_t index, void *resource)
     (void)index;
     judge_batch *b = arg;
     step_input in = {
-        .argv = (const char *const *)b->job->lang->compile_argv,
+        .argv = (const char *const *)job_compile_argv(b->job),
         .limits = &b->job->compile_limits,
         .box_mode = SANDBOX_BOX_WRITABLE,
         .stdin_data = NULL,
@@ -213,9 +213,9 @@ static void test_task(void *arg, size_t index, void *resource)
     judge_batch *b = arg;
     const job_test *t = &b->job->tests[index];
     step_result *out = &b->result->runs[index];
-    const language *l = b->job->lang;
+    char *const *run_argv = job_run_argv(b->job);
     size_t nrun = 0, nargs = 0;
-    while (l->run_argv[nrun])
+    while (run_argv[nrun])
         nrun++;
     while (t->args && t->args[nargs])
         nargs++;
@@ -226,7 +226,7 @@ static void test_task(void *arg, size_t index, void *resource)
         return;
     }
     for (size_t i = 0; i < nrun; i++)
-        argv[i] = l->run_argv[i];
+        argv[i] = run_argv[i];
     for (size_t i = 0; i < nargs; i++)
         argv[nrun + i] = t->args[i];
     step_input in = {
@@ -235,6 +235,7 @@ static void test_task(void *arg, size_t index, void *resource)
         .box_mode = SANDBOX_BOX_COPY_ON_WRITE,
         .stdin_data = t->stdin_data,
         .stdin_len = t->stdin_len,
+        .stderr_to_stdout = b->job->stderr_to_stdout,
     };
     run_step(b->job, b->box_dir, b->cancel_fd, &in, resource, out);
     free(argv);
@@ -302,7 +303,7 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
               job_result *out, char *error, size_t size)
 {
     memset(out, 0, sizeof *out);
-    out->has_compile = job->lang->compile_argv != NULL;
+    out->has_compile = job_compile_argv(job) != NULL;
 
     /* Room for the sources plus whatever the compiler writes into /box. */
     uint64_t bytes = 0;
@@ -379,5 +380,11 @@ void job_request_free(job_request *job)
         free(t->expected);
     }
     free(job->tests);
+    char **argvs[] = {job->compile_argv, job->run_argv};
+    for (size_t i = 0; i < 2; i++) {
+        for (char **a = argvs[i]; a && *a; a++)
+            free(*a);
+        free(argvs[i]);
+    }
     memset(job, 0, sizeof *job);
 }

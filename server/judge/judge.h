@@ -17,7 +17,7 @@
 #include "sandbox.h"
 
 typedef struct job_file {
-    char *name;                  /* relative path; files[0] is saved as the language's source_file */
+    char *name;                  /* relative path (api.c names files[0] as the language's source_file) */
     unsigned char *data;
     size_t len;
 } job_file;
@@ -41,7 +41,22 @@ typedef struct job_request {
     checker checker;
     sandbox_limits limits;          /* every exposed field filled */
     sandbox_limits compile_limits;  /* every exposed field filled */
+    /* Set by the compatibility APIs (server/compat), NULL/false otherwise: */
+    char **compile_argv;            /* NULL-terminated, malloc'd: instead of the language's
+                                       (compiler options, a multi-file program's script) */
+    char **run_argv;                /* likewise for the run command (tests' args follow it) */
+    bool stderr_to_stdout;          /* runs: the program's stderr goes into its stdout */
 } job_request;
+
+/* The commands a job compiles and runs with: its own, else its language's. */
+static inline char *const *job_compile_argv(const job_request *job)
+{
+    return job->compile_argv ? job->compile_argv : job->lang->compile_argv;
+}
+static inline char *const *job_run_argv(const job_request *job)
+{
+    return job->run_argv ? job->run_argv : job->lang->run_argv;
+}
 
 typedef struct step_result {
     bool ran;                    /* false: skipped because the request was cancelled */

@@ -1,22 +1,26 @@
 /*
- * http.c - libmicrohttpd glue for `judgebox serve`: routing (404, 405),
- * request bodies (413 as soon as the Content-Length or the bytes received
- * pass the maximum, nothing more buffered; a body that trickles in too
- * slowly is cut off), JSON responses, and one structured log line per
- * request, written when the connection is done with it.
+ * http.c - libmicrohttpd glue for `judgebox serve`: the route table
+ * (routes.c) dispatch with 404 and 405, request bodies (413 as soon as the
+ * Content-Length or the bytes received pass the route's maximum, nothing
+ * more buffered; a body that trickles in too slowly is cut off), the
+ * handler interface of route.h (request accessors, replies, deferred work)
+ * and one structured log line per request, written when the connection is
+ * done with it.
  *
  * Threads: a few libmicrohttpd threads poll every connection, and a fixed
- * set of executor threads judges admitted requests; all of them start with
- * the server and no thread is created afterwards (a thread being created
- * while the sandbox core clones a run could leave glibc state half-taken in
- * the run's init).  A slow or silent client costs a connection, never a
- * thread or a sandbox slot: a request is admitted to the worker pool only
- * once its whole body is in; its connection is then suspended, an executor
- * judges it and resumes the connection with the response ready.  While a
- * request is judged its socket is watched; if the client hangs up, the
- * request's unstarted runs are dropped and nothing is sent.
+ * set of executor threads runs the slow work handlers defer (judging); all
+ * of them start with the server and no thread is created afterwards (a
+ * thread being created while the sandbox core clones a run could leave
+ * glibc state half-taken in the run's init).  A slow or silent client costs
+ * a connection, never a thread or a sandbox slot: a handler runs only once
+ * the whole body is in; a deferring handler's connection is suspended, an
+ * executor runs the work and resumes the connection with the reply ready.
+ * The reply is queued on a later call of the access handler, never on the
+ * first one (libmicrohttpd closes a connection whose response was queued
+ * before the request was read to the end, which breaks pipelining).
  */
 #include "http.h"
+#include "route.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -36,70 +40,74 @@
 
 #include "api.h"
 #include "log.h"
-
-typedef struct request request;
+#include "pattern.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     app *app;
-    /* Admitted /v1/run requests waiting for an executor, and the executors. */
+    /* Deferred work waiting for an executor, and the executors. */
     pthread_mutex_t lock;
     pthread_cond_t work, idle;
-    request *head, *tail;
-    unsigned inflight;            /* admitted, response not yet delivered */
-    bool stopping;
+    http_request *head, *tail;
+    unsigned inflight;            /* deferred, reply not yet delivered */
+    bool stopping;                /* executors: leave once the list is empty */
+    bool draining;                /* shutting down: admit nothing new */
     pthread_t *executors;
     unsigned nexecutors, started;
-    /* GET /v1/languages and /v1/limits: the languages and the config do
-     * not change while the server runs, so their bodies are made once. */
-    char *languages_body, *limits_body;
-    size_t languages_len, limits_len;
 };
 
-typedef enum route {
-    ROUTE_NONE,
-    ROUTE_RUN,
-    ROUTE_LANGUAGES,
-    ROUTE_HEALTH,
-    ROUTE_LIMITS,
-} route;
+typedef enum reply_kind {
+    REPLY_NONE,
+    REPLY_JSON,
+    REPLY_RAW,
+    REPLY_STREAM,
+    REPLY_HANG_UP,
+} reply_kind;
 
-static const struct {
-    const char *path;
-    route route;
-    const char *method;          /* GET routes also answer HEAD */
-} routes[] = {
-    {"/v1/run", ROUTE_RUN, "POST"},
-    {"/v1/languages", ROUTE_LANGUAGES, "GET"},
-    {"/v1/health", ROUTE_HEALTH, "GET"},
-    {"/v1/limits", ROUTE_LIMITS, "GET"},
-};
+#define MAX_REPLY_HEADERS 8
 
 /* Per-request state, owned by the connection (MHD's con_cls) and freed in
- * request_completed.  While an executor judges it, the executor owns the
- * job fields; the connection is suspended meanwhile. */
-struct request {
+ * request_completed.  While an executor runs its deferred work, the
+ * executor owns it; the connection is suspended meanwhile. */
+struct http_request {
+    http_server *server;
+    struct MHD_Connection *conn;
     char id[17];
+    char client[INET6_ADDRSTRLEN];
     struct timespec start;
-    route route;
+    const char *method, *path;    /* libmicrohttpd's, valid while the request lives */
+    const http_route *route;      /* NULL: no route for this path */
+    bool method_ok;
+    size_t max_body;
+    http_params params;           /* {name} values of the route's pattern */
     char *body;
     size_t len, cap;
-    bool responded;               /* a response is queued */
     bool too_large;               /* body went over the maximum; discarding */
     size_t discarded;
-    unsigned status;
+    bool dispatched;              /* the handler ran */
+    bool responded;               /* a response is queued */
+    unsigned status;              /* of the queued response */
     json_t *log;                  /* fields for this request's log line */
-    /* An admitted /v1/run request. */
-    struct MHD_Connection *conn;
-    pool_ticket *ticket;
-    job_request job;
-    int client_fd;
-    bool admitted;                /* counted in server->inflight */
-    bool judged;                  /* the executor is done; the connection resumed */
-    bool client_gone;
+    /* The reply a handler (or its deferred work) made, waiting to be queued. */
+    reply_kind kind;
     unsigned reply_status;
-    json_t *reply;                /* the body to send when resumed */
-    request *next;
+    json_t *reply_json;
+    const void *raw;
+    size_t raw_len;
+    void (*raw_free)(void *);
+    uint64_t stream_size;
+    http_stream_read stream_read;
+    void *stream_cls;
+    void (*stream_done)(void *);
+    char *headers[MAX_REPLY_HEADERS][2];
+    unsigned nheaders;
+    /* Deferred work. */
+    http_work work;
+    void *work_cls;
+    int client_fd;
+    bool deferred;                /* counted in server->inflight */
+    bool work_done;               /* the executor is done; the connection resumed */
+    http_request *next;
 };
 
 static uint64_t ms_since(const struct timespec *t)
@@ -124,13 +132,166 @@ static void new_request_id(char out[17])
         snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
+/* ---- the handler interface (route.h) ---- */
+
+app *http_app(const http_request *req) { return req->server->app; }
+const char *http_method(const http_request *req) { return req->method; }
+const char *http_path(const http_request *req) { return req->path; }
+const char *http_request_id(const http_request *req) { return req->id; }
+const char *http_client(const http_request *req) { return req->client; }
+int http_client_fd(const http_request *req) { return req->client_fd; }
+
+const char *http_param(const http_request *req, const char *name)
+{
+    return http_params_get(&req->params, name);
+}
+
+const char *http_query(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_body(const http_request *req, size_t *len)
+{
+    *len = req->len;
+    return req->body ? req->body : "";
+}
+
+void http_log_set(http_request *req, const char *key, json_t *value)
+{
+    json_object_set_new(req->log, key, value);
+}
+
+void http_reply_header(http_request *req, const char *name, const char *value)
+{
+    if (req->nheaders >= MAX_REPLY_HEADERS) {
+        log_message("error", "request %s: more than %d reply headers; %s dropped", req->id,
+                    MAX_REPLY_HEADERS, name);
+        return;
+    }
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return;
+    }
+    req->headers[req->nheaders][0] = n;
+    req->headers[req->nheaders][1] = v;
+    req->nheaders++;
+}
+
+/* Drop a reply made earlier (a handler replied twice: the last one wins). */
+static void reply_clear(http_request *req)
+{
+    json_decref(req->reply_json);
+    req->reply_json = NULL;
+    if (req->kind == REPLY_RAW && req->raw_free)
+        req->raw_free((void *)req->raw);
+    if (req->kind == REPLY_STREAM && req->stream_done)
+        req->stream_done(req->stream_cls);
+    req->raw = NULL;
+    req->raw_free = NULL;
+    req->stream_done = NULL;
+    req->kind = REPLY_NONE;
+}
+
+void http_reply_json(http_request *req, unsigned status, json_t *body)
+{
+    reply_clear(req);
+    req->kind = REPLY_JSON;
+    req->reply_status = status;
+    req->reply_json = body;
+}
+
+void http_reply_error(http_request *req, const api_error *err)
+{
+    json_object_set_new(req->log, "error", json_string(err->code));
+    if (err->field[0])
+        json_object_set_new(req->log, "field", json_string(err->field));
+    http_reply_json(req, (unsigned)err->status, api_error_body(err));
+}
+
+void http_reply_errorf(http_request *req, int status, const char *code, const char *field,
+                       const char *fmt, ...)
+{
+    api_error err;
+    va_list ap;
+    va_start(ap, fmt);
+    api_error_vset(&err, status, code, field, fmt, ap);
+    va_end(ap);
+    http_reply_error(req, &err);
+}
+
+void http_reply_raw(http_request *req, unsigned status, const char *content_type,
+                    const void *body, size_t len, void (*free_body)(void *))
+{
+    reply_clear(req);
+    req->kind = REPLY_RAW;
+    req->reply_status = status;
+    req->raw = body;
+    req->raw_len = len;
+    req->raw_free = free_body;
+    if (content_type)
+        http_reply_header(req, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+}
+
+void http_reply_stream(http_request *req, unsigned status, const char *content_type,
+                       uint64_t size, http_stream_read read, void *cls, void (*done)(void *cls))
+{
+    reply_clear(req);
+    req->kind = REPLY_STREAM;
+    req->reply_status = status;
+    req->stream_size = size;
+    req->stream_read = read;
+    req->stream_cls = cls;
+    req->stream_done = done;
+    if (content_type)
+        http_reply_header(req, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+}
+
+void http_hang_up(http_request *req)
+{
+    reply_clear(req);
+    req->kind = REPLY_HANG_UP;
+}
+
+int http_defer(http_request *req, http_work work, void *cls)
+{
+    http_server *s = req->server;
+    pthread_mutex_lock(&s->lock);
+    if (s->draining || s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        return -1;
+    }
+    req->work = work;
+    req->work_cls = cls;
+    req->deferred = true;
+    s->inflight++;
+    /* Suspended before any executor can see it, so the resume that follows
+     * the work always finds a suspended connection. */
+    MHD_suspend_connection(req->conn);
+    if (s->tail)
+        s->tail->next = req;
+    else
+        s->head = req;
+    s->tail = req;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 /* ---- responses ---- */
 
 /* `body` as compact JSON text and a newline, malloc'd; takes the
  * reference.  NULL when out of memory. */
 static char *json_text(json_t *body, size_t *len)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(body);
     *len = text ? strlen(text) : 0;
     char *with_nl = text ? realloc(text, *len + 2) : NULL;
@@ -143,136 +304,283 @@ static char *json_text(json_t *body, size_t *len)
     return with_nl;
 }
 
-/* Queue `text` as the JSON response; MHD_RESPMEM_MUST_FREE hands it over. */
-static enum MHD_Result send_text(struct MHD_Connection *conn, request *r, unsigned status,
-                                 char *text, size_t len, enum MHD_ResponseMemoryMode mode,
-                                 const char *retry_after, const char *allow)
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, mode);
-    if (!resp) {
-        if (mode == MHD_RESPMEM_MUST_FREE)
-            free(text);
+    http_request *req = cls;
+    ssize_t n = req->stream_read(req->stream_cls, pos, buf, max);
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+/* Queue the reply the handler made.  MHD_NO closes the connection. */
+static enum MHD_Result deliver(struct MHD_Connection *conn, http_request *r)
+{
+    struct MHD_Response *resp = NULL;
+    switch (r->kind) {
+    case REPLY_NONE:
+        log_message("error", "request %s: %s %s: the handler made no reply", r->id, r->method, r->path);
+        http_reply_errorf(r, 500, "internal", NULL, "the handler of %s made no reply", r->path);
+        return deliver(conn, r);
+    case REPLY_HANG_UP:
         return MHD_NO;
+    case REPLY_JSON: {
+        size_t len;
+        char *text = json_text(r->reply_json, &len);
+        r->reply_json = NULL;
+        if (!text) {
+            log_message("error", "request %s: out of memory serializing the response", r->id);
+            return MHD_NO;
+        }
+        resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free(text);
+        else
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        break;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    case REPLY_RAW:
+        if (r->raw_free) {
+            resp = MHD_create_response_from_buffer_with_free_callback(r->raw_len, (void *)r->raw,
+                                                                      r->raw_free);
+            if (!resp)
+                r->raw_free((void *)r->raw);
+        } else {
+            resp = MHD_create_response_from_buffer(r->raw_len, (void *)r->raw,
+                                                   MHD_RESPMEM_PERSISTENT);
+        }
+        r->raw = NULL;
+        r->raw_free = NULL;
+        break;
+    case REPLY_STREAM:
+        /* The stream's cls is freed in request_completed (stream_done),
+         * after libmicrohttpd is done reading. */
+        resp = MHD_create_response_from_callback(
+            r->stream_size == HTTP_STREAM_UNKNOWN ? MHD_SIZE_UNKNOWN : r->stream_size, 64 * 1024,
+            stream_reader, r, NULL);
+        break;
+    }
+    if (!resp)
+        return MHD_NO;
     MHD_add_response_header(resp, "X-Request-Id", r->id);
-    if (retry_after)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
+    for (unsigned i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]);
+    enum MHD_Result rc = MHD_queue_response(conn, r->reply_status, resp);
     MHD_destroy_response(resp);
     if (rc == MHD_YES) {
         r->responded = true;
-        r->status = status;
+        r->status = r->reply_status;
     }
     return rc;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, request *r, unsigned status,
-                                 json_t *body, const char *retry_after, const char *allow)
+/* ---- routing ---- */
+
+static bool method_matches(const char *want, const char *method)
 {
-    size_t len;
-    char *text = json_text(body, &len);
-    if (!text) {
-        log_message("error", "request %s: out of memory serializing the response", r->id);
-        return MHD_NO;
+    return strcmp(want, "*") == 0 || strcmp(want, method) == 0 ||
+           (strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* The first route whose pattern and method match; else remember that the
+ * path matched some route (405) or none (404). */
+static void find_route(http_request *r)
+{
+    const http_route *path_match = NULL;
+    for (size_t i = 0; i < http_route_count; i++) {
+        const http_route *rt = &http_routes[i];
+        if (!http_pattern_match(rt->pattern, r->path, NULL))
+            continue;
+        if (!path_match)
+            path_match = rt;
+        if (method_matches(rt->method, r->method)) {
+            http_pattern_match(rt->pattern, r->path, &r->params);
+            r->route = rt;
+            r->method_ok = true;
+            return;
+        }
     }
-    return send_text(conn, r, status, text, len, MHD_RESPMEM_MUST_FREE, retry_after, allow);
+    r->route = path_match;
+    r->method_ok = false;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn, request *r, const api_error *err,
-                                  const char *retry_after, const char *allow)
+/* 405: every method the path takes. */
+static void method_not_allowed(http_request *r)
 {
-    json_object_set_new(r->log, "error", json_string(err->code));
-    if (err->field[0])
-        json_object_set_new(r->log, "field", json_string(err->field));
-    return send_json(conn, r, (unsigned)err->status, api_error_body(err), retry_after, allow);
+    char allow[128] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < http_route_count; i++) {
+        const http_route *rt = &http_routes[i];
+        if (!http_pattern_match(rt->pattern, r->path, NULL))
+            continue;
+        const char *m[2] = {rt->method, strcmp(rt->method, "GET") == 0 ? "HEAD" : NULL};
+        for (int k = 0; k < 2 && m[k]; k++) {
+            if (strstr(allow, m[k]))
+                continue;
+            int n = snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", m[k]);
+            if (n > 0 && (size_t)n < sizeof allow - used)
+                used += (size_t)n;
+        }
+    }
+    http_reply_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    http_reply_errorf(r, 405, "method_not_allowed", NULL, "%s takes %s, not %s", r->path, allow,
+                      r->method);
 }
 
-static enum MHD_Result fail(struct MHD_Connection *conn, request *r, int status, const char *code,
-                            const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static enum MHD_Result fail(struct MHD_Connection *conn, request *r, int status, const char *code,
-                            const char *field, const char *fmt, ...)
+/* ---- the MHD callbacks ---- */
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t size)
 {
-    api_error err;
-    va_list ap;
-    va_start(ap, fmt);
-    api_error_vset(&err, status, code, field, fmt, ap);
-    va_end(ap);
-    return send_error(conn, r, &err, NULL, NULL);
+    snprintf(out, size, "unknown");
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
 }
 
-/* ---- endpoints ---- */
-
-static enum MHD_Result serve_health(struct MHD_Connection *conn, request *r, app *a)
-{
-    pool_stats st;
-    pool_get_stats(a->pool, &st);
-    json_t *b = json_object();
-    json_object_set_new(b, "status", json_string("ok"));
-    json_object_set_new(b, "slots", json_integer(st.workers));
-    json_object_set_new(b, "busy", json_integer(st.busy));
-    json_object_set_new(b, "queued", json_integer(st.queued));
-    json_object_set_new(b, "queue_capacity", json_integer(st.queue_max));
-    json_object_set_new(b, "cgroup_version", json_integer(a->cgroup_version));
-    json_object_set_new(b, "languages", json_integer((json_int_t)a->langs->count));
-    json_object_set_new(b, "uptime_s", json_integer((json_int_t)(ms_since(&a->started) / 1000)));
-    json_object_set_new(b, "requests_admitted", json_integer((json_int_t)st.admitted));
-    json_object_set_new(b, "requests_rejected", json_integer((json_int_t)st.rejected));
-    json_object_set_new(b, "runs", json_integer((json_int_t)st.tasks_run));
-    json_object_set_new(b, "runs_waiting", json_integer((json_int_t)st.waiting_tasks));
-    return send_json(conn, r, MHD_HTTP_OK, b, NULL, NULL);
-}
-
-static int client_fd(struct MHD_Connection *conn)
+static int connection_fd(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     return ci ? ci->connect_fd : -1;
 }
 
-/* Judge one admitted request (executor thread): the response body waits in
- * r->reply until the connection is resumed. */
-static void judge_request(http_server *s, request *r)
+static http_request *new_request(http_server *s, struct MHD_Connection *conn, const char *url,
+                                 const char *method)
 {
-    app *a = s->app;
-    job_result res;
-    char why[512] = "";
-    int rc = judge_run(a->context, r->ticket, &r->job, r->client_fd, &res, why, sizeof why);
-    pool_leave(r->ticket);
-    r->ticket = NULL;
-    json_object_set_new(r->log, "queue_ms", json_integer((json_int_t)res.queue_ms));
-    if (rc < 0) {
-        log_message("error", "request %s: %s", r->id, why);
-        api_error err = {0};
-        api_error_set(&err, 500, "internal", NULL, "the server could not judge this request: %s", why);
-        json_object_set_new(r->log, "error", json_string(err.code));
-        r->reply_status = 500;
-        r->reply = api_error_body(&err);
-    } else {
-        json_object_set_new(r->log, "verdict", json_string(res.verdict));
-        if (res.has_compile)
-            json_object_set_new(r->log, "compile_ms", json_integer((json_int_t)res.compile_ms));
-        json_object_set_new(r->log, "run_ms", json_integer((json_int_t)res.run_ms));
-        if (res.cancelled) {
-            /* The client hung up: nobody to answer. */
-            json_object_set_new(r->log, "client", json_string("gone"));
-            r->client_gone = true;
-        } else {
-            r->reply_status = MHD_HTTP_OK;
-            r->reply = api_run_response(r->id, &r->job, &res);
-            if (!r->reply) {
-                api_error err = {0};
-                api_error_set(&err, 500, "internal", NULL, "out of memory building the response");
-                r->reply_status = 500;
-                r->reply = api_error_body(&err);
+    http_request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->log = json_object();
+    if (!r->log) {
+        free(r);
+        return NULL;
+    }
+    r->server = s;
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    r->client_fd = connection_fd(conn);
+    new_request_id(r->id);
+    client_address(conn, r->client, sizeof r->client);
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    json_object_set_new(r->log, "id", json_string(r->id));
+    json_object_set_new(r->log, "client", json_string(r->client));
+    json_object_set_new(r->log, "method", json_string(method));
+    json_object_set_new(r->log, "path", json_string(url));
+    find_route(r);
+    r->max_body = r->route && r->route->max_body ? r->route->max_body
+                                                 : s->app->config->max_body_bytes;
+    return r;
+}
+
+/* The whole body is in: route, and run the handler. */
+static enum MHD_Result dispatch(struct MHD_Connection *conn, http_request *r)
+{
+    r->dispatched = true;
+    if (r->too_large)
+        http_reply_errorf(r, 413, "too_large", NULL, "request body is over the maximum of %zu bytes",
+                          r->max_body);
+    else if (!r->route)
+        http_reply_errorf(r, 404, "not_found", NULL, "no such endpoint: %s", r->path);
+    else if (!r->method_ok)
+        method_not_allowed(r);
+    else
+        r->route->handler(r);
+    if (r->deferred)
+        return MHD_YES;             /* suspended; the executor replies */
+    return deliver(conn, r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    http_server *server = cls;
+    app *a = server->app;
+    http_request *r = *con_cls;
+    if (!r) {
+        r = new_request(server, conn, url, method);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        /* Refuse an announced oversized body before reading it (this closes
+         * the connection: the body is never read). */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && r->route && r->method_ok) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (errno == 0 && end != cl && *end == '\0' && n > r->max_body) {
+                r->dispatched = true;
+                http_reply_errorf(r, 413, "too_large", NULL,
+                                  "request body of %llu bytes is over the maximum of %zu", n,
+                                  r->max_body);
+                return deliver(conn, r);
             }
         }
-        job_result_free(&res);
+        return MHD_YES;
     }
-    job_request_free(&r->job);
+    if (r->work_done)
+        return deliver(conn, r);     /* resumed by the executor that ran the work */
+    if (r->dispatched) {
+        *upload_data_size = 0;       /* answered early (413): discard the rest */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (ms_since(&r->start) > (uint64_t)a->config->body_timeout_s * 1000) {
+            /* libmicrohttpd cannot answer before the body is in: hang up. */
+            json_object_set_new(r->log, "error", json_string("body_timeout"));
+            return MHD_NO;
+        }
+        if (r->too_large || !r->route || !r->method_ok || n > r->max_body - r->len) {
+            /* A body over the maximum (or for a request that will get 404
+             * or 405).  This libmicrohttpd only answers once the body is
+             * in, so drop what we have and discard the rest, up to as much
+             * again; past that the client gets no answer, only a closed
+             * connection. */
+            free(r->body);
+            r->body = NULL;
+            r->cap = 0;
+            if (r->route && r->method_ok)
+                r->too_large = true;
+            r->discarded += n;
+            if (r->discarded > r->max_body) {
+                json_object_set_new(r->log, "error", json_string("too_large"));
+                return MHD_NO;
+            }
+            return MHD_YES;
+        }
+        if (r->len + n > r->cap) {
+            size_t cap = r->cap ? r->cap : 4096;
+            while (cap < r->len + n)
+                cap *= 2;
+            if (cap > r->max_body)
+                cap = r->max_body;
+            char *body = realloc(r->body, cap);
+            if (!body) {
+                r->dispatched = true;
+                http_reply_errorf(r, 500, "internal", NULL, "out of memory reading the body");
+                return deliver(conn, r);
+            }
+            r->body = body;
+            r->cap = cap;
+        }
+        memcpy(r->body + r->len, upload_data, n);
+        r->len += n;
+        return MHD_YES;
+    }
+    return dispatch(conn, r);
 }
 
 static void *executor_main(void *arg)
@@ -284,209 +592,21 @@ static void *executor_main(void *arg)
             pthread_cond_wait(&s->work, &s->lock);
         if (!s->head)
             break;                 /* stopping, and nothing left */
-        request *r = s->head;
+        http_request *r = s->head;
         s->head = r->next;
         if (!s->head)
             s->tail = NULL;
         r->next = NULL;
         pthread_mutex_unlock(&s->lock);
-        judge_request(s, r);
-        /* Publish the result before resuming: the connection's thread reads
+        r->work(r, r->work_cls);
+        /* Publish the reply before resuming: the connection's thread reads
          * it when libmicrohttpd calls the handler again. */
         pthread_mutex_lock(&s->lock);
-        r->judged = true;
+        r->work_done = true;
         MHD_resume_connection(r->conn);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
-}
-
-/* The body is in: validate, admit, and hand the request to an executor. */
-static enum MHD_Result serve_run(struct MHD_Connection *conn, request *r, http_server *s)
-{
-    app *a = s->app;
-    api_error err = {0};
-    int rc = api_parse_run(r->body ? r->body : "", r->len, a->config, a->langs, &r->job, &err);
-    free(r->body);                /* not needed past parsing */
-    r->body = NULL;
-    r->cap = 0;
-    if (rc < 0)
-        return send_error(conn, r, &err, NULL, NULL);
-    json_object_set_new(r->log, "language", json_string(r->job.lang->id));
-    json_object_set_new(r->log, "tests", json_integer((json_int_t)r->job.ntests));
-
-    r->ticket = pool_admit(a->pool);
-    if (!r->ticket) {
-        job_request_free(&r->job);
-        if (errno != EAGAIN)
-            return fail(conn, r, 500, "internal", NULL, "admit request: %s", strerror(errno));
-        char retry[16];
-        snprintf(retry, sizeof retry, "%u", a->config->retry_after_s);
-        api_error_set(&err, 503, "queue_full", NULL,
-                      "all %u slots are busy and %u requests are queued; retry later",
-                      a->config->slots, a->config->queue);
-        return send_error(conn, r, &err, retry, NULL);
-    }
-    r->conn = conn;
-    r->client_fd = client_fd(conn);
-    MHD_suspend_connection(conn);
-    pthread_mutex_lock(&s->lock);
-    r->admitted = true;
-    s->inflight++;
-    if (s->tail)
-        s->tail->next = r;
-    else
-        s->head = r;
-    s->tail = r;
-    pthread_cond_signal(&s->work);
-    pthread_mutex_unlock(&s->lock);
-    return MHD_YES;
-}
-
-/* ---- the MHD callbacks ---- */
-
-static route find_route(const char *url, const char **method)
-{
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(url, routes[i].path) == 0) {
-            *method = routes[i].method;
-            return routes[i].route;
-        }
-    }
-    return ROUTE_NONE;
-}
-
-static enum MHD_Result first_call(struct MHD_Connection *conn, request *r, http_server *s,
-                                  const char *url, const char *method)
-{
-    app *a = s->app;
-    const char *allowed = NULL;
-    r->route = find_route(url, &allowed);
-    if (r->route == ROUTE_NONE)
-        return fail(conn, r, 404, "not_found", NULL, "no such endpoint: %s", url);
-    bool ok = strcmp(method, allowed) == 0 ||
-              (strcmp(allowed, "GET") == 0 && strcmp(method, "HEAD") == 0);
-    if (!ok) {
-        api_error err = {0};
-        api_error_set(&err, 405, "method_not_allowed", NULL, "%s takes %s, not %s", url, allowed,
-                      method);
-        return send_error(conn, r, &err, NULL, strcmp(allowed, "GET") == 0 ? "GET, HEAD" : allowed);
-    }
-    switch (r->route) {
-    case ROUTE_LANGUAGES:
-        return send_text(conn, r, MHD_HTTP_OK, s->languages_body, s->languages_len,
-                         MHD_RESPMEM_PERSISTENT, NULL, NULL);
-    case ROUTE_LIMITS:
-        return send_text(conn, r, MHD_HTTP_OK, s->limits_body, s->limits_len,
-                         MHD_RESPMEM_PERSISTENT, NULL, NULL);
-    case ROUTE_HEALTH:
-        return serve_health(conn, r, a);
-    case ROUTE_RUN:
-    case ROUTE_NONE:
-        break;
-    }
-    /* POST /v1/run: refuse an announced oversized body before reading it. */
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (errno == 0 && end != cl && *end == '\0' && n > a->config->max_body_bytes)
-            return fail(conn, r, 413, "too_large", NULL,
-                        "request body of %llu bytes is over the maximum of %zu", n,
-                        a->config->max_body_bytes);
-    }
-    return MHD_YES;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
-{
-    (void)version;
-    http_server *server = cls;
-    app *a = server->app;
-    request *r = *con_cls;
-    if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO;
-        r->log = json_object();
-        if (!r->log) {
-            free(r);
-            return MHD_NO;
-        }
-        new_request_id(r->id);
-        clock_gettime(CLOCK_MONOTONIC, &r->start);
-        json_object_set_new(r->log, "id", json_string(r->id));
-        json_object_set_new(r->log, "method", json_string(method));
-        json_object_set_new(r->log, "path", json_string(url));
-        *con_cls = r;
-        return first_call(conn, r, server, url, method);
-    }
-    if (r->judged) {
-        /* Resumed by the executor that judged it. */
-        if (r->client_gone)
-            return MHD_NO;           /* close; nobody is listening */
-        json_t *reply = r->reply;
-        r->reply = NULL;
-        return send_json(conn, r, r->reply_status, reply, NULL, NULL);
-    }
-    if (r->admitted) {
-        *upload_data_size = 0;       /* suspended; not expected to be called */
-        return MHD_YES;
-    }
-    if (r->responded) {
-        /* Answered early (404, 405, 413): discard whatever still comes. */
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        size_t n = *upload_data_size;
-        *upload_data_size = 0;
-        if (ms_since(&r->start) > (uint64_t)a->config->body_timeout_s * 1000) {
-            /* libmicrohttpd cannot answer before the body is in: hang up. */
-            json_object_set_new(r->log, "error", json_string("body_timeout"));
-            return MHD_NO;
-        }
-        if (r->too_large || n > a->config->max_body_bytes - r->len) {
-            /* A body without Content-Length went over the maximum.  This
-             * libmicrohttpd only answers once the body is in, so drop what
-             * we have and discard the rest, up to as much again; past that
-             * the client gets no answer, only a closed connection. */
-            free(r->body);
-            r->body = NULL;
-            r->cap = 0;
-            r->too_large = true;
-            r->discarded += n;
-            if (r->discarded > a->config->max_body_bytes) {
-                json_object_set_new(r->log, "error", json_string("too_large"));
-                return MHD_NO;
-            }
-            return MHD_YES;
-        }
-        if (r->len + n > r->cap) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap < r->len + n)
-                cap *= 2;
-            if (cap > a->config->max_body_bytes)
-                cap = a->config->max_body_bytes;
-            char *body = realloc(r->body, cap);
-            if (!body)
-                return fail(conn, r, 500, "internal", NULL, "out of memory reading the body");
-            r->body = body;
-            r->cap = cap;
-        }
-        memcpy(r->body + r->len, upload_data, n);
-        r->len += n;
-        return MHD_YES;
-    }
-    if (r->too_large)
-        return fail(conn, r, 413, "too_large", NULL,
-                    "request body is over the maximum of %zu bytes", a->config->max_body_bytes);
-    return serve_run(conn, r, server);
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -494,11 +614,11 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 {
     http_server *server = cls;
     (void)conn;
-    request *r = *con_cls;
+    http_request *r = *con_cls;
     if (!r)
         return;
     *con_cls = NULL;
-    if (r->admitted) {
+    if (r->deferred) {
         pthread_mutex_lock(&server->lock);
         if (--server->inflight == 0)
             pthread_cond_broadcast(&server->idle);
@@ -517,8 +637,13 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     };
     if ((size_t)why < sizeof reasons / sizeof reasons[0] && reasons[why])
         json_object_set_new(line, "terminated", json_string(reasons[why]));
-    log_json("info", line);
-    json_decref(r->reply);
+    log_json(r->status >= 500 ? "error" : "info", line);
+    reply_clear(r);
+    http_params_clear(&r->params);
+    for (unsigned i = 0; i < r->nheaders; i++) {
+        free(r->headers[i][0]);
+        free(r->headers[i][1]);
+    }
     free(r->body);
     free(r);
 }
@@ -534,16 +659,17 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     log_message("warning", "libmicrohttpd: %s", msg);
 }
 
-/* libmicrohttpd's polling threads: handlers only parse and answer, judging
- * happens on executors, so two are plenty. */
+/* libmicrohttpd's polling threads: handlers only parse and answer, slow
+ * work happens on executors, so two are plenty. */
 #define HTTP_THREADS 2
+/* Executors beyond the ones /v1/run may hold, for other rooms' work. */
+#define HTTP_SPARE_EXECUTORS 4
 
 unsigned executors_for(const server_config *config)
 {
     unsigned n = config->slots + config->queue;
     return n > HTTP_MAX_EXECUTORS ? HTTP_MAX_EXECUTORS : n;
 }
-
 static void free_server(http_server *s);
 
 int http_start(app *a, http_server **out, unsigned *port, char *error, size_t size)
@@ -601,15 +727,9 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->idle, NULL);
-    s->languages_body = json_text(api_languages_body(a->langs), &s->languages_len);
-    s->limits_body = json_text(api_limits_body(a->config, a->langs), &s->limits_len);
-    if (!s->languages_body || !s->limits_body) {
-        snprintf(error, size, "start HTTP server: out of memory");
-        goto fail;
-    }
     /* One executor per request that may be admitted at once; the pool
      * refuses more (max_outstanding), so none ever waits for an executor. */
-    s->nexecutors = executors_for(a->config);
+    s->nexecutors = executors_for(a->config) + HTTP_SPARE_EXECUTORS;
     s->executors = calloc(s->nexecutors, sizeof *s->executors);
     if (!s->executors) {
         snprintf(error, size, "start HTTP server: %s", strerror(errno));
@@ -661,8 +781,6 @@ static void free_server(http_server *s)
     for (unsigned i = 0; i < s->started; i++)
         pthread_join(s->executors[i], NULL);
     free(s->executors);
-    free(s->languages_body);
-    free(s->limits_body);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->idle);

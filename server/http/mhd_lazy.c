@@ -141,3 +141,23 @@ MHD_socket MHD_quiesce_daemon(struct MHD_Daemon *daemon)
     RESOLVED(MHD_socket (*)(struct MHD_Daemon *), "MHD_quiesce_daemon");
     return function ? function(daemon) : MHD_INVALID_SOCKET;
 }
+
+/* Replies whose bytes a handler made (freed by its callback) and streamed
+ * replies. */
+struct MHD_Response *MHD_create_response_from_buffer_with_free_callback(size_t size, void *buffer,
+                                                                        MHD_ContentReaderFreeCallback crfc)
+{
+    RESOLVED(struct MHD_Response *(*)(size_t, void *, MHD_ContentReaderFreeCallback),
+             "MHD_create_response_from_buffer_with_free_callback");
+    return function ? function(size, buffer, crfc) : NULL;
+}
+
+struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t block_size,
+                                                       MHD_ContentReaderCallback crc, void *crc_cls,
+                                                       MHD_ContentReaderFreeCallback crfc)
+{
+    RESOLVED(struct MHD_Response *(*)(uint64_t, size_t, MHD_ContentReaderCallback, void *,
+                                      MHD_ContentReaderFreeCallback),
+             "MHD_create_response_from_callback");
+    return function ? function(size, block_size, crc, crc_cls, crfc) : NULL;
+}

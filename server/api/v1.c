@@ -1,0 +1,183 @@
+/*
+ * v1.c - the native v1 endpoints as route handlers: POST /v1/run (parse,
+ * admit to the worker pool, judge on an executor, answer), GET
+ * /v1/languages and /v1/limits (bodies made once: the languages and the
+ * config do not change while the server runs) and GET /v1/health.
+ * The JSON contract itself is api.c; HTTP plumbing is server/http.
+ */
+#include "v1.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "judge.h"
+#include "log.h"
+#include "queue.h"
+
+/* One admitted /v1/run request, owned by its deferred work. */
+typedef struct run_work {
+    pool_ticket *ticket;
+    job_request job;
+} run_work;
+
+static uint64_t ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+    return ms > 0 ? (uint64_t)ms : 0;
+}
+
+/* Executor thread: judge, answer (or hang up when the client left). */
+static void judge_work(http_request *req, void *cls)
+{
+    run_work *w = cls;
+    app *a = http_app(req);
+    job_result res;
+    char why[512] = "";
+    int rc = judge_run(a->context, w->ticket, &w->job, http_client_fd(req), &res, why, sizeof why);
+    pool_leave(w->ticket);
+    http_log_set(req, "queue_ms", json_integer((json_int_t)res.queue_ms));
+    if (rc < 0) {
+        http_log_set(req, "cause", json_string(why));
+        http_reply_errorf(req, 500, "internal", NULL, "the server could not judge this request: %s",
+                          why);
+    } else {
+        http_log_set(req, "verdict", json_string(res.verdict));
+        if (res.has_compile)
+            http_log_set(req, "compile_ms", json_integer((json_int_t)res.compile_ms));
+        http_log_set(req, "run_ms", json_integer((json_int_t)res.run_ms));
+        if (res.cancelled) {
+            http_log_set(req, "client", json_string("gone"));
+            http_hang_up(req);     /* nobody to answer */
+        } else {
+            json_t *body = api_run_response(http_request_id(req), &w->job, &res);
+            if (body)
+                http_reply_json(req, 200, body);
+            else
+                http_reply_errorf(req, 500, "internal", NULL, "out of memory building the response");
+        }
+        job_result_free(&res);
+    }
+    job_request_free(&w->job);
+    free(w);
+}
+
+void v1_run(http_request *req)
+{
+    app *a = http_app(req);
+    api_error err = {0};
+    size_t len;
+    const char *body = http_body(req, &len);
+    run_work *w = calloc(1, sizeof *w);
+    if (!w) {
+        http_reply_errorf(req, 500, "internal", NULL, "out of memory admitting the request");
+        return;
+    }
+    if (api_parse_run(body, len, a->config, a->langs, &w->job, &err) < 0) {
+        free(w);
+        http_reply_error(req, &err);
+        return;
+    }
+    http_log_set(req, "language", json_string(w->job.lang->id));
+    http_log_set(req, "tests", json_integer((json_int_t)w->job.ntests));
+    w->ticket = pool_admit(a->pool);
+    if (!w->ticket) {
+        int e = errno;
+        job_request_free(&w->job);
+        free(w);
+        if (e != EAGAIN) {
+            http_reply_errorf(req, 500, "internal", NULL, "admit request: %s", strerror(e));
+            return;
+        }
+        char retry[16];
+        snprintf(retry, sizeof retry, "%u", a->config->retry_after_s);
+        http_reply_header(req, "Retry-After", retry);
+        http_reply_errorf(req, 503, "queue_full", NULL,
+                          "all %u slots are busy and %u requests are queued; retry later",
+                          a->config->slots, a->config->queue);
+        return;
+    }
+    if (http_defer(req, judge_work, w) < 0) {
+        pool_leave(w->ticket);
+        job_request_free(&w->job);
+        free(w);
+        char retry[16];
+        snprintf(retry, sizeof retry, "%u", a->config->retry_after_s);
+        http_reply_header(req, "Retry-After", retry);
+        http_reply_errorf(req, 503, "shutting_down", NULL, "the server is shutting down");
+    }
+}
+
+/* Bodies that never change while the server runs, made on first use. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *languages_body, *limits_body;
+static size_t languages_len, limits_len;
+
+static char *json_line(json_t *body, size_t *len)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    *len = text ? strlen(text) : 0;
+    char *with_nl = text ? realloc(text, *len + 2) : NULL;
+    if (!with_nl) {
+        free(text);
+        return NULL;
+    }
+    with_nl[(*len)++] = '\n';
+    with_nl[*len] = '\0';
+    return with_nl;
+}
+
+static void serve_cached(http_request *req, char **body, size_t *len, bool limits)
+{
+    app *a = http_app(req);
+    pthread_mutex_lock(&cache_lock);
+    if (!*body)
+        *body = json_line(limits ? api_limits_body(a->config, a->langs) : api_languages_body(a->langs),
+                          len);
+    char *text = *body;
+    size_t n = *len;
+    pthread_mutex_unlock(&cache_lock);
+    if (!text) {
+        http_reply_errorf(req, 500, "internal", NULL, "out of memory building the response");
+        return;
+    }
+    http_reply_raw(req, 200, "application/json", text, n, NULL);
+}
+
+void v1_languages(http_request *req)
+{
+    serve_cached(req, &languages_body, &languages_len, false);
+}
+
+void v1_limits(http_request *req)
+{
+    serve_cached(req, &limits_body, &limits_len, true);
+}
+
+void v1_health(http_request *req)
+{
+    app *a = http_app(req);
+    pool_stats st;
+    pool_get_stats(a->pool, &st);
+    json_t *b = json_object();
+    json_object_set_new(b, "status", json_string("ok"));
+    json_object_set_new(b, "slots", json_integer(st.workers));
+    json_object_set_new(b, "busy", json_integer(st.busy));
+    json_object_set_new(b, "queued", json_integer(st.queued));
+    json_object_set_new(b, "queue_capacity", json_integer(st.queue_max));
+    json_object_set_new(b, "cgroup_version", json_integer(a->cgroup_version));
+    json_object_set_new(b, "languages", json_integer((json_int_t)a->langs->count));
+    json_object_set_new(b, "uptime_s", json_integer((json_int_t)(ms_since(&a->started) / 1000)));
+    json_object_set_new(b, "requests_admitted", json_integer((json_int_t)st.admitted));
+    json_object_set_new(b, "requests_rejected", json_integer((json_int_t)st.rejected));
+    json_object_set_new(b, "runs", json_integer((json_int_t)st.tasks_run));
+    json_object_set_new(b, "runs_waiting", json_integer((json_int_t)st.waiting_tasks));
+    http_reply_json(req, 200, b);
+}

@@ -1,0 +1,102 @@
+/*
+ * route.h - how a room serves HTTP: one line in the route table
+ * (routes.c) naming a method, a path pattern and a handler living in the
+ * room, and the small interface a handler sees.  A handler never touches
+ * libmicrohttpd: it reads the request through the accessors below and
+ * answers with exactly one http_reply_* call, either at once (on the
+ * libmicrohttpd thread: answer fast, never block) or from slow work it hands
+ * to an executor thread with http_defer (judging, store I/O, compiling).
+ *
+ * Patterns: "/v1/run" (exact), "/v1/runs/{id}" (a {name} matches one
+ * non-empty segment, read with http_param(req, "id")), and a pattern ending
+ * in a '*' segment, "/submissions/" "*" (a prefix: "/submissions" and every
+ * path below it; the rest, without the leading '/', is http_param(req,
+ * "*"), "" for the bare prefix).
+ * Methods: "GET" also answers HEAD; "*" takes every method (the handler
+ * decides).  A path that matches some route but not its method gets 405
+ * with Allow; no match at all gets 404.  Routes are tried in table order.
+ */
+#ifndef JUDGEBOX_ROUTE_H
+#define JUDGEBOX_ROUTE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api.h"
+#include "http.h"
+
+typedef struct http_request http_request;
+
+/* Called once the whole body is in (on a libmicrohttpd thread). */
+typedef void (*http_handler)(http_request *req);
+/* Slow work on an executor thread; it must reply (or hang up). */
+typedef void (*http_work)(http_request *req, void *cls);
+
+typedef struct http_route {
+    const char *method;           /* "GET", "POST", "PUT", "DELETE", ... or "*" */
+    const char *pattern;
+    http_handler handler;
+    size_t max_body;              /* bytes; 0: the server's max_body_bytes */
+} http_route;
+
+/* routes.c: the table, in match order. */
+extern const http_route http_routes[];
+extern const size_t http_route_count;
+
+/* ---- the request (valid until the reply is sent) ---- */
+app *http_app(const http_request *req);
+const char *http_method(const http_request *req);
+const char *http_path(const http_request *req);            /* without the query */
+const char *http_param(const http_request *req, const char *name);   /* NULL when absent */
+/* Query parameters and headers: read them in the handler, not in deferred
+ * work (save what the work needs). */
+const char *http_query(const http_request *req, const char *name);
+const char *http_header(const http_request *req, const char *name);
+const char *http_body(const http_request *req, size_t *len);        /* "" when none */
+/* The client's address ("127.0.0.1", "::1") and the request's id (also in
+ * X-Request-Id and the log line). */
+const char *http_client(const http_request *req);
+const char *http_request_id(const http_request *req);
+/* The client's socket, to watch for a hang-up while working (poll
+ * POLLRDHUP); never read or write it. */
+int http_client_fd(const http_request *req);
+/* Fields added to this request's log line ({"language": ...}). */
+void http_log_set(http_request *req, const char *key, json_t *value);   /* steals value */
+
+/* ---- the reply: exactly one per request ---- */
+/* Extra response headers; call before the reply. */
+void http_reply_header(http_request *req, const char *name, const char *value);
+/* JSON body (steals the reference), served as application/json. */
+void http_reply_json(http_request *req, unsigned status, json_t *body);
+/* {"error": {...}} with err's status; logs the code.  Also the 503/retry
+ * helper: http_reply_header(req, "Retry-After", "1") first. */
+void http_reply_error(http_request *req, const api_error *err);
+void http_reply_errorf(http_request *req, int status, const char *code, const char *field,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Raw bytes: `free_body` NULL means the bytes outlive the server (static
+ * or built at startup); otherwise it is called on them when sent. */
+void http_reply_raw(http_request *req, unsigned status, const char *content_type,
+                    const void *body, size_t len, void (*free_body)(void *));
+/* A body produced piece by piece as the client reads it, never whole in
+ * memory: `read` fills up to `max` bytes at `pos` and returns the count,
+ * 0 at the end (HTTP_STREAM_UNKNOWN size: chunked) or -1 to abort the
+ * connection; `done` frees `cls` when the response is finished with. */
+#define HTTP_STREAM_UNKNOWN UINT64_MAX
+typedef ssize_t (*http_stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
+void http_reply_stream(http_request *req, unsigned status, const char *content_type,
+                       uint64_t size, http_stream_read read, void *cls, void (*done)(void *cls));
+/* Close the connection without an answer (the client went away). */
+void http_hang_up(http_request *req);
+
+/* ---- slow work ---- */
+/* Suspend the connection and run work(req, cls) on an executor thread; the
+ * reply it makes is sent when it returns.  `cls` is the work's to free.
+ * Returns 0, or -1 when the server is stopping (reply 503 yourself).
+ * Executors are shared: /v1/run holds at most slots + queue of them, and a
+ * few spare ones serve other rooms' work. */
+int http_defer(http_request *req, http_work work, void *cls);
+
+#endif

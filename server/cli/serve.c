@@ -18,17 +18,20 @@
 
 #include "commands.h"
 #include "config.h"
+#include "dispatch.h"
 #include "http.h"
 #include "judge.h"
 #include "langs.h"
 #include "log.h"
 #include "queue.h"
 #include "sandbox.h"
+#include "store.h"
 
 static void usage(FILE *out)
 {
     fputs("usage: judgebox serve [--listen HOST:PORT] [--slots N] [--queue N] [--config FILE]\n"
-          "                      [--images DIR] [--langs DIR]\n"
+          "                      [--images DIR] [--langs DIR] [--store URL] [--state-dir DIR]\n"
+          "                      [--result-ttl SECONDS] [--claim-timeout SECONDS]\n"
           "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
           "  --slots N           runs at once, one sandbox slot each (default: number of CPUs, at most 64)\n"
           "  --queue N           requests that may wait for a slot before 503 (default 64)\n"
@@ -36,6 +39,12 @@ static void usage(FILE *out)
           "  --images DIR        rootfs images (default $JUDGEBOX_IMAGES or /var/lib/judgebox/images)\n"
           "  --langs DIR         language files (default <binary dir>/../langs, else\n"
           "                      /usr/share/judgebox/langs)\n"
+          "  --store URL         job store of asynchronous runs: sqlite:PATH (default\n"
+          "                      sqlite:<state dir>/jobs.db) or redis://HOST:PORT[/DB]\n"
+          "  --state-dir DIR     the server's durable state (default /var/lib/judgebox)\n"
+          "  --result-ttl S      finished asynchronous runs are kept this long (default 86400)\n"
+          "  --claim-timeout S   redis: a job whose server went silent is taken over after\n"
+          "                      this (default 30)\n"
           "API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits (docs/api.md)\n",
           out);
 }
@@ -125,6 +134,7 @@ int command_serve(int argc, char **argv)
 {
     const char *listen = NULL, *config_file = NULL, *images = NULL, *langs_dir = NULL;
     const char *slots_arg = NULL, *queue_arg = NULL;
+    const char *store_url_arg = NULL, *state_dir = NULL, *ttl_arg = NULL, *claim_arg = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = strcmp(a, "--listen") == 0   ? &listen
@@ -132,7 +142,11 @@ int command_serve(int argc, char **argv)
                          : strcmp(a, "--images") == 0   ? &images
                          : strcmp(a, "--langs") == 0    ? &langs_dir
                          : strcmp(a, "--slots") == 0    ? &slots_arg
-                         : strcmp(a, "--queue") == 0    ? &queue_arg : NULL;
+                         : strcmp(a, "--queue") == 0    ? &queue_arg
+                         : strcmp(a, "--store") == 0    ? &store_url_arg
+                         : strcmp(a, "--state-dir") == 0 ? &state_dir
+                         : strcmp(a, "--result-ttl") == 0 ? &ttl_arg
+                         : strcmp(a, "--claim-timeout") == 0 ? &claim_arg : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -157,6 +171,9 @@ int command_serve(int argc, char **argv)
     language_table langs = {0};
     pool *workers = NULL;
     http_server *server = NULL;
+    store *jobs = NULL;
+    dispatcher *jobs_dispatcher = NULL;
+    unsigned result_ttl = 0, claim_timeout = 0;
     warnings startup_warnings = {0};
 
     if (!config.listen) {
@@ -168,7 +185,9 @@ int command_serve(int argc, char **argv)
         goto out;
     }
     if ((slots_arg && parse_unsigned("--slots", slots_arg, 1, CONFIG_MAX_SLOTS, &config.slots) < 0) ||
-        (queue_arg && parse_unsigned("--queue", queue_arg, 0, CONFIG_MAX_QUEUE, &config.queue) < 0)) {
+        (queue_arg && parse_unsigned("--queue", queue_arg, 0, CONFIG_MAX_QUEUE, &config.queue) < 0) ||
+        (ttl_arg && parse_unsigned("--result-ttl", ttl_arg, 1, 365u * 86400, &result_ttl) < 0) ||
+        (claim_arg && parse_unsigned("--claim-timeout", claim_arg, 1, 86400, &claim_timeout) < 0)) {
         status = 2;
         goto out;
     }
@@ -252,7 +271,25 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
+    /* The job store before listening: a store that cannot take writes is
+     * a start-up error, never a lost submission later. */
+    store_options so = {.url = store_url_arg, .state_dir = state_dir, .result_ttl_s = result_ttl,
+                        .claim_timeout_s = claim_timeout};
+    if (store_open(&so, &jobs, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    static const store_origin *const origins[] = {&store_origin_v1};
+    dispatcher_options dopt = {
+        .store = jobs, .config = &config, .langs = &langs, .context = ctx, .pool = workers,
+        .origins = origins, .norigins = sizeof origins / sizeof origins[0],
+    };
+    if (dispatcher_start(&dopt, &jobs_dispatcher, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
     app a = {
+        .store = jobs,
         .config = &config,
         .langs = &langs,
         .context = ctx,
@@ -279,6 +316,7 @@ int command_serve(int argc, char **argv)
         json_object_set_new(ready, "languages", json_integer((json_int_t)langs.count));
         json_object_set_new(ready, "images", json_string(config.images_dir));
         json_object_set_new(ready, "langs", json_string(config.langs_dir));
+        json_object_set_new(ready, "store", json_string(store_url(jobs)));
     }
     log_json("info", ready);
     warnings_flush(&startup_warnings, true);
@@ -293,6 +331,8 @@ oom:
     status = fatal("out of memory");
 out:
     http_stop(server);           /* waits for requests in flight */
+    dispatcher_stop(jobs_dispatcher); /* lets the jobs being judged finish */
+    store_close(jobs);
     pool_destroy(workers);       /* releases the slots */
     if (ctx)
         sandbox_context_close(ctx);

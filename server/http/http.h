@@ -14,6 +14,7 @@
 #include "langs.h"
 #include "queue.h"
 #include "sandbox.h"
+#include "store.h"
 
 typedef struct app {
     const server_config *config;
@@ -21,6 +22,7 @@ typedef struct app {
     sandbox_context *context;
     int cgroup_version;
     pool *pool;
+    store *store;                 /* asynchronous runs (server/store) */
     struct timespec started;      /* CLOCK_MONOTONIC */
 } app;
 

@@ -59,8 +59,9 @@ echo "+cpu +memory +pids +io" >"$CG/system.slice/cgroup.subtree_control" 2>/dev/
 mkdir -p "$UNIT"
 info "unit cgroup $UNIT, controllers: $(cat "$UNIT/cgroup.controllers")"
 
-sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" serve --listen "127.0.0.1:$3"' \
-    sh "$UNIT" "$JUDGEBOX" "$PORT" >"$TMPD/server.log" 2>&1 &
+# The guest's / is the host's, read-only: the job store goes in $TMPD.
+sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" serve --listen "127.0.0.1:$3" --state-dir "$4"' \
+    sh "$UNIT" "$JUDGEBOX" "$PORT" "$TMPD" >"$TMPD/server.log" 2>&1 &
 spid=$!
 up=""
 i=0

@@ -18,6 +18,7 @@
 #include "judge.h"
 #include "log.h"
 #include "queue.h"
+#include "runs_http.h"
 
 /* One admitted /v1/run request, owned by its deferred work. */
 typedef struct run_work {
@@ -70,6 +71,12 @@ static void judge_work(http_request *req, void *cls)
 
 void v1_run(http_request *req)
 {
+    int async = runs_async_flag(req);
+    if (async != 0) {
+        if (async > 0)
+            runs_submit(req);      /* server/store: stored, judged later */
+        return;
+    }
     app *a = http_app(req);
     api_error err = {0};
     size_t len;

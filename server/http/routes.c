@@ -6,6 +6,7 @@
  */
 #include "route.h"
 
+#include "runs_http.h"
 #include "v1.h"
 
 const http_route http_routes[] = {
@@ -14,6 +15,9 @@ const http_route http_routes[] = {
     {"GET", "/v1/languages", v1_languages, 0},
     {"GET", "/v1/health", v1_health, 0},
     {"GET", "/v1/limits", v1_limits, 0},
+    /* server/store: asynchronous runs (POST /v1/run?async=true is v1_run's) */
+    {"GET", "/v1/runs/{id}", runs_get, 0},
+    {"DELETE", "/v1/runs/{id}", runs_cancel, 0},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

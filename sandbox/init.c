@@ -33,7 +33,9 @@
 #include "internal.h"
 #include "mounts.h"
 
-enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_COUNT };
+/* FD_ROOTFS and FD_BOX: the detached mounts init moves into its namespace
+ * (closed before the program starts; FD_BOX may be absent). */
+enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_ROOTFS, FD_BOX, FD_COUNT };
 
 /* init's RSS high-water mark when the program started (init's own,
  * child-side state): the program's mark includes it (CLONE_VM until exec). */
@@ -69,7 +71,8 @@ __attribute__((noreturn)) static void fail(int kind, const sandbox_error *error,
 /* Put the fds the run needs at 0..4 and close every other one. */
 static int arrange_fds(const child_plan *plan, sandbox_error *error)
 {
-    int sources[FD_COUNT] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, plan->status_fd, plan->go_fd};
+    int sources[FD_COUNT] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, plan->status_fd, plan->go_fd,
+                             plan->rootfs_tree_fd, plan->box_tree_fd};
     int moved[FD_COUNT];
     if (sources[FD_STDIN] < 0) {
         sources[FD_STDIN] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -77,17 +80,21 @@ static int arrange_fds(const child_plan *plan, sandbox_error *error)
             return error_errno(error, "open /dev/null");
     }
     for (int i = 0; i < FD_COUNT; i++) {
-        moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, FD_COUNT + 16);
-        if (moved[i] < 0)
+        moved[i] = sources[i] < 0 ? -1 : fcntl(sources[i], F_DUPFD_CLOEXEC, FD_COUNT + 16);
+        if (moved[i] < 0 && sources[i] >= 0)
             return error_errno(error, "duplicate fd %d", sources[i]);
     }
-    for (int i = 0; i < FD_COUNT; i++)
-        if (dup2(moved[i], i) < 0)
+    for (int i = 0; i < FD_COUNT; i++) {
+        if (moved[i] < 0)
+            close(i); /* absent: nothing may be left there */
+        else if (dup2(moved[i], i) < 0)
             return error_errno(error, "dup2 to fd %d", i);
+    }
     if (syscall(SYS_close_range, FD_COUNT, ~0U, 0) < 0)
         return error_errno(error, "close_range");
-    if (fcntl(FD_STATUS, F_SETFD, FD_CLOEXEC) < 0 || fcntl(FD_GO, F_SETFD, FD_CLOEXEC) < 0)
-        return error_errno(error, "set close-on-exec");
+    for (int i = FD_STATUS; i < FD_COUNT; i++)
+        if (moved[i] >= 0 && fcntl(i, F_SETFD, FD_CLOEXEC) < 0)
+            return error_errno(error, "set close-on-exec");
     return 0;
 }
 
@@ -327,13 +334,15 @@ void child_init_main(const child_plan *plan)
     }
     const sandbox_spec *spec = plan->spec;
     mount_plan mounts = {
-        .scratch = plan->context->scratch_dir, .rootfs = spec->rootfs, .box_dir = spec->box_dir,
+        .scratch = plan->context->scratch_dir, .rootfs_fd = FD_ROOTFS, .box_fd = plan->box_tree_fd >= 0 ? FD_BOX : -1,
         .box_mode = spec->box_mode, .disk_kb = plan->limits->disk_kb, .inodes = plan->limits->inodes,
         .box_uid = SANDBOX_INNER_UID, .box_gid = SANDBOX_INNER_UID, .workdir = spec->workdir,
         .hostname = spec->hostname,
     };
     if (mounts_build_and_enter(&mounts, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 1);
+    close(FD_ROOTFS); /* moved into the namespace; the program gets neither */
+    close(FD_BOX);
     if (start_program(plan, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 1);
     _exit(1);

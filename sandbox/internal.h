@@ -81,6 +81,7 @@ typedef struct child_plan {
     const sandbox_limits *limits;
     const char *const *env;
     int stdin_fd, stdout_fd, stderr_fd, status_fd, go_fd;
+    int rootfs_tree_fd, box_tree_fd; /* detached mounts (open_tree) of the rootfs and box_dir; -1 = none */
 } child_plan;
 
 /* init.c: the body of the cloned child; never returns. */

@@ -19,11 +19,19 @@
 
 #define PROC_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
+/* Relative to the scratch tmpfs, init's working directory until
+ * pivot_root: the overlays' options name no host path at all. */
 typedef struct paths {
-    char upper[PATH_MAX], work[PATH_MAX], root[PATH_MAX];
-    char box_upper[PATH_MAX], box_work[PATH_MAX];
-    char shm[PATH_MAX];
+    const char *upper, *work, *root, *lower;
+    const char *box_upper, *box_work, *box_lower;
+    const char *shm;
 } paths;
+
+static const paths scratch_paths = {
+    .upper = "u", .work = "w", .root = "r", .lower = "l",
+    .box_upper = "bu", .box_work = "bw", .box_lower = "bl",
+    .shm = "shm",
+};
 
 static int do_mount(const char *source, const char *target, const char *type, unsigned long flags,
                     const char *data, sandbox_error *error)
@@ -49,14 +57,12 @@ static int make_file(const char *path, sandbox_error *error)
     return 0;
 }
 
-int mounts_check_option_path(const char *what, const char *path, sandbox_error *error)
+/* Attach a detached mount (open_tree, made by the supervisor as real
+ * root) at `target` in the run's own mount namespace. */
+static int attach_tree(int fd, const char *what, const char *target, sandbox_error *error)
 {
-    if (!path || path[0] != '/')
-        return error_set(error, EINVAL, "%s must be an absolute path", what);
-    if (strpbrk(path, ",:\\"))
-        return error_set(error, EINVAL, "%s %s: ',', ':' and '\\' are not allowed in the path", what, path);
-    if (strlen(path) > PATH_MAX / 4)
-        return error_set(error, ENAMETOOLONG, "%s is too long", what);
+    if (move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return error_errno(error, "move the %s's mount to %s", what, target);
     return 0;
 }
 
@@ -79,21 +85,18 @@ static int make_sticky_dirs(const paths *p, sandbox_error *error)
     return 0;
 }
 
-static int mount_scratch(const mount_plan *plan, paths *p, sandbox_error *error)
+static int mount_scratch(const mount_plan *plan, const paths *p, sandbox_error *error)
 {
     char options[128];
     snprintf(options, sizeof options, "size=%luk,nr_inodes=%lu,mode=0755",
              (unsigned long)plan->disk_kb, (unsigned long)plan->inodes);
     if (do_mount("judgebox-scratch", plan->scratch, "tmpfs", MS_NOSUID | MS_NODEV, options, error) < 0)
         return -1;
-    snprintf(p->upper, sizeof p->upper, "%s/u", plan->scratch);
-    snprintf(p->work, sizeof p->work, "%s/w", plan->scratch);
-    snprintf(p->root, sizeof p->root, "%s/r", plan->scratch);
-    snprintf(p->box_upper, sizeof p->box_upper, "%s/bu", plan->scratch);
-    snprintf(p->box_work, sizeof p->box_work, "%s/bw", plan->scratch);
-    snprintf(p->shm, sizeof p->shm, "%s/shm", plan->scratch);
+    if (chdir(plan->scratch) < 0)
+        return error_errno(error, "chdir %s", plan->scratch);
     if (make_dir(p->upper, 0755, error) < 0 || make_dir(p->work, 0700, error) < 0 ||
-        make_dir(p->root, 0755, error) < 0 || make_dir(p->shm, 01777, error) < 0)
+        make_dir(p->root, 0755, error) < 0 || make_dir(p->lower, 0755, error) < 0 ||
+        make_dir(p->shm, 01777, error) < 0)
         return -1;
     if (chmod(p->shm, 01777) < 0)
         return error_errno(error, "chmod %s", p->shm);
@@ -120,18 +123,19 @@ static int mount_box_after_root(const mount_plan *plan, const paths *p, sandbox_
     char box[PATH_MAX + 8], options[PATH_MAX * 3];
     snprintf(box, sizeof box, "%s/box", p->root);
     if (plan->box_mode == SANDBOX_BOX_COPY_ON_WRITE) {
-        if (make_dir(p->box_upper, 0755, error) < 0 || make_dir(p->box_work, 0700, error) < 0)
+        if (make_dir(p->box_upper, 0755, error) < 0 || make_dir(p->box_work, 0700, error) < 0 ||
+            make_dir(p->box_lower, 0755, error) < 0 || attach_tree(plan->box_fd, "box", p->box_lower, error) < 0)
             return -1;
         if (chown(p->box_upper, plan->box_uid, plan->box_gid) < 0)
             return error_errno(error, "chown %s", p->box_upper);
-        snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", plan->box_dir, p->box_upper,
+        snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", p->box_lower, p->box_upper,
                  p->box_work);
         return do_mount("judgebox-box", box, "overlay", MS_NOSUID | MS_NODEV, options, error);
     }
     if (plan->box_mode == SANDBOX_BOX_WRITABLE) {
         if (make_dir(box, 0755, error) < 0)
             return -1;
-        return do_mount(plan->box_dir, box, NULL, MS_BIND | MS_REC, NULL, error);
+        return attach_tree(plan->box_fd, "box", box, error);
     }
     return 0;
 }
@@ -139,7 +143,9 @@ static int mount_box_after_root(const mount_plan *plan, const paths *p, sandbox_
 static int mount_root(const mount_plan *plan, const paths *p, sandbox_error *error)
 {
     char options[PATH_MAX * 3];
-    snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", plan->rootfs, p->upper, p->work);
+    if (attach_tree(plan->rootfs_fd, "rootfs", p->lower, error) < 0)
+        return -1;
+    snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", p->lower, p->upper, p->work);
     return do_mount("judgebox-root", p->root, "overlay", MS_NOSUID | MS_NODEV, options, error);
 }
 
@@ -254,7 +260,7 @@ static int enter_root(const mount_plan *plan, const paths *p, sandbox_error *err
 
 int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error)
 {
-    paths p;
+    paths p = scratch_paths;
     if (mount_scratch(plan, &p, error) < 0 || mount_box(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
         mount_box_after_root(plan, &p, error) < 0 || mount_proc(&p, error) < 0 || mount_dev(&p, error) < 0)
         return -1;

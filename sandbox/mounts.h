@@ -16,8 +16,8 @@
 
 typedef struct mount_plan {
     const char *scratch;        /* an empty host directory to mount the run's tmpfs on */
-    const char *rootfs;         /* lower layer of / */
-    const char *box_dir;        /* host directory for /box (per box_mode) */
+    int rootfs_fd;              /* detached mount (open_tree) of the rootfs: lower layer of / */
+    int box_fd;                 /* detached mount of the host directory for /box (per box_mode); -1 = none */
     sandbox_box_mode box_mode;
     uint64_t disk_kb, inodes;   /* the tmpfs's size */
     uid_t box_uid;              /* owner of /box inside the run */
@@ -30,7 +30,5 @@ typedef struct mount_plan {
  * Async-signal-safe apart from snprintf/strerror. */
 int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error);
 
-/* A path usable in overlay options (no ',', ':' or '\\'); check in the parent. */
-int mounts_check_option_path(const char *what, const char *path, sandbox_error *error);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -86,8 +87,8 @@ static int check_spec(const sandbox_spec *spec, sandbox_error *error)
         return error_set(error, EINVAL, "no command to run");
     if (!spec->rootfs)
         return error_set(error, EINVAL, "no rootfs given");
-    if (mounts_check_option_path("rootfs", spec->rootfs, error) < 0)
-        return -1;
+    if (spec->rootfs[0] != '/')
+        return error_set(error, EINVAL, "rootfs %s must be an absolute path", spec->rootfs);
     if (stat(spec->rootfs, &info) < 0)
         return error_errno(error, "rootfs %s", spec->rootfs);
     if (!S_ISDIR(info.st_mode))
@@ -96,8 +97,9 @@ static int check_spec(const sandbox_spec *spec, sandbox_error *error)
         return error_set(error, EACCES, "rootfs %s must be readable and searchable by others (mode %o)",
                          spec->rootfs, (unsigned)(info.st_mode & 07777));
     if (spec->box_mode != SANDBOX_BOX_NONE) {
-        if (mounts_check_option_path("box directory", spec->box_dir, error) < 0)
-            return -1;
+        if (!spec->box_dir || spec->box_dir[0] != '/')
+            return error_set(error, EINVAL, "box directory %s must be an absolute path",
+                             spec->box_dir ? spec->box_dir : "(none)");
         if (stat(spec->box_dir, &info) < 0)
             return error_errno(error, "box directory %s", spec->box_dir);
         if (!S_ISDIR(info.st_mode))
@@ -106,6 +108,52 @@ static int check_spec(const sandbox_spec *spec, sandbox_error *error)
     if (spec->workdir && spec->workdir[0] != '/')
         return error_set(error, EINVAL, "workdir %s must be absolute", spec->workdir);
     return 0;
+}
+
+/* The rootfs and box_dir as detached mounts, made here as real root: the
+ * run's init moves them into its own mount namespace by descriptor, so
+ * neither path has to be reachable by the run's unprivileged host uid (a
+ * rootfs below a 0700 directory such as /root or a mktemp -d folder), and
+ * neither host path shows in the run's /proc/mounts.  Private, so no mount
+ * event of the host propagates into them; the rootfs read-only too. */
+static int open_tree_of(const char *what, const char *path, bool read_only, int *out, sandbox_error *error)
+{
+    int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (read_only ? 0 : AT_RECURSIVE));
+    if (fd < 0)
+        return error_errno(error, "open_tree %s %s", what, path);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0),
+                              .propagation = MS_PRIVATE};
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | (read_only ? 0 : AT_RECURSIVE), &attr, sizeof attr) < 0) {
+        error_errno(error, "make the mount of %s %s private", what, path);
+        close(fd);
+        return -1;
+    }
+    *out = fd;
+    return 0;
+}
+
+static int open_trees(const sandbox_spec *spec, child_plan *plan, sandbox_error *error)
+{
+    plan->rootfs_tree_fd = plan->box_tree_fd = -1;
+    if (open_tree_of("rootfs", spec->rootfs, true, &plan->rootfs_tree_fd, error) < 0)
+        return -1;
+    if (spec->box_mode != SANDBOX_BOX_NONE &&
+        open_tree_of("box directory", spec->box_dir, spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE,
+                     &plan->box_tree_fd, error) < 0) {
+        close(plan->rootfs_tree_fd);
+        plan->rootfs_tree_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void close_trees(child_plan *plan)
+{
+    if (plan->rootfs_tree_fd >= 0)
+        close(plan->rootfs_tree_fd);
+    if (plan->box_tree_fd >= 0)
+        close(plan->box_tree_fd);
+    plan->rootfs_tree_fd = plan->box_tree_fd = -1;
 }
 
 static int write_proc_file(pid_t pid, const char *file, const char *value, sandbox_error *error)
@@ -541,12 +589,23 @@ static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_erro
     return pid;
 }
 
-static int start_run(sandbox_slot *slot, const child_plan *plan, int pipes[PIPE_COUNT][2], supervision *s,
+static int start_run(sandbox_slot *slot, child_plan *plan, int pipes[PIPE_COUNT][2], supervision *s,
                      sandbox_error *error)
 {
+    int trees = open_trees(plan->spec, plan, error);
     s->runner_cpu_start_ns = thread_cpu_ns();
     s->start_ns = monotonic_ns();
+    if (trees < 0) {
+        s->init_pid = -1;
+        close(pipes[PIPE_STATUS][1]);
+        close(pipes[PIPE_GO][0]);
+        close(pipes[PIPE_GO][1]);
+        close(pipes[PIPE_OUT][1]);
+        close(pipes[PIPE_ERR][1]);
+        return -1;
+    }
     s->init_pid = clone_init(slot, plan, error);
+    close_trees(plan); /* init has its own copies */
     close(pipes[PIPE_STATUS][1]);
     close(pipes[PIPE_GO][0]);
     close(pipes[PIPE_OUT][1]);

@@ -162,7 +162,26 @@ check "/dev/stderr can be opened by the program" grep -q to-stderr "$ERR"
 sb -- /t/probe posix-timer
 check "POSIX timers are allowed (GHC, Ruby)" is status ok
 
-# 12. Memory figures of a reused slot stay the run's own (v1 keeps earlier
+# 12. A rootfs (and a /box) below a folder only root may enter (a clone in
+# /root, a mktemp -d folder): the supervisor opens them, not the run's uid,
+# and no host path of theirs shows inside.
+private=$(mktemp -d /tmp/judgebox-private.XXXXXX)   # mode 0700
+cp -a "$TESTROOT" "$private/rootfs" && mkdir "$private/box" && echo boxed > "$private/box/f"
+"$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$private/rootfs" --box "$private/box" --result "$RESULT" \
+    -- /bin/sh -c 'cat /box/f; cat /proc/mounts' >"$OUT" 2>"$ERR" </dev/null
+check "a rootfs below a 0700 folder works" is status ok
+check "a /box below a 0700 folder works" out_has "^boxed$"
+check "the run's /proc/mounts shows no host path of the rootfs or /box" \
+    sh -c "grep -q ' / overlay ' '$OUT' && grep -q ' /box overlay ' '$OUT' && ! grep -q -e '$private' -e '$TESTROOT' '$OUT'"
+sb -- /bin/cat /proc/mounts
+check "the run's /proc/mounts shows no host path of the test rootfs or the state directory" \
+    sh -c "grep -q ' / overlay ' '$OUT' && ! grep -q -e '$TESTROOT' -e /run/judgebox '$OUT'"
+"$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$private/rootfs" --box-rw "$private/box" --result "$RESULT" \
+    -- /bin/cat /box/f >"$OUT" 2>"$ERR" </dev/null
+check "a writable /box below a 0700 folder works" out_has "^boxed$"
+rm -rf "$private"
+
+# 13. Memory figures of a reused slot stay the run's own (v1 keeps earlier
 # runs' page cache charged to the slot's cgroup)
 i=0; while [ $i -lt 5 ]; do sb --memory-kb 65536 -- /bin/sh -c 'cat /t/probe /bin/busybox > /dev/null'; i=$((i + 1)); done
 sb --memory-kb 65536 -- /bin/true

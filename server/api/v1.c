@@ -53,8 +53,15 @@ static void judge_work(http_request *req, void *cls)
         if (res.has_compile)
             http_log_set(req, "compile_ms", json_integer((json_int_t)res.compile_ms));
         http_log_set(req, "run_ms", json_integer((json_int_t)res.run_ms));
-        if (res.cancelled) {
-            http_log_set(req, "client", json_string("gone"));
+        if (res.cancelled && http_shutting_down(req)) {
+            /* Cancelled by a shutdown past its drain time. */
+            char retry[16];
+            snprintf(retry, sizeof retry, "%u", a->config->retry_after_s);
+            http_reply_header(req, "Retry-After", retry);
+            http_reply_errorf(req, 503, "shutting_down", NULL,
+                              "the server shut down before this request was judged; retry");
+        } else if (res.cancelled) {
+            http_log_set(req, "gone", json_true());
             http_hang_up(req);     /* nobody to answer */
         } else {
             json_t *body = api_run_response(http_request_id(req), &w->job, &res);
@@ -110,6 +117,9 @@ void v1_run(http_request *req)
                           a->config->slots, a->config->queue);
         return;
     }
+    /* A client that shuts its sending side after the request still gets
+     * its answer; one that closed is told apart by a probe. */
+    pool_ticket_set_probe(w->ticket, http_probe_half_close, req);
     if (http_defer(req, judge_work, w) < 0) {
         pool_leave(w->ticket);
         job_request_free(&w->job);

@@ -78,6 +78,9 @@ void config_defaults(server_config *c)
     c->connection_limit = 256;
     c->connection_timeout_s = 30;
     c->body_timeout_s = 30;
+    c->header_timeout_s = 10;
+    c->per_ip_connection_limit = 64;
+    c->drain_timeout_s = 30;
     c->retry_after_s = 1;
     /* A run's defaults are the core's, so a request and `judgebox run`
      * that omit a limit get the same value. */
@@ -163,6 +166,7 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         "listen", "slots", "queue", "images", "langs", "max_body_bytes", "max_json_depth",
         "max_tests", "max_files", "max_args", "max_arg_bytes", "max_request_output_bytes",
         "connection_limit", "connection_timeout_s", "body_timeout_s", "retry_after_s",
+        "header_timeout_s", "per_ip_connection_limit", "drain_timeout_s",
         "limits", "compile_limits", NULL};
     const char *unknown = json_unknown_key(root, known);
     if (unknown) {
@@ -202,6 +206,9 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
     UINT_FIELD("connection_limit", 1, 100000, c->connection_limit);
     UINT_FIELD("connection_timeout_s", 1, 3600, c->connection_timeout_s);
     UINT_FIELD("body_timeout_s", 1, 3600, c->body_timeout_s);
+    UINT_FIELD("header_timeout_s", 1, 3600, c->header_timeout_s);
+    UINT_FIELD("per_ip_connection_limit", 0, 100000, c->per_ip_connection_limit);
+    UINT_FIELD("drain_timeout_s", 0, 3600, c->drain_timeout_s);
     UINT_FIELD("retry_after_s", 1, 3600, c->retry_after_s);
 #undef UINT_FIELD
     /* "limits": {"default": {...}, "min": {...}, "max": {...}}, same for

@@ -59,6 +59,9 @@ typedef struct server_config {
     unsigned connection_limit;    /* open HTTP connections */
     unsigned connection_timeout_s;/* idle connection */
     unsigned body_timeout_s;      /* whole request body must arrive within */
+    unsigned header_timeout_s;    /* request headers must arrive within (from connect or the last answer) */
+    unsigned per_ip_connection_limit; /* open connections from one address; 0: no cap */
+    unsigned drain_timeout_s;     /* SIGTERM: in-flight requests finish within, then are cancelled */
     unsigned retry_after_s;       /* Retry-After on 503 */
     limit_policy run, compile;
 } server_config;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,19 +43,55 @@
 #include "log.h"
 #include "pattern.h"
 
+/* One open connection, for the deadlines and the health reserve: what it
+ * is waiting for and since when.  Made and freed by libmicrohttpd's
+ * connection notifications (its socket is closed only after CLOSED, so
+ * the reaper may shut it down under conns_lock). */
+typedef enum conn_phase {
+    PHASE_HEADERS,                /* connected or answered; next request's headers not all in */
+    PHASE_BODY,                   /* headers in, body arriving */
+    PHASE_BUSY,                   /* handled, deferred or answering: no deadline here */
+} conn_phase;
+
+typedef struct conn_track {
+    int fd;
+    char client[INET6_ADDRSTRLEN];
+    conn_phase phase;
+    struct timespec since;        /* CLOCK_MONOTONIC, start of the phase */
+    bool reserve;                 /* over connection_limit: health only, short deadline */
+    bool reaped;                  /* shut down by the reaper */
+    struct conn_track *prev, *next;
+} conn_track;
+
 struct http_server {
     struct MHD_Daemon *daemon;
     app *app;
     /* Deferred work waiting for an executor, and the executors. */
     pthread_mutex_t lock;
-    pthread_cond_t work, idle;
+    pthread_cond_t work, idle;    /* idle: CLOCK_MONOTONIC, for timed waits */
     http_request *head, *tail;
     unsigned inflight;            /* deferred, reply not yet delivered */
+    unsigned suspended;           /* connections suspended for deferred work */
     bool stopping;                /* executors: leave once the list is empty */
     bool draining;                /* shutting down: admit nothing new */
     pthread_t *executors;
     unsigned nexecutors, started;
+    /* Open connections and the reaper thread that enforces deadlines (and
+     * gives memory back to the system when idle). */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t reaper_wake;   /* CLOCK_MONOTONIC */
+    conn_track *conns;
+    unsigned nconns;
+    uint64_t completed;           /* requests finished, to notice idleness */
+    bool reaper_stop, reaper_started;
+    pthread_t reaper;
 };
+
+/* Connections beyond connection_limit kept for GET /v1/health, so a full
+ * server still says how it is; they get a short header deadline. */
+#define HEALTH_RESERVE 16
+#define HEALTH_PATH "/v1/health"
+#define RESERVE_HEADER_TIMEOUT_S 2
 
 typedef enum reply_kind {
     REPLY_NONE,
@@ -85,6 +122,8 @@ struct http_request {
     bool too_large;               /* body went over the maximum; discarding */
     size_t discarded;
     bool dispatched;              /* the handler ran */
+    bool http11;                  /* may take an interim 1xx response */
+    conn_track *track;
     bool responded;               /* a response is queued */
     unsigned status;              /* of the queued response */
     json_t *log;                  /* fields for this request's log line */
@@ -160,6 +199,33 @@ const char *http_body(const http_request *req, size_t *len)
 {
     *len = req->len;
     return req->body ? req->body : "";
+}
+
+bool http_shutting_down(const http_request *req)
+{
+    http_server *s = req->server;
+    pthread_mutex_lock(&s->lock);
+    bool draining = s->draining;
+    pthread_mutex_unlock(&s->lock);
+    return draining;
+}
+
+int http_probe_half_close(void *cls)
+{
+    http_request *req = cls;
+    /* The peer shut its sending side: it may have gone, or may still be
+     * reading.  Only a write tells: an interim 1xx response is one an
+     * HTTP/1.1 client must accept and skip before the final one, and a
+     * peer that closed answers it with a reset (then POLLHUP/POLLERR).
+     * An HTTP/1.0 client cannot take one: take it as gone. */
+    static const char interim[] = "HTTP/1.1 102 Processing\r\n\r\n";
+    if (!req->http11 || req->client_fd < 0)
+        return 1;
+    ssize_t n = send(req->client_fd, interim, sizeof interim - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n != (ssize_t)(sizeof interim - 1))
+        return 1;                 /* gone, or a partial line we cannot finish: close */
+    json_object_set_new(req->log, "half_closed", json_true());
+    return 0;
 }
 
 void http_log_set(http_request *req, const char *key, json_t *value)
@@ -272,6 +338,7 @@ int http_defer(http_request *req, http_work work, void *cls)
     req->work_cls = cls;
     req->deferred = true;
     s->inflight++;
+    s->suspended++;
     /* Suspended before any executor can see it, so the resume that follows
      * the work always finds a suspended connection. */
     MHD_suspend_connection(req->conn);
@@ -363,6 +430,8 @@ static enum MHD_Result deliver(struct MHD_Connection *conn, http_request *r)
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "X-Request-Id", r->id);
+    if ((r->track && r->track->reserve) || http_shutting_down(r))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (unsigned i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]);
     enum MHD_Result rc = MHD_queue_response(conn, r->reply_status, resp);
@@ -450,6 +519,38 @@ static int connection_fd(struct MHD_Connection *conn)
     return ci ? ci->connect_fd : -1;
 }
 
+static void set_phase(http_server *s, conn_track *t, conn_phase phase)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&s->conns_lock);
+    t->phase = phase;
+    clock_gettime(CLOCK_MONOTONIC, &t->since);
+    pthread_mutex_unlock(&s->conns_lock);
+}
+
+static conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* A header whose name or value holds a NUL byte (libmicrohttpd keeps the
+ * bytes but C strings end at the NUL: what a handler would read is not
+ * what was sent). */
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    const char **bad = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        *bad = key;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 static http_request *new_request(http_server *s, struct MHD_Connection *conn, const char *url,
                                  const char *method)
 {
@@ -476,14 +577,35 @@ static http_request *new_request(http_server *s, struct MHD_Connection *conn, co
     find_route(r);
     r->max_body = r->route && r->route->max_body ? r->route->max_body
                                                  : s->app->config->max_body_bytes;
+    r->track = track_of(conn);
+    set_phase(s, r->track, PHASE_BODY);
     return r;
 }
 
 /* The whole body is in: route, and run the handler. */
 static enum MHD_Result dispatch(struct MHD_Connection *conn, http_request *r)
 {
+    http_server *s = r->server;
     r->dispatched = true;
-    if (r->too_large)
+    set_phase(s, r->track, PHASE_BUSY);
+    const char *nul_header = NULL;
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, find_nul, &nul_header);
+    char retry[16];
+    snprintf(retry, sizeof retry, "%u", s->app->config->retry_after_s);
+    if (http_shutting_down(r)) {
+        http_reply_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+        http_reply_errorf(r, 503, "shutting_down", NULL,
+                          "the server is shutting down; retry on another instance or later");
+    } else if (r->track && r->track->reserve &&
+               !(strcmp(r->path, HEALTH_PATH) == 0 &&
+                 (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0))) {
+        http_reply_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+        http_reply_errorf(r, 503, "too_many_connections", NULL,
+                          "all %u connections are open; only GET %s is answered beyond them",
+                          s->app->config->connection_limit, HEALTH_PATH);
+    } else if (nul_header) {
+        http_reply_errorf(r, 400, "bad_header", NULL, "header %s holds a NUL byte", nul_header);
+    } else if (r->too_large)
         http_reply_errorf(r, 413, "too_large", NULL, "request body is over the maximum of %zu bytes",
                           r->max_body);
     else if (!r->route)
@@ -502,7 +624,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     http_server *server = cls;
     app *a = server->app;
     http_request *r = *con_cls;
@@ -511,6 +632,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!r)
             return MHD_NO;
         *con_cls = r;
+        r->http11 = version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
         /* Refuse an announced oversized body before reading it (this closes
          * the connection: the body is never read). */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -604,6 +726,8 @@ static void *executor_main(void *arg)
         pthread_mutex_lock(&s->lock);
         r->work_done = true;
         MHD_resume_connection(r->conn);
+        if (--s->suspended == 0)
+            pthread_cond_broadcast(&s->idle);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
@@ -624,6 +748,10 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
             pthread_cond_broadcast(&server->idle);
         pthread_mutex_unlock(&server->lock);
     }
+    set_phase(server, r->track, PHASE_HEADERS);
+    pthread_mutex_lock(&server->conns_lock);
+    server->completed++;
+    pthread_mutex_unlock(&server->conns_lock);
     json_t *line = r->log;
     json_object_set_new(line, "status", r->status ? json_integer(r->status) : json_null());
     json_object_set_new(line, "ms", json_integer((json_int_t)ms_since(&r->start)));
@@ -646,6 +774,113 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     }
     free(r->body);
     free(r);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_track *t = calloc(1, sizeof *t);
+        if (!t)
+            return;               /* untracked: no deadline beyond libmicrohttpd's idle one */
+        t->fd = connection_fd(conn);
+        client_address(conn, t->client, sizeof t->client);
+        clock_gettime(CLOCK_MONOTONIC, &t->since);
+        pthread_mutex_lock(&s->conns_lock);
+        t->reserve = ++s->nconns > s->app->config->connection_limit;
+        t->next = s->conns;
+        if (s->conns)
+            s->conns->prev = t;
+        s->conns = t;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = t;
+        return;
+    }
+    conn_track *t = *socket_context;
+    if (!t)
+        return;
+    *socket_context = NULL;
+    pthread_mutex_lock(&s->conns_lock);
+    if (t->prev) t->prev->next = t->next; else s->conns = t->next;
+    if (t->next) t->next->prev = t->prev;
+    s->nconns--;
+    pthread_mutex_unlock(&s->conns_lock);
+    free(t);
+}
+
+/* The deadline of a connection in its phase, in seconds; 0: none. */
+static unsigned deadline_s(const server_config *c, const conn_track *t)
+{
+    switch (t->phase) {
+    case PHASE_HEADERS:
+        return t->reserve ? RESERVE_HEADER_TIMEOUT_S : c->header_timeout_s;
+    case PHASE_BODY:
+        return c->body_timeout_s;
+    case PHASE_BUSY:
+        break;
+    }
+    return 0;
+}
+
+/* Twice a second: shut down connections past their header or body
+ * deadline (libmicrohttpd's own timeout is an idle one: a client sending
+ * a byte a second would hold its connection for ever), and give freed
+ * memory back to the system once the server has been idle for a tick. */
+static void *reaper_main(void *arg)
+{
+    http_server *s = arg;
+    const server_config *c = s->app->config;
+    uint64_t seen = 0;
+    bool trimmed = true;
+    pthread_mutex_lock(&s->conns_lock);
+    while (!s->reaper_stop) {
+        struct timespec wake;
+        clock_gettime(CLOCK_MONOTONIC, &wake);
+        wake.tv_nsec += 500 * 1000 * 1000;
+        if (wake.tv_nsec >= 1000000000) {
+            wake.tv_sec++;
+            wake.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->reaper_wake, &s->conns_lock, &wake);
+        if (s->reaper_stop)
+            break;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        for (conn_track *t = s->conns; t; t = t->next) {
+            unsigned limit = deadline_s(c, t);
+            uint64_t age = ms_since(&t->since);
+            if (!limit || t->reaped || t->fd < 0 || age <= (uint64_t)limit * 1000)
+                continue;
+            /* libmicrohttpd sees the end of the stream and closes it. */
+            if (shutdown(t->fd, SHUT_RDWR) == 0 || errno == ENOTCONN) {
+                t->reaped = true;
+                json_t *line = json_object();
+                json_object_set_new(line, "msg", json_string("closed a slow connection"));
+                json_object_set_new(line, "client", json_string(t->client));
+                json_object_set_new(line, "waited_for",
+                                    json_string(t->phase == PHASE_BODY ? "body" : "headers"));
+                json_object_set_new(line, "after_ms", json_integer((json_int_t)age));
+                log_json("warning", line);
+            }
+        }
+        /* Idle for a whole tick after some work: trim the heap. */
+        bool busy = seen != s->completed;
+        seen = s->completed;
+        if (busy) {
+            trimmed = false;
+        } else if (!trimmed) {
+            pthread_mutex_lock(&s->lock);
+            bool idle = s->inflight == 0;
+            pthread_mutex_unlock(&s->lock);
+            if (idle) {
+                malloc_trim(0);
+                trimmed = true;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->conns_lock);
+    return NULL;
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -725,8 +960,14 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
     }
     s->app = a;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->conns_lock, NULL);
     pthread_cond_init(&s->work, NULL);
-    pthread_cond_init(&s->idle, NULL);
+    pthread_condattr_t mono;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->idle, &mono);
+    pthread_cond_init(&s->reaper_wake, &mono);
+    pthread_condattr_destroy(&mono);
     /* One executor per request that may be admitted at once; the pool
      * refuses more (max_outstanding), so none ever waits for an executor. */
     s->nexecutors = executors_for(a->config) + HTTP_SPARE_EXECUTORS;
@@ -742,16 +983,26 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
             goto fail;
         }
     }
+    int err = pthread_create(&s->reaper, NULL, reaper_main, s);
+    if (err) {
+        snprintf(error, size, "start the connection reaper thread: %s", strerror(err));
+        goto fail;
+    }
+    s->reaper_started = true;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    /* The per-address cap goes last: 0 means none, and MHD takes 0 as
+     * "no cap" too. */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)a->config->connection_limit,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)a->config->connection_limit + HEALTH_RESERVE,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a->config->connection_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)a->config->per_ip_connection_limit,
         MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(error, size, "listen on %s: libmicrohttpd could not start", a->config->listen);
@@ -771,7 +1022,8 @@ fail:
     return -1;
 }
 
-/* Stop the executors (each finishes the request it holds) and free. */
+/* Stop the executors (each finishes the request it holds) and the
+ * reaper, and free. */
 static void free_server(http_server *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -780,25 +1032,70 @@ static void free_server(http_server *s)
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->started; i++)
         pthread_join(s->executors[i], NULL);
+    if (s->reaper_started) {
+        pthread_mutex_lock(&s->conns_lock);
+        s->reaper_stop = true;
+        pthread_cond_broadcast(&s->reaper_wake);
+        pthread_mutex_unlock(&s->conns_lock);
+        pthread_join(s->reaper, NULL);
+    }
     free(s->executors);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->conns_lock);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->idle);
+    pthread_cond_destroy(&s->reaper_wake);
     free(s);
+}
+
+/* Wait until `*count` is 0 or the deadline passes (NULL: no deadline);
+ * s->lock held.  True when it reached 0. */
+static bool wait_zero(http_server *s, const unsigned *count, const struct timespec *deadline)
+{
+    while (*count > 0) {
+        if (!deadline) {
+            pthread_cond_wait(&s->idle, &s->lock);
+        } else if (pthread_cond_timedwait(&s->idle, &s->lock, deadline) == ETIMEDOUT) {
+            return *count == 0;
+        }
+    }
+    return true;
 }
 
 void http_stop(http_server *s)
 {
     if (!s)
         return;
-    /* Stop accepting, let every admitted request be judged and answered,
-     * then stop libmicrohttpd (it must not hold suspended connections). */
+    /* 1. Admit nothing more: every new request, on a new or a kept-alive
+     *    connection, gets 503 shutting_down with Connection: close, and
+     *    the listening socket is closed. */
+    pthread_mutex_lock(&s->lock);
+    s->draining = true;
+    unsigned inflight = s->inflight;
+    pthread_mutex_unlock(&s->lock);
+    unsigned drain_s = s->app->config->drain_timeout_s;
+    log_message("info", "draining: %u requests in flight get up to %u s to finish", inflight, drain_s);
     MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    /* 2. Let the admitted requests finish and be answered, within the
+     *    drain time; past it, cancel their runs (the clients get 503). */
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += drain_s;
     pthread_mutex_lock(&s->lock);
-    while (s->inflight > 0)
-        pthread_cond_wait(&s->idle, &s->lock);
+    bool drained = wait_zero(s, &s->inflight, &deadline);
+    inflight = s->inflight;
+    pthread_mutex_unlock(&s->lock);
+    if (!drained) {
+        log_message("warning", "drain time of %u s is over: cancelling %u requests", drain_s, inflight);
+        pool_cancel_all(s->app->pool);
+    }
+    /* 3. libmicrohttpd 0.9.75 aborts the process when stopped with a
+     *    suspended connection: wait until every deferred work is done and
+     *    its connection resumed (cancelled runs end within moments). */
+    pthread_mutex_lock(&s->lock);
+    wait_zero(s, &s->suspended, NULL);
     pthread_mutex_unlock(&s->lock);
     MHD_stop_daemon(s->daemon);
     free_server(s);

@@ -63,6 +63,14 @@ const char *http_request_id(const http_request *req);
 /* The client's socket, to watch for a hang-up while working (poll
  * POLLRDHUP); never read or write it. */
 int http_client_fd(const http_request *req);
+/* True once shutdown began (new work is refused, running work may be
+ * cancelled after the drain time: answer 503 shutting_down then). */
+bool http_shutting_down(const http_request *req);
+/* For pool_ticket_set_probe(ticket, http_probe_half_close, req): told that
+ * the client shut its sending side, tell whether it is gone (1) or only
+ * half-closed and still reading (0), by sending it an interim
+ * "102 Processing" that a closed peer answers with a reset. */
+int http_probe_half_close(void *req);
 /* Fields added to this request's log line ({"language": ...}). */
 void http_log_set(http_request *req, const char *key, json_t *value);   /* steals value */
 

@@ -7,6 +7,12 @@
  * workers.  Waiting for a batch uses an eventfd so the waiter can also
  * watch its client's socket and drop the batch's unstarted tasks when the
  * client hangs up.  One mutex guards everything; tasks run unlocked.
+ *
+ * Fairness: tickets with unstarted tasks take turns.  A worker takes one
+ * task from the ticket at the head of the list and puts that ticket at the
+ * tail when it has more, and a new batch joins at the tail; so a request
+ * with 101 tests gets one slot in turn with every other waiting request
+ * instead of all of them until it is done.
  */
 #include "queue.h"
 
@@ -31,7 +37,11 @@ struct pool_ticket {
     void *arg;
     size_t ntasks, next, running;
     bool cancelled;
-    bool listed;                  /* in pool->pending */
+    bool listed;                  /* in pool->head..tail */
+    /* Called on a half-close of the abort fd: 1 gone, 0 still there. */
+    int (*probe)(void *cls);
+    void *probe_cls;
+    pool_ticket *all_prev, *all_next; /* every outstanding ticket */
     int done_fd;                  /* eventfd, written when the batch is over */
     int cancel_fd;                /* eventfd, written when the client went away: running runs stop */
     pool_ticket *prev, *next_ticket;
@@ -51,7 +61,9 @@ struct pool {
     pthread_mutex_t lock;
     pthread_cond_t work;          /* tasks were added, or stopping */
     pthread_cond_t ready;         /* a worker finished init */
-    pool_ticket *head, *tail;     /* tickets with unstarted tasks, by seq */
+    pool_ticket *head, *tail;     /* tickets with unstarted tasks, in turn order */
+    pool_ticket *all;             /* every outstanding ticket */
+    bool cancel_all;              /* pool_cancel_all: every batch ends at once */
     unsigned nworkers, busy, queued, queue_max, outstanding, max_outstanding;
     uint64_t seq, admitted, rejected, tasks_run;
     bool stopping;
@@ -77,16 +89,13 @@ static void unlist(pool *p, pool_ticket *t)
     t->listed = false;
 }
 
-/* Insert by seq so an old request's next batch goes before newer ones. */
+/* Join the tail: the ticket's next turn comes after every waiting one. */
 static void enlist(pool *p, pool_ticket *t)
 {
-    pool_ticket *after = p->tail;
-    while (after && after->seq > t->seq)
-        after = after->prev;
-    t->prev = after;
-    t->next_ticket = after ? after->next_ticket : p->head;
-    if (t->next_ticket) t->next_ticket->prev = t; else p->tail = t;
-    if (after) after->next_ticket = t; else p->head = t;
+    t->prev = p->tail;
+    t->next_ticket = NULL;
+    if (p->tail) p->tail->next_ticket = t; else p->head = t;
+    p->tail = t;
     t->listed = true;
 }
 
@@ -102,6 +111,21 @@ static void signal_done(pool_ticket *t)
      * state under the lock anyway. */
     ssize_t n = write(t->done_fd, &one, sizeof one);
     (void)n;
+}
+
+/* Under the lock: drop t's unstarted tasks, stop its running ones, wake
+ * its waiter. */
+static void cancel_locked(pool *p, pool_ticket *t)
+{
+    if (t->cancelled)
+        return;
+    t->cancelled = true;
+    unlist(p, t);
+    uint64_t one = 1;
+    if (write(t->cancel_fd, &one, sizeof one) < 0) {
+        /* eventfd counters cannot overflow from one write */
+    }
+    signal_done(t);
 }
 
 static void *worker_main(void *arg)
@@ -128,8 +152,9 @@ static void *worker_main(void *arg)
         pool_ticket *t = p->head;
         size_t index = t->next++;
         t->running++;
-        if (t->next >= t->ntasks)
-            unlist(p, t);
+        unlist(p, t);
+        if (t->next < t->ntasks)
+            enlist(p, t);          /* its next task waits for its next turn */
         if (!t->started) {
             t->started = true;
             p->queued--;
@@ -273,6 +298,10 @@ pool_ticket *pool_admit(pool *p)
     }
     t->pool = p;
     t->seq = ++p->seq;
+    t->all_next = p->all;
+    if (p->all)
+        p->all->all_prev = t;
+    p->all = t;
     clock_gettime(CLOCK_MONOTONIC, &t->admitted_at);
     p->queued++;
     p->admitted++;
@@ -290,6 +319,10 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
     while (read(t->done_fd, &drain, sizeof drain) > 0)
         ;
     pthread_mutex_lock(&p->lock);
+    if (p->cancel_all) {
+        pthread_mutex_unlock(&p->lock);
+        return 1;
+    }
     t->fn = fn;
     t->arg = arg;
     t->ntasks = ntasks;
@@ -301,14 +334,17 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
     pthread_mutex_unlock(&p->lock);
 
     bool aborted = false;
+    short watch = POLLRDHUP;      /* dropped once a probe says the client is still there */
     for (;;) {
         pthread_mutex_lock(&p->lock);
         bool over = batch_over(t);
+        if (t->cancelled)
+            aborted = true;       /* pool_cancel_all */
         pthread_mutex_unlock(&p->lock);
         if (over)
             break;
         struct pollfd fds[2] = {{.fd = t->done_fd, .events = POLLIN},
-                                {.fd = aborted ? -1 : abort_fd, .events = POLLRDHUP}};
+                                {.fd = aborted ? -1 : abort_fd, .events = watch}};
         int n = poll(fds, 2, -1);
         if (n < 0) {
             if (errno == EINTR)
@@ -321,18 +357,19 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
         if (fds[0].revents & POLLIN)
             while (read(t->done_fd, &drain, sizeof drain) > 0)
                 ;
-        if (!aborted && fds[1].fd >= 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+        if (!aborted && fds[1].fd >= 0 && (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)))
             aborted = true;
+        else if (!aborted && fds[1].fd >= 0 && (fds[1].revents & POLLRDHUP)) {
+            /* The client shut its sending side: gone, or only half-closed
+             * and still reading?  Only a probe can tell. */
+            if (t->probe && t->probe(t->probe_cls) == 0)
+                watch = 0;        /* still there: from now on only HUP/ERR */
+            else
+                aborted = true;
+        }
         if (aborted) {
             pthread_mutex_lock(&p->lock);
-            if (!t->cancelled) {
-                t->cancelled = true;
-                unlist(p, t);
-                uint64_t one = 1;
-                if (write(t->cancel_fd, &one, sizeof one) < 0) {
-                    /* eventfd counters cannot overflow from one write */
-                }
-            }
+            cancel_locked(p, t);
             pthread_mutex_unlock(&p->lock);
             if (n < 0) {
                 struct timespec pause = {0, 10 * 1000 * 1000};
@@ -346,6 +383,21 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
 int pool_ticket_cancel_fd(const pool_ticket *t)
 {
     return t->cancel_fd;
+}
+
+void pool_ticket_set_probe(pool_ticket *t, int (*probe)(void *cls), void *cls)
+{
+    t->probe = probe;
+    t->probe_cls = cls;
+}
+
+void pool_cancel_all(pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->cancel_all = true;
+    for (pool_ticket *t = p->all; t; t = t->all_next)
+        cancel_locked(p, t);
+    pthread_mutex_unlock(&p->lock);
 }
 
 uint64_t pool_ticket_queue_ms(const pool_ticket *t)
@@ -366,6 +418,8 @@ void pool_leave(pool_ticket *t)
     pool *p = t->pool;
     pthread_mutex_lock(&p->lock);
     unlist(p, t);
+    if (t->all_prev) t->all_prev->all_next = t->all_next; else p->all = t->all_next;
+    if (t->all_next) t->all_next->all_prev = t->all_prev;
     if (!t->started)
         p->queued--;
     p->outstanding--;

@@ -4,8 +4,8 @@
  * A request is admitted with a ticket (or refused when the queue is full),
  * then runs batches of tasks through the pool: a batch's tasks are handed
  * to whichever workers are free, so one request's tests spread over slots.
- * Tickets are served first come, first served: a request's later batches
- * (tests after its compile) keep their place ahead of newer requests.
+ * Tickets with waiting tasks take turns (round-robin, one task per turn),
+ * so one request with many tests cannot hold every slot while others wait.
  * The pool knows nothing about sandboxes: the resource and the task are
  * opaque pointers, which keeps it testable alone.
  */
@@ -40,10 +40,12 @@ void pool_destroy(pool *p);
  * max_outstanding tickets exist), or ENOMEM. */
 pool_ticket *pool_admit(pool *p);
 /* Run tasks 0..ntasks-1 of a batch and wait for them.  When abort_fd >= 0
- * and reports hang-up (POLLRDHUP/POLLHUP/POLLERR: a client went away), the
- * tasks not yet started are dropped; the call still waits for the ones
- * running.  Returns 0 when every task ran, 1 when aborted; it cannot
- * fail (when poll itself fails, the batch is aborted as for a hang-up). */
+ * and reports hang-up (POLLHUP/POLLERR: a client went away; POLLRDHUP too,
+ * unless the ticket's probe says the client only half-closed), the tasks
+ * not yet started are dropped; the call still waits for the ones running.
+ * Returns 0 when every task ran, 1 when aborted (or pool_cancel_all); it
+ * cannot fail (when poll itself fails, the batch is aborted as for a
+ * hang-up). */
 int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abort_fd);
 /* Milliseconds from admission to the first task of this ticket starting
  * (so far, if none has started). */
@@ -51,6 +53,14 @@ uint64_t pool_ticket_queue_ms(const pool_ticket *t);
 /* Readable once the ticket's client went away: give it to sandbox runs
  * (spec.cancel_fd) so the running ones stop too. */
 int pool_ticket_cancel_fd(const pool_ticket *t);
+/* Told by POLLRDHUP on the abort fd that the peer shut its sending side,
+ * pool_run calls probe(cls): 1 means gone (abort), 0 means the client only
+ * half-closed and still reads (keep going; only HUP/ERR abort from then). */
+void pool_ticket_set_probe(pool_ticket *t, int (*probe)(void *cls), void *cls);
+/* Shutdown past its drain time: every outstanding ticket's batch ends now
+ * (unstarted tasks dropped, running ones told through their cancel fd) and
+ * every later pool_run returns 1 at once. */
+void pool_cancel_all(pool *p);
 /* The request is done with the pool. */
 void pool_leave(pool_ticket *t);
 

@@ -547,7 +547,7 @@ def tight_checks(srv):
         took = time.time() - t0
         time.sleep(0.3)
         runs = srv.health()["runs"] - before_runs
-        gone = [e for e in srv.log() if e.get("client") == "gone"]
+        gone = [e for e in srv.log() if e.get("gone") is True]
         mounts = srv.workspaces_mounted()
         status, _, r = srv.run({"language": "bash", "source": "echo after"}, timeout=20)
         # Run to the end, the five 3 s runs would take 12 s more: the queued

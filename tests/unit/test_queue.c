@@ -1,10 +1,13 @@
 /*
  * test_queue.c - the worker pool (server/judge/queue.c) with dummy resources:
  * worker start-up and failure, batches spreading over workers,
- * back-pressure (queue full), first-come-first-served order across
- * tickets, and dropping a batch when its abort fd hangs up.
+ * back-pressure (queue full), tickets taking turns (one request with many
+ * tasks cannot hold every worker), dropping a batch when its abort fd hangs
+ * up (and not when its probe says the peer only half-closed), and
+ * pool_cancel_all at shutdown.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -111,6 +114,19 @@ static void start(batch *b, int tag, pool_ticket *t, size_t n, int gate, long de
     pthread_create(&b->thread, NULL, batch_main, b);
 }
 
+static int probe_still_there(void *cls)
+{
+    atomic_int *n = cls;
+    (*n)++;
+    return 0;
+}
+
+static bool fd_readable(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
 static bool wait_stats(pool *p, unsigned busy, unsigned queued)
 {
     for (int i = 0; i < 3000; i++) {
@@ -160,9 +176,10 @@ int main(void)
     CHECK("pool: queue wait measured", pool_ticket_queue_ms(t) < 1000);
     pool_leave(t);
 
-    /* Back-pressure and order.  A blocker holds both workers; two
-     * requests queue; a third is refused.  The newer queued request
-     * submits its batch first, yet the older one's tasks start first. */
+    /* Back-pressure and turns.  A blocker holds both workers; two
+     * requests queue; a third is refused.  The big one submits 6 tasks
+     * first, the small one 2 tasks after: the small one's tasks must not
+     * wait behind all 6 (before round-robin, they started 7th and 8th). */
     start_count = 0;
     batch blk, older_b, newer_b;
     pool_ticket *blocker = pool_admit(p);
@@ -176,19 +193,24 @@ int main(void)
     pool_stats st;
     pool_get_stats(p, &st);
     CHECK("pool: stats", st.rejected == 1 && st.workers == 2 && st.queue_max == 2 && st.queued == 2);
+    start(&older_b, 3, older, 6, 1, 20, -1);
+    CHECK("pool: big batch waiting", wait_waiting(p, 6));
     start(&newer_b, 4, newer, 2, 1, 20, -1);
-    CHECK("pool: newer batch waiting", wait_waiting(p, 2));
-    start(&older_b, 3, older, 2, 1, 20, -1);
-    CHECK("pool: older batch waiting too", wait_waiting(p, 4));
+    CHECK("pool: small batch waiting too", wait_waiting(p, 8));
     blk.gate = 1;
     pthread_join(blk.thread, NULL);
     pthread_join(older_b.thread, NULL);
     pthread_join(newer_b.thread, NULL);
     CHECK("pool: every queued batch ran", blk.rc == 0 && older_b.rc == 0 && newer_b.rc == 0 &&
-          older_b.done == 2 && newer_b.done == 2);
-    bool order_ok = start_count == 6 && start_log[0] / 100 == 2 && start_log[1] / 100 == 2 &&
-                    start_log[2] / 100 == 3 && start_log[3] / 100 == 3;
-    CHECK("pool: first come, first served across tickets", order_ok);
+          older_b.done == 6 && newer_b.done == 2);
+    /* Starts 0-1 are the blocker's; then the two tickets alternate, so the
+     * small one's 2 tasks are among starts 2-5. */
+    int small_early = 0;
+    for (int i = 2; i < 6 && i < start_count; i++)
+        small_early += start_log[i] / 100 == 4;
+    bool order_ok = start_count == 10 && start_log[0] / 100 == 2 && start_log[1] / 100 == 2 &&
+                    start_log[2] / 100 == 3 && small_early == 2;
+    CHECK("pool: tickets take turns (the small request is not starved by the big one)", order_ok);
     if (!order_ok)
         for (int i = 0; i < start_count; i++)
             printf("# start %d: %d\n", i, start_log[i]);
@@ -217,6 +239,38 @@ int main(void)
     pool_leave(x);
     close(sv[0]);
     CHECK("pool: idle after the abort", wait_stats(p, 0, 0));
+
+    /* Half-close: with a probe that says "still there", a shutdown of the
+     * peer's sending side does not abort; a full close still does. */
+    CHECK("pool: socketpair for half-close", socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    batch half;
+    pool_ticket *h = pool_admit(p);
+    atomic_int probes = 0;
+    pool_ticket_set_probe(h, probe_still_there, &probes);
+    start(&half, 6, h, 6, 1, 30, sv[0]);
+    sleep_ms(40);
+    shutdown(sv[1], SHUT_WR);
+    pthread_join(half.thread, NULL);
+    CHECK("pool: half-close with a probe saying 'there' runs every task", half.rc == 0 && half.done == 6);
+    CHECK("pool: the probe was asked once", probes == 1);
+    pool_leave(h);
+    close(sv[1]);
+    close(sv[0]);
+
+    /* pool_cancel_all: running batches end, later ones return at once. */
+    batch c1;
+    pool_ticket *c = pool_admit(p);
+    start(&c1, 7, c, 50, 1, 50, -1);
+    CHECK("pool: batch running before cancel_all", wait_stats(p, 2, 0));
+    pool_cancel_all(p);
+    pthread_join(c1.thread, NULL);
+    CHECK("pool: cancel_all aborts the running batch", c1.rc == 1 && c1.done < 50 && c1.running == 0);
+    CHECK("pool: cancel_all wrote the ticket's cancel fd", fd_readable(pool_ticket_cancel_fd(c)));
+    pool_ticket *late = pool_admit(p);
+    CHECK("pool: after cancel_all a batch returns at once",
+          late && pool_run(late, 3, task, &c1, -1) == 1);
+    pool_leave(late);
+    pool_leave(c);
 
     pool_destroy(p);
     CHECK("pool: destroy releases every resource", finis == 2);

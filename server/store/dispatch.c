@@ -213,6 +213,9 @@ static void process(dispatcher *d, unsigned slot, store_claim *claim)
                      claim->job.id, claim->attempts);
         goto finish;
     }
+    if (claim->attempts > 1)
+        log_message("info", "job %s: claimed again (attempt %u): the server running it stopped "
+                            "before finishing it", claim->job.id, claim->attempts);
     api_error perr = {0};
     int prc = origin && origin->parse
                   ? origin->parse(claim->job.request, claim->job.request_len, d->o.config,
@@ -278,10 +281,19 @@ finish:
     if (parsed)
         job_request_free(&job);
     size_t len = result ? strlen(result) : 0;
-    int frc = store_finish_job(d->o.store, claim, final, result, len, error, sizeof error);
+    /* A result that cannot be written (disk full, Redis away) is tried
+     * again every second: the job stays claimed by this live server, so
+     * nobody else would finish it.  On stop it stays running in the store
+     * and runs again after the restart. */
+    int frc;
+    while ((frc = store_finish_job(d->o.store, claim, final, result, len, error, sizeof error)) < 0) {
+        log_message("error", "job %s: %s; trying again", claim->job.id, error);
+        if (pause_ms(d, 1000))
+            break;
+    }
     if (frc < 0)
-        log_message("error", "job %s: %s (it stays claimed and will run again)", claim->job.id,
-                    error);
+        log_message("error", "job %s: result not stored; it runs again when a server restarts",
+                    claim->job.id);
     else if (frc == 1 && final == STORE_DONE && claim->job.callback_url && result)
         deliver_callback(d, origin, claim, result, len);
     free(result);

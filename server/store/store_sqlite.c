@@ -219,10 +219,18 @@ int store_sqlite_open(store *s, const char *path, char *error, size_t size)
     }
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-        if (rc == SQLITE_ROW)
-            snprintf(error, size, "the database is corrupt: %s", sqlite3_column_text(st, 0));
-        else
+        if (rc == SQLITE_ROW) {
+            /* quick_check's report spans lines: one line for the log. */
+            char what[400];
+            snprintf(what, sizeof what, "%s", (const char *)sqlite3_column_text(st, 0));
+            for (char *p = what; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                    *p = ' ';
+            snprintf(error, size, "the database is corrupt (%s); move it away to start with an "
+                                  "empty store, or repair it with sqlite3 .recover", what);
+        } else {
             db_error(e, "check the database", error, size);
+        }
         sqlite3_finalize(st);
         engine_free(e);
         return -1;

@@ -7,8 +7,10 @@
 #   3. HTTP: throughput of a trivial run with every slot busy, p50/p99
 #   4. C hello world compile + run through HTTP vs bare gcc + run
 #   5. cost per run at run 1, 100, 1000, 10000 of one server; its RSS
+#   6. BENCH_ASYNC_N (1000) Python hello worlds submitted asynchronously,
+#      time until all are done, vs the same sent synchronously by 4 clients
 # Knobs (environment): BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S,
-# BENCH_C_N, BENCH_LONG_RUNS, BENCH_ONLY="1 2 3 4 5", BUILD.
+# BENCH_C_N, BENCH_LONG_RUNS, BENCH_ASYNC_N, BENCH_ONLY="1 2 3 4 5 6", BUILD.
 # Needs: `make all testroot default-image` and bench/runloop, bench/httpload
 # (mk/bench.mk builds them).  Raw outputs go to $BUILD/bench/last/.
 set -u
@@ -20,7 +22,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 HTTP_S=${BENCH_HTTP_S:-10}
 C_N=${BENCH_C_N:-10}
 LONG_RUNS=${BENCH_LONG_RUNS:-10000}
-ONLY=${BENCH_ONLY:-1 2 3 4 5}
+ASYNC_N=${BENCH_ASYNC_N:-1000}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
 JB=$PWD/$BUILD/judgebox
 RUNLOOP=$PWD/$BUILD/bench/runloop
 HTTPLOAD=$PWD/$BUILD/bench/httpload
@@ -95,18 +98,20 @@ if wanted 2; then
 fi
 
 # ---- the server (3, 4, 5) ---------------------------------------------------
-start_server() { # log file; sets SERVER_PID, PORT
-    "$JB" serve --langs "$PWD/langs" --listen 127.0.0.1:0 >"$1" 2>&1 &
+start_server() { # log file [serve flags...]; sets SERVER_PID, PORT
+    log=$1
+    shift
+    "$JB" serve --langs "$PWD/langs" --listen 127.0.0.1:0 "$@" >"$log" 2>&1 &
     SERVER_PID=$!
     PORT=
     for _ in $(seq 100); do
-        PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$1" | head -1)
+        PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$log" | head -1)
         [ -n "$PORT" ] && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
     done
     echo "judgebox serve did not start:" >&2
-    cat "$1" >&2
+    cat "$log" >&2
     stop_server   # it may still be starting: the next start_server would lose its pid
     return 1
 }
@@ -204,6 +209,23 @@ if wanted 5; then
         note "CPU per run: last chunk / runs 2-100 = $(ratio "$clast" "$c100")x, runs 101-1000 / runs 2-100 = $(ratio "$c1000" "$c100")x (flat: about 1)"
         note "server RSS: idle after start ${rss0} kB, after 1000 runs ${rss1:-?} kB, after $LONG_RUNS runs ${rss2} kB; open fds after: $open_fds"
         note "-> idle RSS <= 10 MB: $(verdict "$rss0" "<=" 10240); no growth from run 1000 to $LONG_RUNS (<= +5%): $(verdict "$rss2" "<=" "$(awk -v r="${rss1:-$rss2}" 'BEGIN { print r * 1.05 }')")"
+    fi
+    note ""
+fi
+
+if wanted 6; then
+    note "== 6. $ASYNC_N Python hello worlds: asynchronous (POST ?async=true, then poll) vs synchronous from 4 clients; $SLOTS slots, SQLite store"
+    printf '%s' '{"language":"python3","source":"print(\"hello, world\")"}' >"$OUT/tmp/py.json"
+    if have_image usr/bin/python3 && start_server "$OUT/6-serve.log" --store "sqlite:$OUT/tmp/jobs.db"; then
+        "$HTTPLOAD" -c 4 -n 8 -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/py.json" >/dev/null
+        "$HTTPLOAD" -c 4 -n "$ASYNC_N" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/py.json" >"$OUT/6-sync.txt"
+        python3 bench/async.py "127.0.0.1:$PORT" "$OUT/tmp/py.json" "$ASYNC_N" 4 'hello, world' >"$OUT/6-async.txt"
+        stop_server
+        read -r _ n _ good _ errors _ sync_s _ sync_rate _ <"$OUT/6-sync.txt"
+        read -r _ an _ submit_s _ async_s _ async_rate _ async_errors <"$OUT/6-async.txt"
+        note "synchronous, 4 clients: $n runs in ${sync_s} s ($sync_rate runs/s, $errors errors)"
+        note "asynchronous: $an submitted in ${submit_s} s (each stored durably first), all done after ${async_s} s ($async_rate runs/s, $async_errors errors)"
+        note "-> all done, async/sync time = $(ratio "$async_s" "$sync_s")x (under 1: asynchronous is faster; the store costs one fsync per submission)"
     fi
     note ""
 fi

@@ -6,6 +6,10 @@
  *   judgebox:queue:<origin> a stream of {id}, with the consumer group
  *                           "judgebox"; one stream per origin so a server
  *                           reads only the origins it can judge
+ *   judgebox:queues         the set of those streams (for counting)
+ *   judgebox:finished:2, :3 sorted sets of done / cancelled ids by finish
+ *                           time, so counting them costs no scan (trimmed
+ *                           to the result time-to-live at each sweep)
  * A submission is one MULTI/EXEC (hashes and stream entries together).  A
  * server claims with XREADGROUP, and first with XAUTOCLAIM the entries
  * whose consumer has been silent for claim_timeout_s: a running job keeps
@@ -188,6 +192,11 @@ static int ensure_group(redis_engine *e, const char *stream, char *error, size_t
         snprintf(error, size, "%s", err);
         return -1;
     }
+    freeReplyObject(r);
+    const char *sargv[] = {"SADD", "judgebox:queues", stream};
+    r = command(e, 3, sargv, NULL, "list the stream", error, size);
+    if (!r)
+        return -1;
     freeReplyObject(r);
     pthread_mutex_lock(&e->lock);
     if (e->ngroups < 16)
@@ -400,6 +409,7 @@ static const char cancel_script[] =
     "if st == '0' or st == '1' then\n"
     "  redis.call('HSET', KEYS[1], 'state', '3', 'finished_ms', ARGV[1])\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+    "  redis.call('ZADD', 'judgebox:finished:3', ARGV[1], ARGV[3])\n"
     "  return tonumber(st)\n"
     "end\n"
     "return 10 + tonumber(st)\n";
@@ -411,8 +421,8 @@ static int redis_cancel(store *s, const char *id, store_state *was, char *error,
     job_key(key, sizeof key, id);
     snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
     snprintf(ttl, sizeof ttl, "%u", s->ttl_s);
-    const char *args[] = {now, ttl};
-    redisReply *r = eval2(e, cancel_script, key, key, 2, args, NULL, "cancel the job", error, size);
+    const char *args[] = {now, ttl, id};
+    redisReply *r = eval2(e, cancel_script, key, key, 3, args, NULL, "cancel the job", error, size);
     if (!r)
         return -1;
     long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
@@ -438,45 +448,74 @@ static int redis_del(store *s, const char *id, char *error, size_t size)
         return -1;
     int rc = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
     freeReplyObject(r);
+    for (int st = STORE_DONE; st <= STORE_CANCELLED; st++) {
+        char set[64];
+        snprintf(set, sizeof set, "judgebox:finished:%d", st);
+        const char *zargv[] = {"ZREM", set, id};
+        r = command(e, 3, zargv, NULL, "delete the job", error, size);
+        if (!r)
+            return -1;
+        freeReplyObject(r);
+    }
     return rc;
 }
 
-/* SCAN over the job hashes: O(jobs), for statistics pages only. */
+/* Queued: the entries of each stream not yet delivered to a consumer
+ * (XINFO GROUPS "lag"; a cancelled queued job counts until a server skips
+ * it).  Running: the entries delivered and not acknowledged ("pending").
+ * Done and cancelled: the sorted sets, from the time-to-live on. */
 static int redis_count(store *s, store_counts *out, char *error, size_t size)
 {
     redis_engine *e = engine(s);
-    char cursor[32] = "0";
-    do {
-        const char *argv[] = {"SCAN", cursor, "MATCH", JOB_PREFIX "*", "COUNT", "1000"};
-        redisReply *r = command(e, 6, argv, NULL, "count jobs", error, size);
-        if (!r)
-            return -1;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    const char *argv[] = {"SMEMBERS", "judgebox:queues"};
+    redisReply *r = command(e, 2, argv, NULL, "count jobs", error, size);
+    if (!r)
+        return -1;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const char *gargv[] = {"XINFO", "GROUPS", r->element[i]->str};
+        redisReply *g = command(e, 3, gargv, NULL, "count jobs", error, size);
+        if (!g) {
             freeReplyObject(r);
-            snprintf(error, size, "count jobs: unexpected SCAN reply");
             return -1;
         }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        redisReply *keys = r->element[1];
-        for (size_t i = 0; i < keys->elements; i++) {
-            const char *hargv[] = {"HGET", keys->element[i]->str, "state"};
-            redisReply *st = command(e, 3, hargv, NULL, "count jobs", error, size);
-            if (!st) {
-                freeReplyObject(r);
-                return -1;
+        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k < g->elements; k++) {
+            const redisReply *grp = g->element[k];
+            bool ours = false;
+            long long pending = 0, lag = 0;
+            for (size_t f = 0; grp->type == REDIS_REPLY_ARRAY && f + 1 < grp->elements; f += 2) {
+                const char *name = grp->element[f]->str;
+                const redisReply *v = grp->element[f + 1];
+                if (strcmp(name, "name") == 0 && v->type == REDIS_REPLY_STRING)
+                    ours = strcmp(v->str, GROUP) == 0;
+                else if (strcmp(name, "pending") == 0 && v->type == REDIS_REPLY_INTEGER)
+                    pending = v->integer;
+                else if (strcmp(name, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+                    lag = v->integer;
             }
-            if (st->type == REDIS_REPLY_STRING) {
-                switch (atoi(st->str)) {
-                case STORE_QUEUED: out->queued++; break;
-                case STORE_RUNNING: out->running++; break;
-                case STORE_DONE: out->done++; break;
-                case STORE_CANCELLED: out->cancelled++; break;
-                }
+            if (ours) {
+                out->running += (uint64_t)pending;
+                out->queued += (uint64_t)lag;
             }
-            freeReplyObject(st);
         }
-        freeReplyObject(r);
-    } while (strcmp(cursor, "0") != 0);
+        freeReplyObject(g);
+    }
+    freeReplyObject(r);
+    char since[32];
+    snprintf(since, sizeof since, "%lld", (long long)(store_now_ms() - (int64_t)s->ttl_s * 1000));
+    for (int st = STORE_DONE; st <= STORE_CANCELLED; st++) {
+        char set[64];
+        snprintf(set, sizeof set, "judgebox:finished:%d", st);
+        const char *zargv[] = {"ZCOUNT", set, since, "+inf"};
+        redisReply *z = command(e, 4, zargv, NULL, "count jobs", error, size);
+        if (!z)
+            return -1;
+        uint64_t n = z->type == REDIS_REPLY_INTEGER ? (uint64_t)z->integer : 0;
+        if (st == STORE_DONE)
+            out->done = n;
+        else
+            out->cancelled = n;
+        freeReplyObject(z);
+    }
     return 0;
 }
 
@@ -589,6 +628,7 @@ static const char finish_script[] =
     "  redis.call('HSET', KEYS[1], 'state', ARGV[3], 'result', ARGV[4], 'finished_ms', ARGV[5])\n"
     "  redis.call('HDEL', KEYS[1], 'node')\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[6])\n"
+    "  redis.call('ZADD', 'judgebox:finished:' .. ARGV[3], ARGV[5], ARGV[8])\n"
     "  wrote = 1\n"
     "end\n"
     "redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])\n"
@@ -620,10 +660,10 @@ static int redis_finish(store *s, store_claim *claim, store_state state, const c
     snprintf(st, sizeof st, "%d", (int)state);
     snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
     snprintf(ttl, sizeof ttl, "%u", s->ttl_s);
-    const char *args[] = {GROUP, entry, st, result ? result : "", now, ttl, e->node};
+    const char *args[] = {GROUP, entry, st, result ? result : "", now, ttl, e->node, claim->job.id};
     size_t lens[] = {strlen(GROUP), strlen(entry), strlen(st), result ? len : 0, strlen(now),
-                     strlen(ttl), strlen(e->node)};
-    redisReply *r = eval2(e, finish_script, key, stream, 7, args, lens, "store the result", error,
+                     strlen(ttl), strlen(e->node), strlen(claim->job.id)};
+    redisReply *r = eval2(e, finish_script, key, stream, 8, args, lens, "store the result", error,
                           size);
     if (!r)
         return -1;
@@ -661,12 +701,22 @@ static int redis_keep(store *s, store_claim *const *claims, size_t n, bool *canc
     return 0;
 }
 
-/* Redis forgets expired results itself. */
+/* Redis forgets expired results itself; the finished-id sets are trimmed
+ * to the same time-to-live here. */
 static int redis_sweep(store *s, char *error, size_t size)
 {
-    (void)s;
-    (void)error;
-    (void)size;
+    redis_engine *e = engine(s);
+    char before[32];
+    snprintf(before, sizeof before, "(%lld", (long long)(store_now_ms() - (int64_t)s->ttl_s * 1000));
+    for (int st = STORE_DONE; st <= STORE_CANCELLED; st++) {
+        char set[64];
+        snprintf(set, sizeof set, "judgebox:finished:%d", st);
+        const char *argv[] = {"ZREMRANGEBYSCORE", set, "-inf", before};
+        redisReply *r = command(e, 4, argv, NULL, "forget expired results", error, size);
+        if (!r)
+            return -1;
+        freeReplyObject(r);
+    }
     return 0;
 }
 

@@ -467,34 +467,39 @@ static int sqlite_del(store *s, const char *id, char *error, size_t size)
     return rc;
 }
 
+/* Two indexed queries: unfinished jobs by state, finished ones by their
+ * finish time (so a day of results is not scanned for the queue length). */
 static int sqlite_count(store *s, store_counts *out, char *error, size_t size)
 {
     sqlite_engine *e = engine(s);
+    static const char *const queries[] = {
+        "SELECT state, COUNT(*) FROM jobs WHERE state < 2 GROUP BY state",
+        "SELECT state, COUNT(*) FROM jobs WHERE state >= 2 AND finished_ms >= ?1 GROUP BY state",
+    };
     pthread_mutex_lock(&e->lock);
-    sqlite3_stmt *st;
-    int rc = -1;
-    if (sqlite3_prepare_v2(e->db, "SELECT state, COUNT(*) FROM jobs WHERE state < 2 "
-                                  "OR finished_ms >= ?1 GROUP BY state", -1, &st, NULL) != SQLITE_OK) {
-        db_error(e, "count jobs", error, size);
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, store_now_ms() - (int64_t)s->ttl_s * 1000);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-        switch (sqlite3_column_int(st, 0)) {
-        case STORE_QUEUED: out->queued = n; break;
-        case STORE_RUNNING: out->running = n; break;
-        case STORE_DONE: out->done = n; break;
-        case STORE_CANCELLED: out->cancelled = n; break;
+    int rc = 0;
+    for (size_t q = 0; q < 2 && rc == 0; q++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(e->db, queries[q], -1, &st, NULL) != SQLITE_OK) {
+            rc = db_error(e, "count jobs", error, size);
+            break;
         }
+        if (q == 1)
+            sqlite3_bind_int64(st, 1, store_now_ms() - (int64_t)s->ttl_s * 1000);
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+            switch (sqlite3_column_int(st, 0)) {
+            case STORE_QUEUED: out->queued = n; break;
+            case STORE_RUNNING: out->running = n; break;
+            case STORE_DONE: out->done = n; break;
+            case STORE_CANCELLED: out->cancelled = n; break;
+            }
+        }
+        if (step != SQLITE_DONE)
+            rc = db_error(e, "count jobs", error, size);
+        sqlite3_finalize(st);
     }
-    if (step == SQLITE_DONE)
-        rc = 0;
-    else
-        db_error(e, "count jobs", error, size);
-    sqlite3_finalize(st);
-out:
     pthread_mutex_unlock(&e->lock);
     return rc;
 }

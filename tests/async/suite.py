@@ -10,9 +10,11 @@ made here (tmpfs for a full disk, a read-only bind) are removed.
               wrong types, missing fields, states, cancel when queued/running/
               done, 404/405/409, async=false, expiry
   callbacks   PUT to callback_url, retried 3 times, then given up
-  durability  200 submissions, kill -9 half-way, restart: every id resolves
-              to its own correct result (SQLite); the same with redis and two
-              servers, one killed half-way (its jobs taken over)
+  durability  SQLite: 200 submissions from 4 clients, kill -9 once half are
+              acknowledged, the rest sent after the restart; then 200 more,
+              kill -9 half-way through the judging; every acknowledged id
+              resolves to its own correct result.  Redis: two servers, 200
+              submissions, one killed half-way (its jobs taken over)
   store       corrupt / damaged / read-only database refused at start-up with
               one line; a full disk answers 503 and loses nothing acknowledged
 Sizes: ASYNC_DURABILITY_N (default 200)."""
@@ -447,33 +449,90 @@ def kill9(srv):
 
 
 def sqlite_durability():
+    """Submissions from 4 clients; kill -9 once half are acknowledged (runs
+    being judged, submissions still coming); the rest are sent to the
+    restarted server.  Every acknowledged id must resolve to its result."""
     name = "durable"
+    d = os.path.join(TMP, name)
     srv = start("--slots", "2", name=name)
-    store_url = "sqlite:" + os.path.join(TMP, name, "jobs.db")
-    acked, failures = submit_many([srv], N)
-    if failures or len(acked) != N:
-        report("sqlite: %d submissions acknowledged" % N, False, "%d acked, failures %s" % (len(acked), failures[:3]))
-        srv.cleanup()
-        return
-    report("sqlite: %d submissions acknowledged" % N, True)
-    # Half-way through the judging: kill -9.
+    store_url = "sqlite:" + os.path.join(d, "jobs.db")
+    acked, lock = {}, threading.Lock()
+    refused = []
+    current = [srv]
+    killed = threading.Event()
+
+    def worker(k):
+        for i in range(k, N, 4):
+            while True:
+                target = current[0]
+                try:
+                    st, _, b = submit(target, body(stdin=str(i)))
+                except Exception:  # the server was killed under us: send it again
+                    st = None
+                if st == 202:
+                    with lock:
+                        acked[b["id"]] = "%d\n" % (i * 3 + 1)
+                    break
+                if st is not None and st != 202 and not killed.is_set():
+                    with lock:
+                        refused.append((i, st, b))
+                    break
+                # No answer (or an error while it died): wait for the restart.
+                killed.wait(60)
+                while current[0] is target:
+                    time.sleep(0.05)
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
     deadline = time.time() + 300
-    ids = list(acked)
-    while time.time() < deadline and count_done(srv, ids[: N // 2]) < N // 4:
-        time.sleep(0.2)
-    done_before = count_done(srv, ids)
+    while time.time() < deadline and len(acked) < N // 2:
+        time.sleep(0.01)
+    with lock:
+        acked_at_kill = len(acked)
+    killed.set()
     kill9(srv)
-    check("sqlite: killed -9 half-way (%d of %d done)" % (done_before, N),
-          lambda: (0 < done_before < N, "%d done when killed" % done_before))
+    import sqlite3
+    db = sqlite3.connect(os.path.join(d, "jobs.db"))
+    states = dict(db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+    db.close()
     srv.cleanup()
-    srv2 = lib.Server("--store", store_url, "--state-dir", os.path.join(TMP, name), "--slots", "2")
+    srv2 = lib.Server("--store", store_url, "--state-dir", d, "--slots", "2")
     SERVERS.append(srv2)
+    current[0] = srv2
+    for t in threads:
+        t.join(600)
+    check("sqlite: killed -9 with %d of %d submissions acknowledged (store then: %d queued, %d running, "
+          "%d done), the rest sent to the restarted server" %
+          (acked_at_kill, N, states.get(0, 0), states.get(1, 0), states.get(2, 0)),
+          lambda: (0 < acked_at_kill < N and len(acked) == N and not refused and states.get(1, 0) > 0,
+                   "acked %d at kill, %d in all, refused %s, states %s" %
+                   (acked_at_kill, len(acked), refused[:3], states)))
     pending, wrong = all_correct(srv2, acked, timeout=600)
     check("sqlite: after kill -9 and restart every one of the %d ids resolves to its own correct result" % N,
           lambda: (not pending and not wrong, "pending %d, wrong %s" % (len(pending), wrong[:3])))
     check("sqlite: the restarted server logged the runs the killed one had left running",
           lambda: any("claimed again" in (e.get("msg") or "") for e in srv2.log()))
+
+    # Round 2: everything acknowledged first, kill -9 half-way through the judging.
+    acked2, failures = submit_many([srv2], N)
+    report("sqlite: %d more submissions acknowledged" % N, not failures and len(acked2) == N,
+           "%d acked, failures %s" % (len(acked2), failures[:3]))
+    ids = list(acked2)
+    deadline = time.time() + 300
+    while time.time() < deadline and count_done(srv2, ids[: N // 2]) < N // 4:
+        time.sleep(0.2)
+    done_before = count_done(srv2, ids)
+    kill9(srv2)
+    check("sqlite: killed -9 half-way through judging (%d of %d done)" % (done_before, N),
+          lambda: (0 < done_before < N, "%d done when killed" % done_before))
     srv2.cleanup()
+    srv3 = lib.Server("--store", store_url, "--state-dir", d, "--slots", "2")
+    SERVERS.append(srv3)
+    acked.update(acked2)
+    pending, wrong = all_correct(srv3, acked, timeout=600)
+    check("sqlite: after the second kill -9 and restart all %d ids of both rounds resolve correctly" % len(acked),
+          lambda: (not pending and not wrong, "pending %d, wrong %s" % (len(pending), wrong[:3])))
+    srv3.cleanup()
 
 
 def free_port():

@@ -34,6 +34,29 @@ static uint64_t ms_since(const struct timespec *t)
     return ms > 0 ? (uint64_t)ms : 0;
 }
 
+/* A step the sandbox could not run is the server's failure, whatever
+ * the response says: log the first cause at level error. */
+static void log_internal_errors(http_request *req, const job_result *res)
+{
+    const step_result *bad = NULL;
+    const char *what = "compile";
+    char where[64];
+    if (res->has_compile && res->compile.ran && res->compile.result.status == SANDBOX_INTERNAL_ERROR)
+        bad = &res->compile;
+    for (size_t i = 0; !bad && i < res->nruns; i++) {
+        if (res->runs[i].ran && res->runs[i].result.status == SANDBOX_INTERNAL_ERROR) {
+            bad = &res->runs[i];
+            snprintf(where, sizeof where, "test %zu", i);
+            what = where;
+        }
+    }
+    if (!bad)
+        return;
+    char cause[sizeof bad->result.message + 80];
+    snprintf(cause, sizeof cause, "%s: %s", what, bad->result.message);
+    http_log_cause(req, cause);
+}
+
 /* Executor thread: judge, answer (or hang up when the client left). */
 static void judge_work(http_request *req, void *cls)
 {
@@ -45,11 +68,12 @@ static void judge_work(http_request *req, void *cls)
     pool_leave(w->ticket);
     http_log_set(req, "queue_ms", json_integer((json_int_t)res.queue_ms));
     if (rc < 0) {
-        http_log_set(req, "cause", json_string(why));
+        http_log_cause(req, why);
         http_reply_errorf(req, 500, "internal", NULL, "the server could not judge this request: %s",
                           why);
     } else {
         http_log_set(req, "verdict", json_string(res.verdict));
+        log_internal_errors(req, &res);
         if (res.has_compile)
             http_log_set(req, "compile_ms", json_integer((json_int_t)res.compile_ms));
         http_log_set(req, "run_ms", json_integer((json_int_t)res.run_ms));

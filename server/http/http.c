@@ -123,6 +123,7 @@ struct http_request {
     size_t discarded;
     bool dispatched;              /* the handler ran */
     bool http11;                  /* may take an interim 1xx response */
+    bool failed;                  /* http_log_cause: log at level error */
     conn_track *track;
     bool responded;               /* a response is queued */
     unsigned status;              /* of the queued response */
@@ -226,6 +227,12 @@ int http_probe_half_close(void *cls)
         return 1;                 /* gone, or a partial line we cannot finish: close */
     json_object_set_new(req->log, "half_closed", json_true());
     return 0;
+}
+
+void http_log_cause(http_request *req, const char *cause)
+{
+    req->failed = true;
+    json_object_set_new(req->log, "cause", json_string(cause));
 }
 
 void http_log_set(http_request *req, const char *key, json_t *value)
@@ -536,21 +543,6 @@ static conn_track *track_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-/* A header whose name or value holds a NUL byte (libmicrohttpd keeps the
- * bytes but C strings end at the NUL: what a handler would read is not
- * what was sent). */
-static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind, const char *key,
-                                size_t key_size, const char *value, size_t value_size)
-{
-    (void)kind;
-    const char **bad = cls;
-    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
-        *bad = key;
-        return MHD_NO;
-    }
-    return MHD_YES;
-}
-
 static http_request *new_request(http_server *s, struct MHD_Connection *conn, const char *url,
                                  const char *method)
 {
@@ -588,8 +580,6 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, http_request *r)
     http_server *s = r->server;
     r->dispatched = true;
     set_phase(s, r->track, PHASE_BUSY);
-    const char *nul_header = NULL;
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, find_nul, &nul_header);
     char retry[16];
     snprintf(retry, sizeof retry, "%u", s->app->config->retry_after_s);
     if (http_shutting_down(r)) {
@@ -603,8 +593,6 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, http_request *r)
         http_reply_errorf(r, 503, "too_many_connections", NULL,
                           "all %u connections are open; only GET %s is answered beyond them",
                           s->app->config->connection_limit, HEALTH_PATH);
-    } else if (nul_header) {
-        http_reply_errorf(r, 400, "bad_header", NULL, "header %s holds a NUL byte", nul_header);
     } else if (r->too_large)
         http_reply_errorf(r, 413, "too_large", NULL, "request body is over the maximum of %zu bytes",
                           r->max_body);
@@ -765,7 +753,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     };
     if ((size_t)why < sizeof reasons / sizeof reasons[0] && reasons[why])
         json_object_set_new(line, "terminated", json_string(reasons[why]));
-    log_json(r->status >= 500 ? "error" : "info", line);
+    log_json(r->status >= 500 || r->failed ? "error" : "info", line);
     reply_clear(r);
     http_params_clear(&r->params);
     for (unsigned i = 0; i < r->nheaders; i++) {

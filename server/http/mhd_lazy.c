@@ -161,12 +161,3 @@ struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t blo
              "MHD_create_response_from_callback");
     return function ? function(size, block_size, crc, crc_cls, crfc) : NULL;
 }
-
-/* Headers with their lengths (a NUL inside a value shows). */
-int MHD_get_connection_values_n(struct MHD_Connection *connection, enum MHD_ValueKind kind,
-                                MHD_KeyValueIteratorN iterator, void *iterator_cls)
-{
-    RESOLVED(int (*)(struct MHD_Connection *, enum MHD_ValueKind, MHD_KeyValueIteratorN, void *),
-             "MHD_get_connection_values_n");
-    return function ? function(connection, kind, iterator, iterator_cls) : -1;
-}

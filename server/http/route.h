@@ -73,6 +73,10 @@ bool http_shutting_down(const http_request *req);
 int http_probe_half_close(void *req);
 /* Fields added to this request's log line ({"language": ...}). */
 void http_log_set(http_request *req, const char *key, json_t *value);   /* steals value */
+/* The request failed on the server's side (even when answered 200, as a
+ * run's internal_error is): its line is logged at level error with
+ * "cause".  5xx answers are logged at level error anyway. */
+void http_log_cause(http_request *req, const char *cause);
 
 /* ---- the reply: exactly one per request ---- */
 /* Extra response headers; call before the reply. */

@@ -271,12 +271,30 @@ int command_run(int argc, char **argv)
 
 int command_cleanup(int argc, char **argv)
 {
-    if (argc > 1) {
-        fprintf(stderr, "judgebox cleanup: unexpected argument '%s'\n", argv[1]);
-        return 2;
+    /* The same state as a server started with these flags (serve.c). */
+    sandbox_config config = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 >= argc || (strcmp(a, "--run-dir") != 0 && strcmp(a, "--cgroup-parent") != 0 &&
+                              strcmp(a, "--uid-base") != 0)) {
+            fprintf(stderr, "judgebox cleanup: unexpected argument '%s' (takes --run-dir DIR, "
+                            "--cgroup-parent NAME, --uid-base N)\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (strcmp(a, "--run-dir") == 0) {
+            config.state_dir = v;
+        } else if (strcmp(a, "--cgroup-parent") == 0) {
+            config.cgroup_parent = v;
+        } else {
+            uint64_t uid;
+            if (parse_number("uid-base", v, 1000, 4000000000u, &uid) < 0)
+                return 2;
+            config.uid_base = (uid_t)uid;
+        }
     }
     sandbox_error error = {0};
-    if (sandbox_cleanup(NULL, &error) < 0) {
+    if (sandbox_cleanup(&config, &error) < 0) {
         fprintf(stderr, "judgebox cleanup: %s\n", error.message);
         return 1;
     }

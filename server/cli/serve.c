@@ -24,6 +24,7 @@
 #include "judge.h"
 #include "langs.h"
 #include "log.h"
+#include "ops.h"
 #include "queue.h"
 #include "sandbox.h"
 #include "store.h"
@@ -46,7 +47,15 @@ static void usage(FILE *out)
           "  --result-ttl S      finished asynchronous runs are kept this long (default 86400)\n"
           "  --claim-timeout S   redis: a job whose server went silent is taken over after\n"
           "                      this (default 30)\n"
-          "API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits (docs/api.md)\n",
+          "  --run-dir DIR       sandbox runtime state: slot locks, net namespaces, workspaces\n"
+          "                      (default /run/judgebox)\n"
+          "  --cgroup-parent NAME  cgroup under which the slots live (default judgebox)\n"
+          "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
+          "                      (two servers on one machine: each its own run dir, state dir, parent, uids)\n",
+          out);
+    fputs(ops_usage, out);
+    fputs("API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits, GET /metrics,\n"
+          "     GET /v1/openapi.json (docs/api.md, docs/operations.md)\n",
           out);
 }
 
@@ -136,8 +145,22 @@ int command_serve(int argc, char **argv)
     const char *listen = NULL, *config_file = NULL, *images = NULL, *langs_dir = NULL;
     const char *slots_arg = NULL, *queue_arg = NULL;
     const char *store_url_arg = NULL, *state_dir = NULL, *ttl_arg = NULL, *claim_arg = NULL;
+    const char *run_dir = NULL, *cgroup_parent = NULL, *uid_base_arg = NULL;
+    ops_options ops_opt;
+    ops_options_default(&ops_opt);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        bool used_value = false;
+        char why[300];
+        int ours = ops_option(&ops_opt, a, i + 1 < argc ? argv[i + 1] : NULL, &used_value, why, sizeof why);
+        if (ours < 0) {
+            fprintf(stderr, "judgebox serve: %s\n", why);
+            return 2;
+        }
+        if (ours > 0) {
+            i += used_value;
+            continue;
+        }
         const char **dst = strcmp(a, "--listen") == 0   ? &listen
                          : strcmp(a, "--config") == 0   ? &config_file
                          : strcmp(a, "--images") == 0   ? &images
@@ -147,7 +170,10 @@ int command_serve(int argc, char **argv)
                          : strcmp(a, "--store") == 0    ? &store_url_arg
                          : strcmp(a, "--state-dir") == 0 ? &state_dir
                          : strcmp(a, "--result-ttl") == 0 ? &ttl_arg
-                         : strcmp(a, "--claim-timeout") == 0 ? &claim_arg : NULL;
+                         : strcmp(a, "--claim-timeout") == 0 ? &claim_arg
+                         : strcmp(a, "--run-dir") == 0  ? &run_dir
+                         : strcmp(a, "--cgroup-parent") == 0 ? &cgroup_parent
+                         : strcmp(a, "--uid-base") == 0 ? &uid_base_arg : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -175,6 +201,7 @@ int command_serve(int argc, char **argv)
     store *jobs = NULL;
     dispatcher *jobs_dispatcher = NULL;
     unsigned result_ttl = 0, claim_timeout = 0;
+    ops *ops_state = NULL;
     warnings startup_warnings = {0};
 
     if (!config.listen) {
@@ -268,7 +295,23 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
-    sandbox_config sc = {0};
+    sandbox_config sc = {.state_dir = run_dir, .cgroup_parent = cgroup_parent};
+    if (uid_base_arg) {
+        unsigned uid_base;
+        if (parse_unsigned("--uid-base", uid_base_arg, 1000, 4000000000u, &uid_base) < 0) {
+            status = 2;
+            goto out;
+        }
+        sc.uid_base = (uid_t)uid_base;
+    }
+    if (run_dir && run_dir[0] != '/') {
+        status = fatal("--run-dir must be an absolute path");
+        goto out;
+    }
+    if (ops_open(&ops_opt, config.listen, &langs, &ops_state, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
     sandbox_error serr = {0};
     if (sandbox_context_open(&sc, &ctx, &serr) < 0) {
         snprintf(error, sizeof error, "sandbox unusable: %s", serr.message);
@@ -346,6 +389,7 @@ out:
     if (ctx)
         sandbox_context_close(ctx);
     warnings_flush(&startup_warnings, false);
+    ops_close(ops_state);        /* after the server: handlers observe metrics */
     langs_free(&langs);
     config_free(&config);
     return status;

@@ -19,7 +19,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "metrics.h"
 
 int judge_worker_init(void *ctx, unsigned index, void **resource, char *error, size_t size)
 {
@@ -178,7 +181,14 @@ static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
         .stderr_to_stdout = in->stderr_to_stdout,
     };
     sandbox_error err = {0};
-    if (sandbox_run(slot, &spec, &out->result, &err) < 0) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int run_rc = sandbox_run(slot, &spec, &out->result, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000 -
+                 (int64_t)out->result.wall_ms * 1000;
+    metrics_sandbox_setup_us(us > 0 ? (uint64_t)us : 0);   /* the sandbox's own cost */
+    if (run_rc < 0) {
         out->result.status = SANDBOX_INTERNAL_ERROR;
         if (!out->result.message[0])
             snprintf(out->result.message, sizeof out->result.message, "%s", err.message);
@@ -349,6 +359,10 @@ out:
     else
         job_result_free(out);     /* the compile's output, the runs array */
     out->queue_ms = pool_ticket_queue_ms(ticket);
+    if (rc == 0)
+        metrics_job(job, out);      /* verdict, runs, timings: for every caller of judge_run */
+    else
+        metrics_internal_error("judge");
     return rc;
 }
 

@@ -72,6 +72,7 @@ static void judge_work(http_request *req, void *cls)
         http_reply_errorf(req, 500, "internal", NULL, "the server could not judge this request: %s",
                           why);
     } else {
+        http_judged(req, &res);    /* the client's CPU quota */
         http_log_set(req, "verdict", json_string(res.verdict));
         log_internal_errors(req, &res);
         if (res.has_compile)

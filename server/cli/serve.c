@@ -134,6 +134,18 @@ static void warnings_flush(warnings *w, bool print)
     w->count = 0;
 }
 
+/* The pool's figures for /metrics, read at scrape time. */
+static void pool_gauges(void *ctx, metrics_gauges *g)
+{
+    pool_stats st;
+    pool_get_stats(ctx, &st);
+    g->slots = st.workers;
+    g->busy = st.busy;
+    g->queued = st.queued;
+    g->queue_capacity = st.queue_max;
+    g->runs_waiting = st.waiting_tasks;
+}
+
 static int fatal(const char *msg)
 {
     fprintf(stderr, "judgebox serve: %s\n", msg);
@@ -347,7 +359,9 @@ int command_serve(int argc, char **argv)
         .context = ctx,
         .cgroup_version = sandbox_context_cgroup_version(ctx),
         .pool = workers,
+        .ops = ops_state,
     };
+    metrics_set_gauges(pool_gauges, workers);
     clock_gettime(CLOCK_MONOTONIC, &a.started);
     unsigned port = 0;
     if (http_start(&a, &server, &port, error, sizeof error) < 0) {

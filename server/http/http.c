@@ -41,6 +41,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "ops.h"
 #include "pattern.h"
 
 /* One open connection, for the deadlines and the health reserve: what it
@@ -85,6 +86,7 @@ struct http_server {
     uint64_t completed;           /* requests finished, to notice idleness */
     bool reaper_stop, reaper_started;
     pthread_t reaper;
+    int *metric_ids;              /* route index -> metrics endpoint */
 };
 
 /* Connections beyond connection_limit kept for GET /v1/health, so a full
@@ -148,6 +150,7 @@ struct http_request {
     bool deferred;                /* counted in server->inflight */
     bool work_done;               /* the executor is done; the connection resumed */
     http_request *next;
+    ops_gate gate;                /* server/ops: auth and quota decision, ticket */
 };
 
 static uint64_t ms_since(const struct timespec *t)
@@ -327,6 +330,11 @@ void http_reply_stream(http_request *req, unsigned status, const char *content_t
         http_reply_header(req, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 }
 
+void http_judged(http_request *req, const job_result *result)
+{
+    ops_gate_charge(&req->gate, result);
+}
+
 void http_hang_up(http_request *req)
 {
     reply_clear(req);
@@ -439,6 +447,8 @@ static enum MHD_Result deliver(struct MHD_Connection *conn, http_request *r)
     MHD_add_response_header(resp, "X-Request-Id", r->id);
     if ((r->track && r->track->reserve) || http_shutting_down(r))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    for (size_t i = 0; i < r->gate.nheaders; i++)
+        MHD_add_response_header(resp, r->gate.headers[i].name, r->gate.headers[i].value);
     for (unsigned i = 0; i < r->nheaders; i++)
         MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]);
     enum MHD_Result rc = MHD_queue_response(conn, r->reply_status, resp);
@@ -593,6 +603,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, http_request *r)
         http_reply_errorf(r, 503, "too_many_connections", NULL,
                           "all %u connections are open; only GET %s is answered beyond them",
                           s->app->config->connection_limit, HEALTH_PATH);
+    } else if (r->gate.status) {
+        http_reply_errorf(r, r->gate.status, r->gate.code, NULL, "%s", r->gate.message);
     } else if (r->too_large)
         http_reply_errorf(r, 413, "too_large", NULL, "request body is over the maximum of %zu bytes",
                           r->max_body);
@@ -621,6 +633,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         *con_cls = r;
         r->http11 = version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+        /* Credentials and quotas before the body is read (server/ops); a
+         * refused request's body is discarded, and the refusal is its reply. */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        ops_gate_check(a->ops, method, url, http_header(r, MHD_HTTP_HEADER_AUTHORIZATION),
+                       http_header(r, "X-Auth-Token"), ci ? ci->client_addr : NULL, &r->gate);
+        if (r->gate.status) {
+            json_object_set_new(r->log, "error", json_string(r->gate.code));
+            return MHD_YES;
+        }
+        if (r->gate.token)
+            json_object_set_new(r->log, "token", json_string(r->gate.token->name));
         /* Refuse an announced oversized body before reading it (this closes
          * the connection: the body is never read). */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -653,7 +677,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             json_object_set_new(r->log, "error", json_string("body_timeout"));
             return MHD_NO;
         }
-        if (r->too_large || !r->route || !r->method_ok || n > r->max_body - r->len) {
+        if (r->too_large || r->gate.status || !r->route || !r->method_ok || n > r->max_body - r->len) {
             /* A body over the maximum (or for a request that will get 404
              * or 405).  This libmicrohttpd only answers once the body is
              * in, so drop what we have and discard the rest, up to as much
@@ -662,7 +686,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             free(r->body);
             r->body = NULL;
             r->cap = 0;
-            if (r->route && r->method_ok)
+            if (r->route && r->method_ok && !r->gate.status)
                 r->too_large = true;
             r->discarded += n;
             if (r->discarded > r->max_body) {
@@ -740,6 +764,10 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     pthread_mutex_lock(&server->conns_lock);
     server->completed++;
     pthread_mutex_unlock(&server->conns_lock);
+    ops_gate_finish(&r->gate);
+    if (r->status)
+        metrics_request(r->route && r->method_ok ? server->metric_ids[r->route - http_routes] : -1,
+                        r->status);
     json_t *line = r->log;
     json_object_set_new(line, "status", r->status ? json_integer(r->status) : json_null());
     json_object_set_new(line, "ms", json_integer((json_int_t)ms_since(&r->start)));
@@ -956,6 +984,14 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
     pthread_cond_init(&s->idle, &mono);
     pthread_cond_init(&s->reaper_wake, &mono);
     pthread_condattr_destroy(&mono);
+    /* Each route is an endpoint of the request metrics (its pattern). */
+    s->metric_ids = calloc(http_route_count, sizeof *s->metric_ids);
+    if (!s->metric_ids) {
+        snprintf(error, size, "start HTTP server: %s", strerror(errno));
+        goto fail;
+    }
+    for (size_t i = 0; i < http_route_count; i++)
+        s->metric_ids[i] = metrics_endpoint(http_routes[i].method, http_routes[i].pattern);
     /* One executor per request that may be admitted at once; the pool
      * refuses more (max_outstanding), so none ever waits for an executor. */
     s->nexecutors = executors_for(a->config) + HTTP_SPARE_EXECUTORS;
@@ -1028,6 +1064,7 @@ static void free_server(http_server *s)
         pthread_join(s->reaper, NULL);
     }
     free(s->executors);
+    free(s->metric_ids);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->conns_lock);
     pthread_cond_destroy(&s->work);

@@ -16,6 +16,8 @@
 #include "sandbox.h"
 #include "store.h"
 
+struct ops;
+
 typedef struct app {
     const server_config *config;
     const language_table *langs;
@@ -24,6 +26,7 @@ typedef struct app {
     pool *pool;
     store *store;                 /* asynchronous runs (server/store) */
     struct timespec started;      /* CLOCK_MONOTONIC */
+    struct ops *ops;              /* server/ops: auth, quotas (NULL: none) */
 } app;
 
 typedef struct http_server http_server;

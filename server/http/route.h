@@ -103,6 +103,10 @@ void http_reply_stream(http_request *req, unsigned status, const char *content_t
 /* Close the connection without an answer (the client went away). */
 void http_hang_up(http_request *req);
 
+/* A handler (or its work) that judged tells what the judging used: the
+ * client's CPU quota is charged with it (server/ops). */
+void http_judged(http_request *req, const job_result *result);
+
 /* ---- slow work ---- */
 /* Suspend the connection and run work(req, cls) on an executor thread; the
  * reply it makes is sent when it returns.  `cls` is the work's to free.

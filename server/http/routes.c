@@ -7,6 +7,7 @@
 #include "route.h"
 
 #include "runs_http.h"
+#include "ops_http.h"
 #include "v1.h"
 
 const http_route http_routes[] = {
@@ -18,6 +19,9 @@ const http_route http_routes[] = {
     /* server/store: asynchronous runs (POST /v1/run?async=true is v1_run's) */
     {"GET", "/v1/runs/{id}", runs_get, 0},
     {"DELETE", "/v1/runs/{id}", runs_cancel, 0},
+    /* server/ops: metrics and the API's description */
+    {"GET", "/metrics", ops_metrics_handler, 0},
+    {"GET", "/v1/openapi.json", ops_openapi_handler, 0},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

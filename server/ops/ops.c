@@ -93,7 +93,10 @@ int ops_open(const ops_options *opt, const char *listen, const language_table *l
              char *error, size_t error_size)
 {
     *out = NULL;
-    if (!opt->auth_token_file && !opt->insecure_no_auth && !auth_listen_is_loopback(listen)) {
+    /* A malformed HOST:PORT is left for the listener to report. */
+    const char *colon = strrchr(listen, ':');
+    bool well_formed = colon && colon[1];
+    if (well_formed && !opt->auth_token_file && !opt->insecure_no_auth && !auth_listen_is_loopback(listen)) {
         snprintf(error, error_size,
                  "--listen %s is not a loopback address and no --auth-token-file is given: anyone who "
                  "can reach it could run code (give tokens, or --insecure-no-auth if a proxy in front "

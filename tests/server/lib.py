@@ -23,6 +23,31 @@ LANGS = os.path.join(ROOT, "langs")
 failures = 0
 passes = 0
 
+# Every response Server.request gets is appended to
+# $BUILD/captures/<script>.jsonl (truncated when the script starts), so the
+# ops suite can check the server suite's real responses against the OpenAPI
+# document (tests/ops/validate-responses.mjs).
+CAPTURE = os.path.join(ROOT, BUILD, "captures",
+                       os.path.splitext(os.path.basename(sys.argv[0] or "python"))[0] + ".jsonl")
+try:
+    os.makedirs(os.path.dirname(CAPTURE), exist_ok=True)
+    open(CAPTURE, "w").close()
+except OSError:
+    CAPTURE = None
+
+
+def capture(method, path, status, headers, body):
+    if not CAPTURE:
+        return
+    entry = {"method": method, "path": path, "status": status,
+             "content_type": headers.get("content-type", ""),
+             "body": body if not isinstance(body, bytes) else body.decode("utf-8", "replace")}
+    try:
+        with open(CAPTURE, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+    except OSError:
+        pass
+
 
 def report(name, ok, why=""):
     global failures, passes
@@ -131,6 +156,7 @@ class Server:
                 parsed = json.loads(data) if data else None
             except ValueError:
                 parsed = data
+            capture(method, path, resp.status, h, parsed)
             return resp.status, h, parsed
         finally:
             conn.close()

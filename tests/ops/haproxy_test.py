@@ -1,6 +1,6 @@
 """tests/ops/haproxy_test.py - scale-out behind a real load balancer: HAProxy
 (deploy/haproxy.cfg, unchanged, addresses from the environment) in front of
-two `judgebox serve` nodes on loopback, each with its own state directory,
+two `judgebox serve` nodes on loopback, each with its own run and state directories,
 cgroup parent and host uid range.  2,000 judging requests go through
 HAProxy from 8 client threads while node A is killed (SIGKILL) and started
 again on the same port: every client must get a 200 with the right output.
@@ -46,12 +46,13 @@ def free_port():
 
 def node_args(name, port, state):
     return ["--listen", "127.0.0.1:%d" % port, "--slots", "2", "--queue", "16",
-            "--run-dir", os.path.join(state, name), "--state-dir", os.path.join(state, name + "-state"), "--cgroup-parent", "judgebox-lbtest-" + name,
+            "--run-dir", os.path.join(state, name), "--state-dir", os.path.join(state, name + "-state"),
+            "--cgroup-parent", "judgebox-lbtest-" + name,
             "--uid-base", str(NODES[name])]
 
 
 def cleanup_args(name, state):
-    return ["--run-dir", os.path.join(state, name), "--state-dir", os.path.join(state, name + "-state"), "--cgroup-parent", "judgebox-lbtest-" + name,
+    return ["--run-dir", os.path.join(state, name), "--cgroup-parent", "judgebox-lbtest-" + name,
             "--uid-base", str(NODES[name])]
 
 

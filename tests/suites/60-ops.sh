@@ -7,6 +7,7 @@
 #   tests/ops/haproxy_test.py  deploy/haproxy.cfg in front of two nodes; 2,000
 #                              requests while one node is killed and restarted
 #   apparmor_parser -Q         deploy/apparmor/ compiles (no LSM here: not enforced)
+#   promtool check rules       deploy/prometheus/judgebox-alerts.yml
 #   tests/ops/k8s_check.py     deploy/kubernetes/ is well-formed (not applied)
 #   tests/fuzz/run.sh          every libFuzzer harness for FUZZ_SECONDS (default 10)
 # Real servers on loopback ports, stopped by PID.  A missing tool is a FAIL.
@@ -38,6 +39,14 @@ else
     echo "PASS apparmor: a broken copy of the profile is refused"
 fi
 rm -f "$broken"
+
+# The example alerts of docs/operations.md.
+if out=$(promtool check rules deploy/prometheus/judgebox-alerts.yml 2>&1); then
+    echo "PASS prometheus: deploy/prometheus/judgebox-alerts.yml passes promtool check rules"
+else
+    echo "FAIL prometheus: judgebox-alerts.yml: $(echo "$out" | tail -3 | tr '\n' ' ')"
+    status=1
+fi
 
 python3 tests/ops/k8s_check.py || status=1
 FUZZ_SECONDS=${FUZZ_SECONDS:-10} sh tests/fuzz/run.sh || status=1

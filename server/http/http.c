@@ -603,6 +603,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, http_request *r)
         http_reply_errorf(r, 503, "too_many_connections", NULL,
                           "all %u connections are open; only GET %s is answered beyond them",
                           s->app->config->connection_limit, HEALTH_PATH);
+    } else if (r->gate.status && r->gate.empty_body) {
+        json_object_set_new(r->log, "error", json_string(r->gate.code));
+        http_reply_raw(r, (unsigned)r->gate.status, NULL, "", 0, NULL);
     } else if (r->gate.status) {
         http_reply_errorf(r, r->gate.status, r->gate.code, NULL, "%s", r->gate.message);
     } else if (r->too_large)

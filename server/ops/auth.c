@@ -449,6 +449,12 @@ int auth_authorize(const auth_table *table, unsigned open_mask, const char *meth
     return 0;
 }
 
+bool auth_refusal_body_empty(const char *path)
+{
+    return !(has_prefix(path, "/v1/") || strcmp(path, "/v1") == 0 || strcmp(path, "/metrics") == 0 ||
+             strcmp(path, "/health") == 0);
+}
+
 bool auth_listen_is_loopback(const char *listen)
 {
     const char *colon = strrchr(listen, ':');

@@ -87,6 +87,11 @@ typedef struct auth_decision {
 int auth_authorize(const auth_table *table, unsigned open_mask, const char *method, const char *path,
                    const char *authorization, const char *x_auth_token, auth_decision *out);
 
+/* How a 401/403 looks on `path`: the native API (/v1/..., /metrics)
+ * answers a JSON error; the compatibility APIs (Judge0's paths, Piston's
+ * /api/v2/...) answer with an empty body, as Judge0 does. */
+bool auth_refusal_body_empty(const char *path);
+
 /* True when HOST (from HOST:PORT, brackets allowed) is a loopback address
  * or "localhost"; an unauthenticated server listens only there unless
  * --insecure-no-auth. */

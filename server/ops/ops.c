@@ -197,6 +197,7 @@ void ops_gate_check(ops *o, const char *method, const char *path, const char *au
         g->status = d.status;
         g->code = d.code;
         g->token = d.token;
+        g->empty_body = auth_refusal_body_empty(path);
         snprintf(g->message, sizeof g->message, "%s", d.message);
         add_header(g, "WWW-Authenticate", "%s", d.www_authenticate);
         metrics_auth_refused((unsigned)d.status);

@@ -58,6 +58,7 @@ typedef struct ops_gate {
     const auth_token *token;       /* the caller, when authenticated */
     quota_ticket *ticket;          /* held until ops_gate_finish */
     bool judging;
+    bool empty_body;               /* answer the refusal without a body (Judge0's way) */
     size_t nheaders;
     struct { const char *name; char value[112]; } headers[OPS_HEADERS_MAX];
 } ops_gate;

@@ -95,6 +95,10 @@ int main(void)
           auth_authorize(&t, 1, "POST", "/v1/run", "Bearer " READER, RUNNER, &d) == 403);
     auth_table_free(&t);
 
+    CHECK("refusal body: native JSON", !auth_refusal_body_empty("/v1/run") && !auth_refusal_body_empty("/metrics"));
+    CHECK("refusal body: Judge0 empty", auth_refusal_body_empty("/submissions") &&
+                                            auth_refusal_body_empty("/languages/4"));
+
     /* Loopback rule */
     CHECK("loopback: 127.0.0.1", auth_listen_is_loopback("127.0.0.1:8080"));
     CHECK("loopback: 127.1.2.3", auth_listen_is_loopback("127.1.2.3:0"));

@@ -22,6 +22,7 @@
 #include "dispatch.h"
 #include "http.h"
 #include "judge.h"
+#include "judge0.h"
 #include "langs.h"
 #include "log.h"
 #include "ops.h"
@@ -343,7 +344,7 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
-    static const store_origin *const origins[] = {&store_origin_v1};
+    static const store_origin *const origins[] = {&store_origin_v1, &judge0_store_origin};
     dispatcher_options dopt = {
         .store = jobs, .config = &config, .langs = &langs, .context = ctx, .pool = workers,
         .origins = origins, .norigins = sizeof origins / sizeof origins[0],

@@ -6,6 +6,7 @@
  */
 #include "route.h"
 
+#include "compat.h"
 #include "runs_http.h"
 #include "ops_http.h"
 #include "v1.h"
@@ -22,6 +23,27 @@ const http_route http_routes[] = {
     /* server/ops: metrics and the API's description */
     {"GET", "/metrics", ops_metrics_handler, 0},
     {"GET", "/v1/openapi.json", ops_openapi_handler, 0},
+    /* server/compat: Judge0 CE 1.13.1 (docs/compat.md) */
+    {"POST", "/submissions/batch", judge0_batch_create, 0},
+    {"GET", "/submissions/batch", judge0_batch_show, 0},
+    {"POST", "/submissions", judge0_create, 0},
+    {"GET", "/submissions", judge0_index, 0},
+    {"GET", "/submissions/{token}", judge0_show, 0},
+    {"DELETE", "/submissions/{token}", judge0_delete, 0},
+    {"GET", "/languages", judge0_languages, 0},
+    {"GET", "/languages/all", judge0_languages_all, 0},
+    {"GET", "/languages/{id}", judge0_language_show, 0},
+    {"GET", "/statuses", judge0_statuses, 0},
+    {"GET", "/about", judge0_about, 0},
+    {"GET", "/version", judge0_version, 0},
+    {"GET", "/config_info", judge0_config_info, 0},
+    {"GET", "/workers", judge0_workers, 0},
+    {"GET", "/system_info", judge0_system_info, 0},
+    {"GET", "/statistics", judge0_statistics, 0},
+    /* server/compat: Piston v2 */
+    {"POST", "/api/v2/execute", piston_execute, 0},
+    {"GET", "/api/v2/runtimes", piston_runtimes, 0},
+    {"*", "/api/v2/packages", piston_packages, 0},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

@@ -756,6 +756,37 @@ def queue_full_check():
             srv.cleanup()
 
 
+def auth_checks():
+    """With tokens (server/ops), Judge0 and Piston refusals are 401/403 with
+    an empty body, as Judge0 sends them; X-Auth-Token is Judge0's header."""
+    run_token, read_token = "compat-run-token-0123456789", "compat-read-token-0123456789"
+    with tempfile.TemporaryDirectory() as state:
+        tokens = os.path.join(state, "tokens")
+        with open(tokens, "w") as f:
+            f.write("%s runner run\n%s reader read\n" % (run_token, read_token))
+        os.chmod(tokens, 0o600)
+        srv = Server("--slots", "1", "--state-dir", os.path.join(state, "s"), "--auth-token-file", tokens)
+        try:
+            py = {"source_code": "print(1)", "language_id": 71}
+
+            def refusals():
+                s1, _, b1 = submit(srv, py)
+                s2, _, b2 = srv.request("POST", "/submissions?wait=true", py, headers={"X-Auth-Token": read_token})
+                s3, _, b3 = srv.request("GET", "/languages")
+                s4, _, b4 = piston_post(srv, {"language": "python", "version": "*", "files": [{"content": ""}]})
+                ok = s1 == 401 and s2 == 403 and s3 == 401 and s4 == 401 and not (b1 or b2 or b3 or b4)
+                return ok, (s1, b1, s2, b2, s3, b3, s4, b4)
+            check("judge0/piston with tokens: 401 without, 403 without the scope, empty bodies", refusals)
+
+            def allowed():
+                s1, _, r = srv.request("POST", "/submissions?wait=true", py, headers={"X-Auth-Token": run_token})
+                s2, _, langs = srv.request("GET", "/languages", headers={"X-Auth-Token": read_token})
+                return s1 == 201 and status_is(r, 3) and s2 == 200, (s1, r, s2)
+            check("judge0 with X-Auth-Token: judged; a read token lists languages", allowed)
+        finally:
+            srv.cleanup()
+
+
 # ---------------------------------------------------------------- Piston
 
 def piston_post(srv, body, content_type="application/json"):
@@ -939,6 +970,7 @@ def main():
             srv.cleanup()
     restricted_checks()
     queue_full_check()
+    auth_checks()
     return 1 if lib.failures else 0
 
 

@@ -115,6 +115,7 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
         sandbox_context_close(context);
         return -1;
     }
+    workspace_reclaim_dead(context->workspace_dir);
     context->empty_caps = cap_init();
     if (!context->empty_caps) {
         error_errno(error, "cap_init");

@@ -115,4 +115,8 @@ int keeper_lock_slot(const char *state_dir, unsigned index, int fd);
 /* run.c: one run on the slot's runner thread. */
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
 
+/* workspace.c: unmount and remove the workspaces of processes that died
+ * without destroying them (a server killed with SIGKILL). */
+void workspace_reclaim_dead(const char *workspace_dir);
+
 #endif

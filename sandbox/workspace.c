@@ -3,9 +3,14 @@
  * each is its own size-capped tmpfs under <state>/workspaces, so a compile
  * step can leave a program there (bound writable at /box) and every test
  * reads it (as the lower layer of a copy-on-write /box).  Destroying one
- * unmounts it, which frees everything in it at once.
+ * unmounts it, which frees everything in it at once.  A workspace is
+ * named <pid>-<n> after the process that made it; those of a process that
+ * died without destroying them (kill -9) are reclaimed by the next context
+ * that opens the same state directory (a restarted server, `cleanup`).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,4 +68,27 @@ void sandbox_workspace_destroy(sandbox_workspace *workspace)
     if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
         rmdir(workspace->path);
     free(workspace);
+}
+
+void workspace_reclaim_dead(const char *workspace_dir)
+{
+    DIR *dir = opendir(workspace_dir);
+    if (!dir)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        char *dash;
+        errno = 0;
+        long pid = strtol(entry->d_name, &dash, 10);
+        if (errno || dash == entry->d_name || *dash != '-' || pid <= 0)
+            continue;
+        /* Alive (or a pid we may not signal): its owner destroys it. */
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%.*s/%s", PATH_MAX - 300, workspace_dir, entry->d_name);
+        if (umount2(path, MNT_DETACH) == 0 || errno == EINVAL)
+            rmdir(path);
+    }
+    closedir(dir);
 }

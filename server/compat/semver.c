@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Version numbers are capped so that "the next version" cannot overflow. */
+#define PART_MAX 999999999L
+
+static long part_value(const char *s, char **end)
+{
+    long v = strtol(s, end, 10);
+    return v > PART_MAX ? PART_MAX : v;
+}
+
 bool semver_parse_loose(const char *s, semver *out)
 {
     long part[3] = {0, 0, 0};
@@ -23,7 +32,7 @@ bool semver_parse_loose(const char *s, semver *out)
         return false;
     for (int i = 0; i < 3; i++) {
         char *end;
-        part[i] = strtol(s, &end, 10);
+        part[i] = part_value(s, &end);
         s = end;
         if (*s != '.' || !isdigit((unsigned char)s[1]))
             break;
@@ -72,7 +81,7 @@ static bool parse_partial(const char **sp, partial *p)
         if (!isdigit((unsigned char)*s))
             return false;
         char *end;
-        p->part[i] = strtol(s, &end, 10);
+        p->part[i] = part_value(s, &end);
         s = end;
         p->given = i + 1;
         if (*s != '.')
@@ -185,7 +194,7 @@ static bool satisfies_set(const semver *v, const char *set)
         if (kind == '^') {
             semver hi;
             if (p.given == 0)
-                hi = (semver){LONG_MAX, 0, 0};
+                hi = (semver){PART_MAX + 1, 0, 0};
             else if (p.part[0] > 0 || p.given == 1)
                 hi = (semver){p.part[0] + 1, 0, 0};
             else if (p.part[1] > 0 || p.given == 2)
@@ -195,7 +204,7 @@ static bool satisfies_set(const semver *v, const char *set)
             c[n++] = (comparator){OP_GE, lower(&p)};
             c[n++] = (comparator){OP_LT, hi};
         } else if (kind == '~') {
-            semver hi = p.given == 0 ? (semver){LONG_MAX, 0, 0}
+            semver hi = p.given == 0 ? (semver){PART_MAX + 1, 0, 0}
                       : p.given == 1 ? (semver){p.part[0] + 1, 0, 0}
                                      : (semver){p.part[0], p.part[1] + 1, 0};
             c[n++] = (comparator){OP_GE, lower(&p)};

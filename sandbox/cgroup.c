@@ -172,6 +172,12 @@ int cgroup_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error)
                                       : cgroup_v1_run_end(slot, usage, error);
 }
 
+void cgroup_slot_close(cgroup_slot *slot)
+{
+    if (slot->system && slot->system->version == 1)
+        cgroup_v1_slot_close(slot);
+}
+
 int cgroup_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error)
 {
     return system->version == 2 ? cgroup_v2_slot_remove(system, index, error)

@@ -29,14 +29,19 @@ typedef struct cgroup_system {
 typedef struct cgroup_slot {
     const cgroup_system *system;
     char v1_dirs[CGROUP_V1_COUNT][PATH_MAX]; /* v1: <mount>/judgebox/slotN */
+    char v1_run[PATH_MAX];                   /* v1: <memory mount>/judgebox/slotN/run, the runs' memory cgroup */
     char v2_slot[PATH_MAX];                  /* v2: <base>/slotN */
     char v2_run[PATH_MAX];                   /* v2: <base>/slotN/run, per run */
     int v2_run_fd;                           /* for CLONE_INTO_CGROUP; -1 */
     uint64_t v1_oom_kills_before;
-    uint64_t v1_usage_before;                /* charged before the run: earlier runs' page cache */
+    uint64_t v1_usage_before;                /* charged to v1_run before the run (at most CGROUP_V1_REUSE_MAX) */
     bool v1_has_memsw;                       /* memory.memsw.* exist (swap accounting on) */
-    uint64_t v1_memory_limit, v1_pids_max;   /* last values written; 0 = none yet */
+    uint64_t v1_pids_max;                    /* last value written; 0 = none yet */
 } cgroup_slot;
+
+/* v1: a run's memory cgroup is reused by the next run of the slot only
+ * while what is left charged to it is at most this much; else a fresh one. */
+#define CGROUP_V1_REUSE_MAX (256u * 1024)
 
 typedef struct cgroup_usage {
     uint64_t cpu_ns;
@@ -56,6 +61,8 @@ int cgroup_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_er
 int cgroup_run_clone_fd(const cgroup_slot *slot);
 int cgroup_run_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
 int cgroup_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
+/* The slot is no longer ours: drop what only its runs used (v1: the run cgroup). */
+void cgroup_slot_close(cgroup_slot *slot);
 /* Remove the slot's directories (they must be empty). */
 int cgroup_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);
 
@@ -72,6 +79,7 @@ int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error);
 int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
 int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
 int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
+void cgroup_v1_slot_close(cgroup_slot *slot);
 int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);
 
 int cgroup_v2_detect(cgroup_system *system, sandbox_error *error);

@@ -2,13 +2,21 @@
  * cgroup_v1.c - the cgroup v1 backend (this project's CI machine): the
  * memory, cpuacct and pids hierarchies each get <mount>/judgebox/slotN,
  * made once and reused.  A slot's runner thread joins them once, so every
- * run it clones starts inside them with no per-run migration (migrating
- * into a v1 cgroup can stall for an RCU grace period, ~15 ms).  Per run the
- * limits are written and the counters reset: memory.max_usage_in_bytes,
- * and cpuacct.usage.  Page cache that earlier runs read (the image's
- * files) stays charged to the reused cgroup, so the run's peak is the
- * peak minus what was charged when it started; OOM kills, counted from
- * memory.oom_control's oom_kill before and after.
+ * run it clones starts inside them.  cpuacct and pids are the slot's: per
+ * run the CPU counter is reset and pids.max set.
+ *
+ * Memory is the run's own: pages an earlier run left charged (a compiled
+ * program in a tmpfs workspace, page cache it read) must neither eat into
+ * a later run's limit (nor make writing it fail with EBUSY) nor be taken
+ * off its peak.  So runs use a child memory cgroup, slotN/run: the runner
+ * thread moves itself in just before the clone and back out after the run,
+ * each by writing "0" to `tasks` (the calling thread: no
+ * cgroup_threadgroup_rwsem, so no RCU grace-period stall, ~40 us).  The
+ * child is kept for the next run only while what is left charged to it is
+ * at most CGROUP_V1_REUSE_MAX; then its limit is the run's plus that
+ * leftover, and the peak is taken from that leftover.  Otherwise it is
+ * removed (its charges go with it) and made afresh (~250 us).  OOM kills
+ * are counted from memory.oom_control's oom_kill before and after.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +94,9 @@ int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error)
         if (cgroup_mkdir(slot->v1_dirs[i], error) < 0)
             return -1;
     }
+    int n = snprintf(slot->v1_run, sizeof slot->v1_run, "%s/run", slot->v1_dirs[CGROUP_V1_MEMORY]);
+    if (n < 0 || (size_t)n >= sizeof slot->v1_run)
+        return error_set(error, ENAMETOOLONG, "cgroup v1: slot path too long");
     char memsw[PATH_MAX + 64];
     snprintf(memsw, sizeof memsw, "%s/memory.memsw.limit_in_bytes", slot->v1_dirs[CGROUP_V1_MEMORY]);
     slot->v1_has_memsw = access(memsw, F_OK) == 0;
@@ -117,38 +128,83 @@ static bool thread_is_in(const cgroup_slot *slot, int i, const char *cgroups)
 
 int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error)
 {
-    char tid[32], cgroups[4096] = "";
-    snprintf(tid, sizeof tid, "%ld", (long)syscall(SYS_gettid));
+    char cgroups[4096] = "";
     int fd = open("/proc/thread-self/cgroup", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t got = read(fd, cgroups, sizeof cgroups - 1);
         cgroups[got > 0 ? got : 0] = '\0';
         close(fd);
     }
+    /* "0": the calling thread, moved without cgroup_threadgroup_rwsem. */
     for (int i = 0; i < CGROUP_V1_COUNT; i++)
-        if (!thread_is_in(slot, i, cgroups) && cgroup_write(slot->v1_dirs[i], "tasks", tid, error) < 0)
+        if (!thread_is_in(slot, i, cgroups) && cgroup_write(slot->v1_dirs[i], "tasks", "0", error) < 0)
             return -1;
     return 0;
 }
 
-/* The slot's cgroups are reused: a limit already in place (a server's
- * runs mostly share theirs) is not written again. */
+/* The run cgroup's limit (and memsw's, swap off), unless already in
+ * place.  memsw must stay >= the memory limit: raise it first, lower it
+ * last.  Read, not remembered: a keeper and a one-off CLI run may take
+ * turns on a slot. */
 static int write_memory_limit(cgroup_slot *slot, uint64_t bytes, sandbox_error *error)
 {
-    if (slot->v1_memory_limit == bytes)
+    uint64_t current = 0;
+    if (cgroup_read_u64(slot->v1_run, "memory.limit_in_bytes", &current, error) < 0)
+        return -1;
+    if (current == bytes)
         return 0;
-    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
     char value[32];
     snprintf(value, sizeof value, "%" PRIu64, bytes);
-    slot->v1_memory_limit = 0; /* unknown until every write succeeded */
-    /* memsw must stay >= the memory limit: open it up, set, then close it. */
-    if (slot->v1_has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", "-1", error) < 0)
+    bool raise = bytes > current;
+    if (slot->v1_has_memsw && raise && cgroup_write(slot->v1_run, "memory.memsw.limit_in_bytes", value, error) < 0)
         return -1;
-    if (cgroup_write(memory, "memory.limit_in_bytes", value, error) < 0)
+    if (cgroup_write(slot->v1_run, "memory.limit_in_bytes", value, error) < 0)
         return -1;
-    if (slot->v1_has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", value, error) < 0)
+    if (slot->v1_has_memsw && !raise && cgroup_write(slot->v1_run, "memory.memsw.limit_in_bytes", value, error) < 0)
         return -1;
-    slot->v1_memory_limit = bytes;
+    return 0;
+}
+
+/* Remove the run cgroup if there is one (what is charged to it goes to
+ * the slot, or dies with it) and make a fresh one. */
+static int fresh_run_cgroup(cgroup_slot *slot, sandbox_error *error)
+{
+    if (cgroup_rmdir(slot->v1_run, error) < 0 || cgroup_mkdir(slot->v1_run, error) < 0)
+        return error_wrap(error, "cgroup v1: a fresh memory cgroup for the run");
+    return 0;
+}
+
+/* Give the run slotN/run with nothing of earlier runs' charged to it
+ * beyond CGROUP_V1_REUSE_MAX; sets v1_usage_before and the limit. */
+static int prepare_run_memory(cgroup_slot *slot, uint64_t limit, sandbox_error *error)
+{
+    /* The slot itself has no limit (builds before the run cgroup set one
+     * there, and it would cap the run's too). */
+    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
+    uint64_t slot_limit = 0;
+    if (cgroup_read_u64(memory, "memory.limit_in_bytes", &slot_limit, error) < 0)
+        return -1;
+    if (slot_limit < (UINT64_C(1) << 62) &&
+        ((slot->v1_has_memsw && cgroup_write(memory, "memory.memsw.limit_in_bytes", "-1", error) < 0) ||
+         cgroup_write(memory, "memory.limit_in_bytes", "-1", error) < 0))
+        return -1;
+    uint64_t left = UINT64_MAX;
+    if (cgroup_read_u64(slot->v1_run, "memory.usage_in_bytes", &left, NULL) < 0)
+        left = UINT64_MAX;  /* no run cgroup yet */
+    bool reuse = left <= CGROUP_V1_REUSE_MAX;
+    if (reuse && write_memory_limit(slot, limit + left, NULL) < 0)
+        reuse = false;      /* e.g. EBUSY: more got charged meanwhile */
+    if (!reuse) {
+        left = 0;
+        if (fresh_run_cgroup(slot, error) < 0 || write_memory_limit(slot, limit, error) < 0)
+            return -1;
+    }
+    slot->v1_usage_before = left;
+    slot->v1_oom_kills_before = 0;
+    if (reuse && (cgroup_write(slot->v1_run, "memory.max_usage_in_bytes", "0", error) < 0 ||
+                  cgroup_read_key(slot->v1_run, "memory.oom_control", "oom_kill", &slot->v1_oom_kills_before,
+                                  error) < 0))
+        return -1;
     return 0;
 }
 
@@ -167,8 +223,7 @@ static int write_pids_max(cgroup_slot *slot, uint64_t pids, sandbox_error *error
 
 int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
 {
-    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
-    if (write_memory_limit(slot, limits->memory_kb * 1024, error) < 0)
+    if (prepare_run_memory(slot, limits->memory_kb * 1024, error) < 0)
         return -1;
     /* The slot's runner thread is a member too (and a keeper with its
      * child): allow the run its own count on top of those, and one for
@@ -179,13 +234,11 @@ int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox
         members = 1;
     if (write_pids_max(slot, limits->pids + members + 1, error) < 0)
         return -1;
-    if (cgroup_write(memory, "memory.max_usage_in_bytes", "0", error) < 0 ||
-        cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)
+    if (cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)
         return -1;
-    if (cgroup_read_key(memory, "memory.oom_control", "oom_kill", &slot->v1_oom_kills_before, error) < 0 ||
-        cgroup_read_u64(memory, "memory.usage_in_bytes", &slot->v1_usage_before, error) < 0)
-        return -1;
-    return 0;
+    /* Last: the runner thread goes into the run's memory cgroup (its clone
+     * starts there), and cgroup_v1_run_end brings it back. */
+    return cgroup_write(slot->v1_run, "tasks", "0", error);
 }
 
 int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)
@@ -195,11 +248,16 @@ int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)
 
 int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error)
 {
-    const char *memory = slot->v1_dirs[CGROUP_V1_MEMORY];
     uint64_t oom_kills = 0;
+    int rc = 0;
     if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", &usage->cpu_ns, error) < 0 ||
-        cgroup_read_u64(memory, "memory.max_usage_in_bytes", &usage->memory_peak_bytes, error) < 0 ||
-        cgroup_read_key(memory, "memory.oom_control", "oom_kill", &oom_kills, error) < 0)
+        cgroup_read_u64(slot->v1_run, "memory.max_usage_in_bytes", &usage->memory_peak_bytes, error) < 0 ||
+        cgroup_read_key(slot->v1_run, "memory.oom_control", "oom_kill", &oom_kills, error) < 0)
+        rc = -1;
+    /* The runner thread back to the slot's memory cgroup, whatever happened. */
+    if (cgroup_write(slot->v1_dirs[CGROUP_V1_MEMORY], "tasks", "0", rc == 0 ? error : NULL) < 0)
+        rc = -1;
+    if (rc < 0)
         return -1;
     usage->oom_killed = oom_kills > slot->v1_oom_kills_before;
     usage->memory_peak_bytes = usage->memory_peak_bytes > slot->v1_usage_before
@@ -207,13 +265,19 @@ int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *err
     return 0;
 }
 
+void cgroup_v1_slot_close(cgroup_slot *slot)
+{
+    rmdir(slot->v1_run); /* fails harmlessly if another run of the slot's is on */
+}
+
 int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error)
 {
     int rc = 0;
     for (int i = 0; i < CGROUP_V1_COUNT; i++) {
-        char dir[PATH_MAX + 96];
+        char dir[PATH_MAX + 96], run[PATH_MAX + 128];
         snprintf(dir, sizeof dir, "%s/%s/slot%u", system->v1_mounts[i], system->parent_name, index);
-        if (cgroup_rmdir(dir, error) < 0)
+        snprintf(run, sizeof run, "%s/run", dir);
+        if ((i == CGROUP_V1_MEMORY && cgroup_rmdir(run, error) < 0) || cgroup_rmdir(dir, error) < 0)
             rc = -1;
     }
     return rc;

@@ -212,6 +212,7 @@ void sandbox_slot_release(sandbox_slot *slot)
         pthread_mutex_destroy(&slot->mutex);
         pthread_cond_destroy(&slot->cond);
     }
+    cgroup_slot_close(&slot->cgroups);
     if (slot->lock_fd >= 0)
         close(slot->lock_fd);
     free(slot);

@@ -188,3 +188,27 @@ sb --memory-kb 65536 -- /bin/true
 check "a trivial run after others reports its own memory, not the slot's cache ($(field memory_kb) KiB)" between memory_kb 1 16384
 sb --memory-kb 65536 -- /t/probe memory 256
 check "memory_kb never exceeds the limit" between memory_kb 1 65536
+
+# 14. A run's memory limit and peak are its own, whatever ran on the slot
+# before.  Pages an earlier run left charged (a compiled program in a tmpfs
+# workspace: unreclaimable without swap; page cache it wrote: reclaimable)
+# once made a later, smaller limit fail with EBUSY (internal_error), ate
+# into a larger one, and were taken off the peak (an OOM at 64 MiB reported
+# ~100 KiB).
+ws=$TMPD/ws; mkdir "$ws"
+trap 'umount "$ws" 2>/dev/null; rm -rf "$TMPD"' EXIT
+mount -t tmpfs -o size=80m,mode=0777 judgebox-test-ws "$ws"
+sb --memory-kb 131072 --box-rw "$ws" -- /bin/sh -c 'head -c 50000000 /dev/zero > /box/program'
+check "a run leaves 50 MB in a tmpfs workspace" is status ok
+sb --memory-kb 32768 -- /bin/true
+check "a later run's smaller memory limit is its own (not EBUSY)" is status ok
+sb --memory-kb 65536 -- /t/probe memory 40
+check "a later run gets its whole limit (40 MiB under 64 MiB after 50 MB left charged)" is status ok
+check "its peak is its own ($(field memory_kb) KiB for 40 MiB)" between memory_kb 40000 50000
+umount "$ws"
+mkdir "$TMPD/cache" && chmod 0777 "$TMPD/cache"
+sb --memory-kb 262144 --box-rw "$TMPD/cache" -- /bin/sh -c 'head -c 100000000 /dev/zero > /box/cached'
+sb --memory-kb 65536 -- /bin/sh -c 'head -c 30000000 /dev/zero > /tmp/x'
+check "after 100 MB of page cache left on the slot, 30 MB written to /tmp fit a 64 MiB limit" is status ok
+check "after 100 MB of page cache left on the slot, the peak counts the 30 MB ($(field memory_kb) KiB)" between memory_kb 29000 65536
+rm -f "$TMPD/cache/cached"

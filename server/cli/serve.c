@@ -301,8 +301,7 @@ int command_serve(int argc, char **argv)
      * workers, HTTP) RSS grew under load and never came back.  Two arenas
      * cost nothing measurable here (docs/reliability.md); the HTTP reaper
      * also calls malloc_trim when the server goes idle. */
-    if (mallopt(M_ARENA_MAX, 2) != 1)
-        log_message("warning", "mallopt(M_ARENA_MAX) refused; the heap may keep more memory");
+    (void)mallopt(M_ARENA_MAX, 2);   /* refused under ASan, which has its own allocator */
     if (langs_load(config.langs_dir, config.images_dir, &config, warn_later, &startup_warnings,
                    &langs, error, sizeof error) < 0) {
         status = fatal(error);

@@ -183,3 +183,114 @@ bad:
     errno = EINVAL;
     return -1;
 }
+
+/* ---- JSON string text and base64, piece by piece ----
+ * A program's output can be as large as the request's output budget; the
+ * response must not hold it two or three more times (a repaired copy, an
+ * escaped copy, the whole body).  These encode straight from the captured
+ * bytes into a small buffer, in whole units, so a response can be streamed
+ * with its exact size known beforehand. */
+
+/* The JSON string text of the unit at s[i] (without quotes), as jansson
+ * writes it (json_dumps without JSON_ENSURE_ASCII or JSON_ESCAPE_SLASH),
+ * ill-formed UTF-8 as U+FFFD: into buf (at most 6 bytes); *adv is the
+ * number of raw bytes it stands for. */
+static size_t escape_unit(const unsigned char *s, size_t len, size_t i, char buf[6], size_t *adv)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    unsigned char c = s[i];
+    *adv = 1;
+    if (c < 0x80) {
+        char short_form = 0;
+        switch (c) {
+        case '"': short_form = '"'; break;
+        case '\\': short_form = '\\'; break;
+        case '\b': short_form = 'b'; break;
+        case '\f': short_form = 'f'; break;
+        case '\n': short_form = 'n'; break;
+        case '\r': short_form = 'r'; break;
+        case '\t': short_form = 't'; break;
+        default: break;
+        }
+        if (short_form) {
+            buf[0] = '\\';
+            buf[1] = short_form;
+            return 2;
+        }
+        if (c < 0x20) {
+            memcpy(buf, "\\u00", 4);
+            buf[4] = hex[c >> 4];
+            buf[5] = hex[c & 15];
+            return 6;
+        }
+        buf[0] = (char)c;
+        return 1;
+    }
+    size_t n = utf8_sequence(s + i, len - i);
+    if (n == 0) {
+        memcpy(buf, "\xEF\xBF\xBD", 3);
+        return 3;
+    }
+    memcpy(buf, s + i, n);
+    *adv = n;
+    return n;
+}
+
+uint64_t base64_size(size_t len)
+{
+    return ((uint64_t)len + 2) / 3 * 4;
+}
+
+size_t json_escaped_prefix(const char *data, size_t len, uint64_t budget, bool with_base64,
+                           uint64_t *size)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    uint64_t escaped = 0;
+    size_t i = 0;
+    char unit[6];
+    while (i < len) {
+        size_t adv;
+        size_t n = escape_unit(s, len, i, unit, &adv);
+        if (escaped + n + (with_base64 ? base64_size(i + adv) : 0) > budget)
+            break;
+        escaped += n;
+        i += adv;
+    }
+    *size = escaped + (with_base64 ? base64_size(i) : 0);
+    return i;
+}
+
+size_t json_escape_some(const char *data, size_t len, size_t *pos, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t o = 0, i = *pos;
+    char unit[6];
+    while (i < len) {
+        size_t adv;
+        size_t n = escape_unit(s, len, i, unit, &adv);
+        if (o + n > cap)
+            break;
+        memcpy(out + o, unit, n);
+        o += n;
+        i += adv;
+    }
+    *pos = i;
+    return o;
+}
+
+size_t base64_encode_some(const void *data, size_t len, size_t *pos, char *out, size_t cap)
+{
+    const unsigned char *s = data;
+    size_t o = 0, i = *pos;
+    while (i < len && o + 4 <= cap) {
+        size_t k = len - i < 3 ? len - i : 3;
+        uint32_t v = (uint32_t)s[i] << 16 | (k > 1 ? (uint32_t)s[i + 1] << 8 : 0) | (k > 2 ? s[i + 2] : 0);
+        out[o++] = b64_alphabet[v >> 18 & 63];
+        out[o++] = b64_alphabet[v >> 12 & 63];
+        out[o++] = k > 1 ? b64_alphabet[v >> 6 & 63] : '=';
+        out[o++] = k > 2 ? b64_alphabet[v & 63] : '=';
+        i += k;
+    }
+    *pos = i;
+    return o;
+}

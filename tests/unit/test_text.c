@@ -1,6 +1,8 @@
 /*
  * test_text.c - UTF-8 validation and repair, base64 both ways (server/common/text.c).
  */
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,46 @@ static int roundtrip(const unsigned char *data, size_t len)
     int ok = enc && base64_decode(enc, n, &dec, &m) == 0 && m == len && memcmp(dec, data, len) == 0;
     free(enc);
     free(dec);
+    return ok;
+}
+
+/* The streamed JSON text of data equals what jansson writes for the
+ * repaired string, whatever the buffer size; the same for base64. */
+static int stream_matches(const char *data, size_t len, size_t cap)
+{
+    size_t rn;
+    char *fixed = utf8_repair(data, len, &rn);
+    json_t *str = json_stringn_nocheck(fixed, rn);
+    char *dumped = json_dumps(str, JSON_ENCODE_ANY | JSON_COMPACT);
+    json_decref(str);
+    free(fixed);
+    size_t dn = strlen(dumped) - 2;                  /* without the quotes */
+    char *got = malloc(dn + 64);
+    size_t o = 0, pos = 0;
+    while (pos < len && o <= dn) {
+        size_t n = json_escape_some(data, len, &pos, got + o, cap);
+        if (n == 0)
+            break;
+        o += n;
+    }
+    uint64_t size;
+    size_t all = json_escaped_prefix(data, len, UINT64_MAX, false, &size);
+    int ok = pos == len && o == dn && memcmp(got, dumped + 1, dn) == 0 && all == len && size == dn;
+    free(got);
+    free(dumped);
+    size_t bn;
+    char *b64 = base64_encode(data, len, &bn);
+    char *b = malloc(bn + 8);
+    o = pos = 0;
+    while (pos < len) {
+        size_t n = base64_encode_some(data, len, &pos, b + o, cap < 4 ? 4 : cap / 4 * 4);
+        if (n == 0)
+            break;
+        o += n;
+    }
+    ok = ok && o == bn && memcmp(b, b64, bn) == 0 && base64_size(len) == bn;
+    free(b);
+    free(b64);
     return ok;
 }
 
@@ -74,5 +116,34 @@ int main(void)
     CHECK("base64 rejects lone digit", base64_decode("Zm9vY", 5, &dec, &m) < 0);
     CHECK("base64 rejects wrong padding", base64_decode("Zm9=", 4, &dec, &m) < 0);
     CHECK("base64 rejects too much padding", base64_decode("Zg===", 5, &dec, &m) < 0);
+    /* Streamed JSON string text and base64 (issue 11, fault 5). */
+    unsigned char bytes[256];
+    for (int i = 0; i < 256; i++)
+        bytes[i] = (unsigned char)i;
+    CHECK("stream: every byte value, 6-byte buffer", stream_matches((const char *)bytes, 256, 6));
+    CHECK("stream: every byte value, 7-byte buffer", stream_matches((const char *)bytes, 256, 7));
+    CHECK("stream: every byte value, 4096-byte buffer", stream_matches((const char *)bytes, 256, 4096));
+    const char *mixed = "h\xc3\xa9llo \"q\" \\ \xe2\x82\xac \xf0\x9f\x98\x80 \xff\xfe\xc3 \x01\x1f\x7f tab\t\r\n";
+    CHECK("stream: mixed UTF-8, invalid bytes and escapes", stream_matches(mixed, strlen(mixed), 6));
+    unsigned seed = 12345;
+    int random_ok = 1;
+    for (int round = 0; round < 200 && random_ok; round++) {
+        char buf[300];
+        size_t blen = (size_t)(rand_r(&seed) % 300);
+        for (size_t i = 0; i < blen; i++)
+            buf[i] = (char)(rand_r(&seed) % 4 == 0 ? rand_r(&seed) % 256 : "ab\"\n\x01\xc3\xa9"[rand_r(&seed) % 7]);
+        random_ok = stream_matches(buf, blen, 6 + (size_t)round % 50);
+    }
+    CHECK("stream: 200 random byte strings match jansson and base64_encode", random_ok);
+    uint64_t size;
+    /* \x01 takes 6 bytes as JSON text: 100 of them fit 64 bytes 10 times. */
+    char ctl[100];
+    memset(ctl, 1, sizeof ctl);
+    CHECK("prefix: budget counts escaping (10 control bytes in 64)",
+          json_escaped_prefix(ctl, sizeof ctl, 64, false, &size) == 10 && size == 60);
+    CHECK("prefix: budget counts base64 too",
+          json_escaped_prefix("\xff\xff\xff\xff\xff\xff", 6, 14, true, &size) == 3 && size == 13);
+    CHECK("prefix: a multi-byte character is never split",
+          json_escaped_prefix("\xe2\x82\xac\xe2\x82\xac", 6, 5, false, &size) == 3 && size == 3);
     UNIT_EXIT();
 }

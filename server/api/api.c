@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "text.h"
 
@@ -702,22 +703,85 @@ out:
 
 /* ---- serializing ---- */
 
-static void set_output(json_t *obj, const char *key, const char *data, size_t len, bool truncated)
+/* A streamed response: the JSON text with a placeholder string where each
+ * output goes, and the outputs, encoded only as the client reads them. */
+typedef struct stream_piece {
+    const char *data;
+    size_t len;
+    bool base64;                  /* else JSON string text */
+    uint64_t size;                /* encoded */
+} stream_piece;
+
+struct api_stream {
+    char token[40];               /* "@jb<random>-": placeholders are token<n>@ */
+    stream_piece *pieces;
+    size_t npieces, cap;
+    char *text;                   /* the dumped body, placeholders in it */
+    struct { size_t off, len; } *texts; /* text before piece i; [npieces]: the tail */
+    uint64_t size, pos;
+    size_t part, in;              /* cursor: part 2i is texts[i], 2i+1 is pieces[i] */
+    char carry[8];                /* a unit that did not fit the last buffer */
+    size_t carry_len, carry_off;
+    job_result result;            /* owned: the pieces point into its outputs */
+};
+
+/* Where outputs go while a response is built: the bytes left in the
+ * request's output budget, and the stream taking placeholders (NULL: the
+ * outputs become JSON strings in the tree). */
+typedef struct out_ctx {
+    uint64_t left;
+    api_stream *stream;
+} out_ctx;
+
+/* A placeholder string for `data` in the stream; NULL when out of memory. */
+static json_t *placeholder(api_stream *st, const char *data, size_t len, bool base64, uint64_t size)
+{
+    if (st->npieces == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 16;
+        stream_piece *p = realloc(st->pieces, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        st->pieces = p;
+        st->cap = cap;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%s%zu@", st->token, st->npieces);
+    st->pieces[st->npieces++] = (stream_piece){data, len, base64, size};
+    return json_string(text);
+}
+
+/* key, key_b64 (when not UTF-8) and key_truncated.  The encoded output
+ * (escaping and base64 included) takes from ctx->left; what does not fit
+ * is cut at a character boundary and flagged as truncated. */
+static void set_output(json_t *obj, const char *key, const char *data, size_t len, bool truncated,
+                       out_ctx *ctx)
 {
     char b64key[32], tkey[32];
     snprintf(b64key, sizeof b64key, "%s_b64", key);
     snprintf(tkey, sizeof tkey, "%s_truncated", key);
     if (!data)
         data = "", len = 0;
-    /* Output can be megabytes: scan it once. */
+    /* Output can be megabytes: scan it once to validate, once to size. */
     bool valid = utf8_valid(data, len);
-    json_object_set_new(obj, key, string_from_bytes(data, len, valid));
-    if (!valid) {
-        size_t n;
-        char *b64 = base64_encode(data, len, &n);
-        if (b64)
-            json_object_set_new(obj, b64key, json_stringn_nocheck(b64, n));
-        free(b64);
+    uint64_t size;
+    size_t take = json_escaped_prefix(data, len, ctx->left, !valid, &size);
+    ctx->left -= size;
+    if (take < len)
+        truncated = true;
+    if (ctx->stream) {
+        uint64_t b64 = valid ? 0 : base64_size(take);
+        json_object_set_new(obj, key, placeholder(ctx->stream, data, take, false, size - b64));
+        if (!valid)
+            json_object_set_new(obj, b64key, placeholder(ctx->stream, data, take, true, b64));
+    } else {
+        json_object_set_new(obj, key, string_from_bytes(data, take, valid));
+        if (!valid) {
+            size_t n;
+            char *b64 = base64_encode(data, take, &n);
+            if (b64)
+                json_object_set_new(obj, b64key, json_stringn_nocheck(b64, n));
+            free(b64);
+        }
     }
     json_object_set_new(obj, tkey, json_boolean(truncated));
 }
@@ -734,15 +798,15 @@ static json_t *signal_json(int sig)
     return json_string(name);
 }
 
-static void set_common(json_t *o, const sandbox_result *r, bool with_syscall)
+static void set_common(json_t *o, const sandbox_result *r, bool with_syscall, out_ctx *ctx)
 {
     json_object_set_new(o, "exit_code", r->signal > 0 || r->exit_code < 0
                                             ? json_null() : json_integer(r->exit_code));
     json_object_set_new(o, "signal", signal_json(r->signal));
     if (with_syscall)
         json_object_set_new(o, "syscall", r->syscall[0] ? json_string(r->syscall) : json_null());
-    set_output(o, "stdout", r->stdout_data, r->stdout_len, r->stdout_truncated);
-    set_output(o, "stderr", r->stderr_data, r->stderr_len, r->stderr_truncated);
+    set_output(o, "stdout", r->stdout_data, r->stdout_len, r->stdout_truncated, ctx);
+    set_output(o, "stderr", r->stderr_data, r->stderr_len, r->stderr_truncated, ctx);
     json_object_set_new(o, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
     json_object_set_new(o, "wall_ms", json_integer((json_int_t)r->wall_ms));
     json_object_set_new(o, "memory_kb", json_integer((json_int_t)r->memory_kb));
@@ -750,7 +814,15 @@ static void set_common(json_t *o, const sandbox_result *r, bool with_syscall)
         json_object_set_new(o, "message", safe_string(r->message, strnlen(r->message, sizeof r->message)));
 }
 
-json_t *api_run_response(const char *id, const job_request *job, const job_result *res)
+uint64_t api_output_budget(const job_request *job)
+{
+    /* What the request could capture raw: two streams per test, and two
+     * for the compile. */
+    return 2 * ((uint64_t)job->ntests * job->limits.output_bytes + job->compile_limits.output_bytes);
+}
+
+static json_t *run_response(const char *id, const job_request *job, const job_result *res,
+                            out_ctx *ctx)
 {
     json_t *body = json_object();
     json_object_set_new(body, "id", json_string(id));
@@ -762,7 +834,7 @@ json_t *api_run_response(const char *id, const job_request *job, const job_resul
     if (res->has_compile && res->compile.ran) {
         json_t *c = json_object();
         json_object_set_new(c, "status", json_string(res->compile_status ? res->compile_status : "ok"));
-        set_common(c, &res->compile.result, false);
+        set_common(c, &res->compile.result, false, ctx);
         json_object_set_new(body, "compile", c);
     } else {
         json_object_set_new(body, "compile", json_null());
@@ -781,11 +853,137 @@ json_t *api_run_response(const char *id, const job_request *job, const job_resul
         if (s->checker_message[0])
             json_object_set_new(r, "checker_message",
                                 safe_string(s->checker_message, strlen(s->checker_message)));
-        set_common(r, &s->result, true);
+        set_common(r, &s->result, true, ctx);
         json_array_append_new(runs, r);
     }
     json_object_set_new(body, "runs", runs);
     return body;
+}
+
+json_t *api_run_response(const char *id, const job_request *job, const job_result *res)
+{
+    out_ctx ctx = {api_output_budget(job), NULL};
+    return run_response(id, job, res, &ctx);
+}
+
+void api_stream_free(void *cls)
+{
+    api_stream *st = cls;
+    if (!st)
+        return;
+    free(st->pieces);
+    free(st->texts);
+    free(st->text);
+    job_result_free(&st->result);
+    free(st);
+}
+
+api_stream *api_run_stream(const char *id, const job_request *job, job_result *res, uint64_t *size)
+{
+    api_stream *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->result = *res;            /* moved: the caller's copy is emptied */
+    memset(res, 0, sizeof *res);
+    unsigned char raw[8];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        api_stream_free(st);
+        return NULL;
+    }
+    int n = snprintf(st->token, sizeof st->token, "@jb");
+    for (int i = 0; i < 8; i++)
+        n += snprintf(st->token + n, sizeof st->token - (size_t)n, "%02x", raw[i]);
+    snprintf(st->token + n, sizeof st->token - (size_t)n, "-");
+    out_ctx ctx = {api_output_budget(job), st};
+    json_t *body = run_response(id, job, &st->result, &ctx);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    st->texts = calloc(st->npieces + 1, sizeof *st->texts);
+    if (!text || !st->texts) {
+        free(text);
+        api_stream_free(st);
+        return NULL;
+    }
+    /* Split the text at the placeholders (in order: the tree keeps it). */
+    size_t tlen = strlen(text), at = 0, tok = strlen(st->token);
+    st->size = 0;
+    for (size_t i = 0; i < st->npieces; i++) {
+        char ph[64];
+        int plen = snprintf(ph, sizeof ph, "%s%zu@", st->token, i);
+        char *hit = memmem(text + at, tlen - at, ph, (size_t)plen);
+        if (!hit || (size_t)plen <= tok) {
+            free(text);
+            api_stream_free(st);
+            errno = EPROTO;
+            return NULL;
+        }
+        st->texts[i].off = at;
+        st->texts[i].len = (size_t)(hit - text) - at;
+        st->size += st->texts[i].len + st->pieces[i].size;
+        at = (size_t)(hit - text) + (size_t)plen;
+    }
+    /* The tail, with the newline every JSON response ends with. */
+    text[tlen] = '\n';
+    st->texts[st->npieces].off = at;
+    st->texts[st->npieces].len = tlen + 1 - at;
+    st->size += tlen + 1 - at;
+    st->text = text;
+    *size = st->size;
+    return st;
+}
+
+ssize_t api_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    api_stream *st = cls;
+    if (pos != st->pos)
+        return -1;                /* libmicrohttpd reads in order */
+    size_t o = 0;
+    while (o < max) {
+        if (st->carry_off < st->carry_len) {
+            size_t k = st->carry_len - st->carry_off;
+            if (k > max - o)
+                k = max - o;
+            memcpy(buf + o, st->carry + st->carry_off, k);
+            st->carry_off += k;
+            o += k;
+            continue;
+        }
+        if (st->part > 2 * st->npieces)
+            break;                /* the end */
+        if (st->part % 2 == 0) {
+            const char *t = st->text + st->texts[st->part / 2].off;
+            size_t left = st->texts[st->part / 2].len - st->in;
+            size_t k = left < max - o ? left : max - o;
+            memcpy(buf + o, t + st->in, k);
+            o += k;
+            st->in += k;
+            if (st->in == st->texts[st->part / 2].len) {
+                st->part++;
+                st->in = 0;
+            }
+            continue;
+        }
+        const stream_piece *p = &st->pieces[st->part / 2];
+        if (st->in >= p->len) {
+            st->part++;
+            st->in = 0;
+            continue;
+        }
+        size_t k = p->base64 ? base64_encode_some(p->data, p->len, &st->in, buf + o, max - o)
+                             : json_escape_some(p->data, p->len, &st->in, buf + o, max - o);
+        if (k == 0) {
+            /* The next unit is larger than the room left: encode it aside. */
+            st->carry_off = 0;
+            st->carry_len = p->base64
+                                ? base64_encode_some(p->data, p->len, &st->in, st->carry, sizeof st->carry)
+                                : json_escape_some(p->data, p->len, &st->in, st->carry, sizeof st->carry);
+            if (st->carry_len == 0)
+                return -1;        /* cannot happen: a unit is at most 6 bytes */
+        }
+        o += k;
+    }
+    st->pos += o;
+    return (ssize_t)o;
 }
 
 json_t *api_languages_body(const language_table *langs)

@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "judge.h"
@@ -38,8 +40,22 @@ bool api_json_too_deep(const char *text, size_t len, unsigned max_depth);
 int api_parse_run(const char *body, size_t len, const server_config *config,
                   const language_table *langs, job_request *out, api_error *err);
 
-/* The 200 response of /v1/run. */
+/* The 200 response of /v1/run.  Outputs take at most
+ * api_output_budget(job) bytes once encoded (escaping and base64
+ * included); what does not fit is cut and flagged *_truncated. */
 json_t *api_run_response(const char *id, const job_request *job, const job_result *result);
+uint64_t api_output_budget(const job_request *job);
+
+/* The same response, streamed: the body's exact size goes to *size, and
+ * api_stream_read produces it piece by piece (the outputs are encoded as
+ * the client reads, never held encoded).  Takes *result over (emptied);
+ * free with api_stream_free.  NULL when out of memory. */
+typedef struct api_stream api_stream;
+api_stream *api_run_stream(const char *id, const job_request *job, job_result *result,
+                           uint64_t *size);
+/* Up to max bytes at pos (reads are in order); 0 at the end, -1 on error. */
+ssize_t api_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
+void api_stream_free(void *cls);
 json_t *api_languages_body(const language_table *langs);
 json_t *api_limits_body(const server_config *config, const language_table *langs);
 

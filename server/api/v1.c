@@ -89,9 +89,13 @@ static void judge_work(http_request *req, void *cls)
             http_log_set(req, "gone", json_true());
             http_hang_up(req);     /* nobody to answer */
         } else {
-            json_t *body = api_run_response(http_request_id(req), &w->job, &res);
-            if (body)
-                http_reply_json(req, 200, body);
+            /* Streamed: the outputs are encoded as the client reads, so a
+             * large response never sits whole (or escaped) in memory. */
+            uint64_t size;
+            api_stream *st = api_run_stream(http_request_id(req), &w->job, &res, &size);
+            if (st)
+                http_reply_stream(req, 200, "application/json", size, api_stream_read, st,
+                                  api_stream_free);
             else
                 http_reply_errorf(req, 500, "internal", NULL, "out of memory building the response");
         }

@@ -95,9 +95,41 @@ def parse_responses(data):
             headers[k.strip().lower().decode()] = v.strip().decode(errors="replace")
         status = int(m.group(1))
         n = int(headers.get("content-length", "0")) if status >= 200 else 0
+        if len(rest) < n:
+            break                 # not all in yet
         out.append((status, headers, rest[:n]))
         data = rest[n:]
     return out
+
+
+def read_one_response(s, timeout=120):
+    """(status, headers, body) of one final response, read in linear time
+    (interim 1xx responses skipped)."""
+    s.settimeout(timeout)
+    buf = bytearray()
+    while True:
+        while b"\r\n\r\n" not in buf:
+            c = s.recv(65536)
+            if not c:
+                return None, {}, bytes(buf)
+            buf += c
+        head, _, rest = bytes(buf).partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        if status >= 200:
+            break
+        buf = bytearray(rest)
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        headers[k.strip().lower().decode()] = v.strip().decode(errors="replace")
+    n = int(headers.get("content-length", "0"))
+    body = bytearray(rest)
+    while len(body) < n:
+        c = s.recv(1 << 20)
+        if not c:
+            break
+        body += c
+    return status, headers, bytes(body)
 
 
 def complete(data, n):
@@ -547,6 +579,89 @@ def shutdown_checks():
           "exit 0 in bounded time", drain_bound)
 
 
+# ------------------------------------------- 5, 13: memory amplification, RSS
+
+def proc_kb(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+CONTROL_FLOOD = "import sys\nsys.stdout.write('\\x01' * (16 << 20))\n"
+
+
+def memory_checks():
+    srv = Server("--slots", "2", "--queue", "16")
+    try:
+        def amplification():
+            run_bash(srv, "echo warm")
+            base_hwm = proc_kb(srv.pid, "VmHWM")
+            body = {"language": "python3", "source": CONTROL_FLOOD, "tests": [{}, {}],
+                    "limits": {"output_bytes": 16 << 20, "wall_ms": 30000}}
+            s = connect(srv.port)
+            try:
+                s.sendall(post(body))
+                # Judged and answered, but the client reads nothing yet.
+                ok, _ = srv.wait_health(lambda h: h["runs"] >= 3 and h["busy"] == 0, timeout=120)
+                time.sleep(0.5)
+                rss_unread = proc_kb(srv.pid, "VmRSS")
+                status, headers, payload = read_one_response(s, 120)
+            finally:
+                s.close()
+            hwm = proc_kb(srv.pid, "VmHWM")
+            resp = json.loads(payload) if status == 200 else {}
+            runs = resp.get("runs", [])
+            # api_output_budget: 2 streams x (tests x output_bytes + the
+            # compile's output_bytes, 1 MiB by default).
+            budget = 2 * (2 * (16 << 20) + (1 << 20))
+            flagged = len(runs) == 2 and all(r["stdout_truncated"] for r in runs)
+            kept = sum(len(r["stdout"]) for r in runs)
+            grew_mb = (hwm - base_hwm) / 1024.0
+            # Raw output is 32 MiB; escaped as \u0001 it would be 192 MiB and,
+            # built whole (tree, text, copies), the server peaked past 300 MiB.
+            good = (ok and status == 200 and len(payload) <= budget + 65536 and flagged and
+                    kept > 0 and grew_mb < 120)
+            return good, ("response %d bytes (budget %d), %d bytes of output kept, truncated flags %s; "
+                          "server peak grew %.0f MiB, RSS %.0f MiB while the client read nothing"
+                          % (len(payload), budget, kept, flagged, grew_mb, rss_unread / 1024.0))
+        check("memory amplification: 32 MiB of control bytes give a response within the output budget, "
+              "streamed, and server memory bounded", amplification)
+
+        def rss_falls_back():
+            threads = []
+            errors = []
+
+            def load(i):
+                for _ in range(10):
+                    st, _, r = run_bash(srv, "head -c 200000 /dev/zero | tr '\\0' 'x'; echo",
+                                        tests=[{}] * 4)
+                    if st != 200:
+                        errors.append(st)
+            for i in range(6):
+                threads.append(threading.Thread(target=load, args=(i,)))
+                threads[-1].start()
+            for t in threads:
+                t.join()
+            peak = proc_kb(srv.pid, "VmHWM")
+            # Idle: the reaper trims the heap within a second or two.
+            deadline = time.time() + 30
+            rss = proc_kb(srv.pid, "VmRSS")
+            while time.time() < deadline and rss > 64 * 1024:
+                time.sleep(0.5)
+                rss = proc_kb(srv.pid, "VmRSS")
+            return (not errors and rss <= 64 * 1024,
+                    "60 requests x 4 tests of 200 KB output: peak %.0f MiB, idle RSS %.0f MiB (bound 64 MiB), "
+                    "errors %s" % (peak / 1024.0, rss / 1024.0, errors[:3]))
+        check("RSS falls back under a generous bound once idle after load", rss_falls_back)
+    finally:
+        srv.stop()
+        reports = srv.sanitizer_reports()
+        report("no sanitizer report in the memory server's log", not reports, reports[:5])
+        srv.cleanup()
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -560,7 +675,7 @@ def main():
         return 1
     only = os.environ.get("FAULTS_ONLY", "")
     groups = [("protocol", None), ("internal", internal_error_log_check), ("fairness", fairness_check),
-              ("slow", slow_client_checks), ("shutdown", shutdown_checks)]
+              ("slow", slow_client_checks), ("memory", memory_checks), ("shutdown", shutdown_checks)]
     for name, fn in groups:
         if only and only not in name:
             continue

@@ -284,6 +284,37 @@ static step_result run_result(sandbox_status status, int exit_code, int sig, con
     return s;
 }
 
+static char *dup_bytes(const char *p, size_t len)
+{
+    if (!p)
+        return NULL;
+    char *d = malloc(len + 1);
+    memcpy(d, p, len);
+    d[len] = '\0';
+    return d;
+}
+
+/* A deep copy of a result (the stream takes its result over). */
+static job_result copy_result(const job_result *r)
+{
+    job_result c = *r;
+    c.runs = calloc(r->nruns ? r->nruns : 1, sizeof *c.runs);
+    for (size_t i = 0; i < r->nruns; i++) {
+        c.runs[i] = r->runs[i];
+        sandbox_result *d = &c.runs[i].result;
+        const sandbox_result *s = &r->runs[i].result;
+        d->stdout_data = dup_bytes(s->stdout_data, s->stdout_len);
+        d->stderr_data = dup_bytes(s->stderr_data, s->stderr_len);
+    }
+    if (r->has_compile) {
+        sandbox_result *d = &c.compile.result;
+        const sandbox_result *s = &r->compile.result;
+        d->stdout_data = dup_bytes(s->stdout_data, s->stdout_len);
+        d->stderr_data = dup_bytes(s->stderr_data, s->stderr_len);
+    }
+    return c;
+}
+
 static void test_verdicts(void)
 {
     api_error err;
@@ -365,6 +396,70 @@ static void test_verdicts(void)
           json_integer_value(json_object_get(r0, "exit_code")) == 0 && json_is_null(json_object_get(r0, "syscall")) &&
           json_is_false(json_object_get(r0, "stdout_truncated")));
     json_decref(body);
+
+    /* The streamed response is byte for byte the dumped tree plus "\n",
+     * whatever the read size (issue 11, fault 5). */
+    char *want_text = NULL;
+    {
+        json_t *b = api_run_response("abc", &job, &res);
+        want_text = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(b);
+    }
+    size_t sizes[] = {1, 5, 7, 64, 65536};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        job_result copy = copy_result(&res);
+        uint64_t size = 0;
+        api_stream *st = api_run_stream("abc", &job, &copy, &size);
+        char *got = calloc(1, size + 1);
+        uint64_t pos = 0;
+        ssize_t n;
+        while (st && got && pos <= size &&
+               (n = api_stream_read(st, pos, got + pos, (size_t)(size - pos < sizes[k] ? size - pos + 1 : sizes[k]))) > 0)
+            pos += (uint64_t)n;
+        bool same = st && got && want_text && pos == size && size == strlen(want_text) + 1 &&
+                    memcmp(got, want_text, size - 1) == 0 && got[size - 1] == '\n';
+        char name[96];
+        snprintf(name, sizeof name, "stream: same bytes as the tree, read %zu at a time", sizes[k]);
+        CHECK(name, same);
+        free(got);
+        api_stream_free(st);
+        job_result_free(&copy);
+    }
+    free(want_text);
+
+    /* The budget bounds the encoded outputs: 1 MiB of \x01 (6 bytes each
+     * as JSON text) in a request whose outputs may take 2 x 1 MiB. */
+    {
+        job_request small = job;
+        small.ntests = 1;
+        small.limits.output_bytes = 1 << 20;
+        small.compile_limits.output_bytes = 0;
+        job_result big;
+        memset(&big, 0, sizeof big);
+        big.nruns = 1;
+        big.runs = calloc(1, sizeof *big.runs);
+        big.runs[0] = run_result(SANDBOX_OK, 0, 0, "");
+        free(big.runs[0].result.stdout_data);
+        big.runs[0].result.stdout_data = malloc(1 << 20);
+        memset(big.runs[0].result.stdout_data, 1, 1 << 20);
+        big.runs[0].result.stdout_len = 1 << 20;
+        judge_decide(&small, &big);
+        uint64_t size = 0;
+        job_result moved = copy_result(&big);
+        api_stream *st = api_run_stream("abc", &small, &moved, &size);
+        CHECK("budget: the streamed response stays within the output budget plus the JSON around it",
+              st && size <= api_output_budget(&small) + 4096 && size > api_output_budget(&small) - 4096);
+        api_stream_free(st);
+        job_result_free(&moved);
+        json_t *b = api_run_response("abc", &small, &big);
+        json_t *r = json_array_get(json_object_get(b, "runs"), 0);
+        size_t kept = json_string_length(json_object_get(r, "stdout"));
+        CHECK("budget: the cut output is flagged truncated and fits the budget",
+              json_is_true(json_object_get(r, "stdout_truncated")) && kept > 0 &&
+              kept * 6 <= api_output_budget(&small));
+        json_decref(b);
+        job_result_free(&big);
+    }
 
     res.cancelled = true;
     judge_decide(&job, &res);

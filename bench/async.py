@@ -62,7 +62,7 @@ def main():
                         expect and expect not in json.dumps(got)):
                     errors.append("run %s: %d %s" % (rid, r.status, json.dumps(got)[:200]))
                 break
-            time.sleep(0.01)
+            time.sleep(0.05)
     t_done = time.monotonic() - t0
     print("n %d submit_s %.3f all_done_s %.3f runs_per_s %.1f errors %d" %
           (n, t_submit, t_done, n / t_done if t_done else 0, len(errors)))

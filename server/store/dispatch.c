@@ -401,6 +401,9 @@ int dispatcher_start(const dispatcher_options *o, dispatcher **out, char *error,
     d->o = *o;
     for (size_t i = 0; i < o->norigins; i++)
         d->names[i] = o->origins[i]->name;
+    /* One per slot: a job is claimed (and shown running) only when a slot
+     * can take it, so "queued" stays true; the gap between two jobs of a
+     * thread is one result write and one claim (not fsynced). */
     d->nthreads = o->threads ? o->threads : o->config->slots;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);

@@ -50,7 +50,7 @@ typedef struct dispatcher_options {
     pool *pool;
     const store_origin *const *origins; /* the origins this server judges */
     size_t norigins;
-    unsigned threads;            /* jobs judged at once; 0: config->slots */
+    unsigned threads;            /* jobs taken at once; 0: config->slots */
 } dispatcher_options;
 
 /* Start the dispatcher's threads (all of them now: no thread is created

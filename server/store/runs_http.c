@@ -73,6 +73,58 @@ static void submit_run(http_request *req, void *cls)
     http_reply_json(req, 202, body);
 }
 
+int runs_split_body(const char *body, size_t len, unsigned max_json_depth, char **request,
+                    size_t *request_len, char **callback_url, api_error *err)
+{
+    *request = NULL;
+    *request_len = 0;
+    *callback_url = NULL;
+    json_t *root = NULL;
+    if (!api_json_too_deep(body, len, max_json_depth))
+        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(root) && json_object_get(root, "callback_url")) {
+        json_t *cb = json_object_get(root, "callback_url");
+        if (json_is_string(cb)) {
+            char why[128];
+            if (callback_url_check(json_string_value(cb), why, sizeof why) < 0) {
+                api_error_set(err, 422, "invalid_callback_url", "callback_url", "callback_url %s",
+                              why);
+                goto fail;
+            }
+            *callback_url = strdup(json_string_value(cb));
+            if (!*callback_url)
+                goto oom;
+        } else if (!json_is_null(cb)) {
+            api_error_set(err, 400, "wrong_type", "callback_url",
+                          "callback_url must be a string (an http or https URL) or null");
+            goto fail;
+        }
+        json_object_del(root, "callback_url");
+        *request = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!*request)
+            goto oom;
+        *request_len = strlen(*request);
+    } else {
+        *request = malloc(len + 1);
+        if (!*request)
+            goto oom;
+        if (len)
+            memcpy(*request, body, len);
+        (*request)[len] = '\0';
+        *request_len = len;
+    }
+    json_decref(root);
+    return 0;
+oom:
+    api_error_set(err, 500, "internal", NULL, "out of memory");
+fail:
+    json_decref(root);
+    free(*request);
+    free(*callback_url);
+    *request = *callback_url = NULL;
+    return -1;
+}
+
 void runs_submit(http_request *req)
 {
     app *a = http_app(req);
@@ -85,55 +137,19 @@ void runs_submit(http_request *req)
         return;
     }
     /* callback_url is the only field /v1/run does not know: take it out,
-     * then validate the rest exactly as a synchronous run.  A body that
-     * does not parse as an object goes to api_parse_run as it is, for the
-     * same error a synchronous run gets. */
-    json_t *root = NULL;
-    if (!api_json_too_deep(body, len, a->config->max_json_depth))
-        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    if (json_is_object(root) && json_object_get(root, "callback_url")) {
-        json_t *cb = json_object_get(root, "callback_url");
-        if (json_is_string(cb)) {
-            char why[128];
-            if (callback_url_check(json_string_value(cb), why, sizeof why) < 0) {
-                http_reply_errorf(req, 422, "invalid_callback_url", "callback_url",
-                                  "callback_url %s", why);
-                goto fail;
-            }
-            w->callback_url = strdup(json_string_value(cb));
-            if (!w->callback_url) {
-                http_reply_errorf(req, 500, "internal", NULL, "out of memory");
-                goto fail;
-            }
-        } else if (!json_is_null(cb)) {
-            http_reply_errorf(req, 400, "wrong_type", "callback_url",
-                              "callback_url must be a string (an http or https URL) or null");
-            goto fail;
-        }
-        json_object_del(root, "callback_url");
-        w->request = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!w->request) {
-            http_reply_errorf(req, 500, "internal", NULL, "out of memory");
-            goto fail;
-        }
-        w->len = strlen(w->request);
-    } else {
-        w->request = malloc(len + 1);
-        if (!w->request) {
-            http_reply_errorf(req, 500, "internal", NULL, "out of memory");
-            goto fail;
-        }
-        memcpy(w->request, body, len);
-        w->request[len] = '\0';
-        w->len = len;
-    }
-    json_decref(root);
-    root = NULL;
-    job_request job = {0};
+     * then validate the rest exactly as a synchronous run. */
     api_error err = {0};
+    if (runs_split_body(body, len, a->config->max_json_depth, &w->request, &w->len,
+                        &w->callback_url, &err) < 0) {
+        http_reply_error(req, &err);
+        submit_work_free(w);
+        return;
+    }
+    job_request job = {0};
     if (api_parse_run(w->request, w->len, a->config, a->langs, &job, &err) < 0) {
         http_reply_error(req, &err);
-        goto fail;
+        submit_work_free(w);
+        return;
     }
     http_log_set(req, "language", json_string(job.lang->id));
     http_log_set(req, "tests", json_integer((json_int_t)job.ntests));
@@ -141,12 +157,8 @@ void runs_submit(http_request *req)
     if (http_defer(req, submit_run, w) < 0) {
         http_reply_header(req, "Retry-After", "5");
         http_reply_errorf(req, 503, "shutting_down", NULL, "the server is shutting down");
-        goto fail;
+        submit_work_free(w);
     }
-    return;
-fail:
-    json_decref(root);
-    submit_work_free(w);
 }
 
 /* GET and DELETE: the id is checked here, the store is asked on an

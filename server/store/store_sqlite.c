@@ -569,6 +569,10 @@ static int sqlite_claim(store *s, const char *const *origins, size_t norigins, u
         deadline.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&e->lock);
+    /* A claim need not wait for the disk: lost in a power cut, the job is
+     * still queued and runs, which is what a lost "running" means anyway
+     * (a killed process loses nothing: the write is in the page cache). */
+    sqlite3_exec(e->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     int rc;
     for (;;) {
         rc = claim_once(s, list, out, error, size);
@@ -579,6 +583,7 @@ static int sqlite_claim(store *s, const char *const *origins, size_t norigins, u
             break;
         }
     }
+    sqlite3_exec(e->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     pthread_mutex_unlock(&e->lock);
     return rc;
 }

@@ -354,6 +354,7 @@ int command_serve(int argc, char **argv)
     }
     app a = {
         .store = jobs,
+        .dispatcher = jobs_dispatcher,
         .config = &config,
         .langs = &langs,
         .context = ctx,

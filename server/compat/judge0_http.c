@@ -127,6 +127,19 @@ static void wait_work_free(wait_work *w)
     free(w);
 }
 
+/* Judge0 calls back for wait=true submissions too: the same PUT as for
+ * stored ones (default fields, base64), through the dispatcher's
+ * callback threads. */
+static void call_back(app *a, const judge0_submission *sub, const judge0_outcome *o)
+{
+    bool not_utf8 = false;
+    json_t *b = judge0_render(sub, JUDGE0_DONE, o, &judge0_default_fields, true, &not_utf8);
+    char *text = b ? json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(b);
+    if (text)
+        dispatcher_send_callback(a->dispatcher, sub->token, sub->callback_url, text, strlen(text));
+}
+
 static void judge_now(http_request *req, void *cls)
 {
     wait_work *w = cls;
@@ -158,6 +171,8 @@ static void judge_now(http_request *req, void *cls)
         judge0_count_status(o.status_id);
         http_log_set(req, "status_id", json_integer(o.status_id));
         body = judge0_render(&w->sub, JUDGE0_DONE, &o, &w->fields, w->base64, &not_utf8);
+        if (w->sub.callback_url && w->sub.callback_url[0])
+            call_back(a, &w->sub, &o);
         judge0_outcome_free(&o);
     }
     json_decref(native);

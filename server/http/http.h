@@ -25,6 +25,7 @@ typedef struct app {
     int cgroup_version;
     pool *pool;
     store *store;                 /* asynchronous runs (server/store) */
+    struct dispatcher *dispatcher;/* judges the store's jobs, delivers callbacks (NULL: none) */
     struct timespec started;      /* CLOCK_MONOTONIC */
     struct ops *ops;              /* server/ops: auth, quotas (NULL: none) */
 } app;

@@ -446,6 +446,15 @@ fail:
     return -1;
 }
 
+void dispatcher_send_callback(dispatcher *d, const char *id, const char *url, char *body, size_t len)
+{
+    if (!d || !d->callbacks) {
+        free(body);
+        return;
+    }
+    callbacks_send(d->callbacks, id, url, body, len);
+}
+
 void dispatcher_notify(dispatcher *d)
 {
     (void)d;   /* the sqlite engine signals its own waiters; redis blocks in XREADGROUP */

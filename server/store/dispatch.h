@@ -60,6 +60,10 @@ int dispatcher_start(const dispatcher_options *options, dispatcher **out, char *
 /* A job was submitted here: wake an idle thread now rather than at its
  * next poll. */
 void dispatcher_notify(dispatcher *d);
+/* Queue a PUT of `body` (taken over, malloc'd JSON text) to `url` on the
+ * dispatcher's callback threads: for results made outside the store
+ * (Judge0's wait=true submissions call back too). */
+void dispatcher_send_callback(dispatcher *d, const char *id, const char *url, char *body, size_t len);
 /* Stop claiming, let the jobs being judged finish, stop the threads. */
 void dispatcher_stop(dispatcher *d);
 

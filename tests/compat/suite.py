@@ -680,6 +680,21 @@ def async_checks(srv):
             sink.close()
     check("judge0 callback_url: PUT of the result (base64, default fields)", callback)
 
+    def callback_wait():
+        sink = CallbackSink()
+        try:
+            url = "http://127.0.0.1:%d/hook/2" % sink.port
+            r = judged(srv, {"source_code": "print('waited')", "language_id": 71, "callback_url": url})
+            ctype, body = sink.wait("/hook/2")
+            if body is None:
+                return False, "too slow: no PUT to the callback_url within 120 s"
+            got = json.loads(body)
+            return (got["token"] == r["token"] and got["status"]["id"] == 3 and
+                    base64.b64decode(got["stdout"]) == b"waited\n"), got
+        finally:
+            sink.close()
+    check("judge0 callback_url with wait=true: called back too, as Judge0", callback_wait)
+
 
 # ---------------------------------------------------------------- switches
 

@@ -139,6 +139,13 @@ run_in() { # ROOT ENVFILE argv...
 
 write_versions() { # NAME
     local name=$1 root=$images/$1/rootfs f id out json='{}'
+    # Entries of languages this checkout does not have stay (same tree,
+    # same versions): worktrees with other langs/ share the images, and a
+    # language renamed in one must not lose its version in the others.
+    # A rebuilt tree starts from nothing (build_tree writes a new NAME/).
+    if [ -f "$images/$name/versions.json" ] && jq -e 'type == "object"' "$images/$name/versions.json" >/dev/null 2>&1; then
+        json=$(jq -c . "$images/$name/versions.json")
+    fi
     local envfile
     scratch envfile
     for f in $(langs_of "$name"); do

@@ -584,11 +584,13 @@ static int parse_limits(json_t *root, const char *key, const limit_policy *polic
         json_t *v;
         json_object_foreach(given, k, v) {
             if (!limit_field_find(k)) {
-                char field[128];
+                char field[128], names[256] = "";
                 snprintf(field, sizeof field, "%s.%s", key, k);
-                api_error_set(err, 422, "unknown_field", field,
-                              "unknown limit %s (cpu_ms, wall_ms, memory_kb, pids, output_bytes, disk_kb)",
-                              field);
+                for (size_t i = 0; i < limit_field_count; i++)
+                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                             i ? ", " : "", limit_fields[i].name);
+                api_error_set(err, 422, "unknown_field", field, "unknown limit %s (%s)", field,
+                              names);
                 return -1;
             }
         }
@@ -632,6 +634,56 @@ static int parse_limits(json_t *root, const char *key, const limit_policy *polic
     return 0;
 }
 
+/* "compile_options": ["-O3", "-DLOCAL"]: each flag must match the
+ * language's allowlist (langs.c); the flags go into the compiler's argv as
+ * they are, never through a shell. */
+static int parse_compile_options(json_t *root, job_request *job, api_error *err)
+{
+    json_t *v = json_object_get(root, "compile_options");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return wrong_type(err, "compile_options", "an array of strings", v);
+    size_t n = json_array_size(v);
+    if (n == 0)
+        return 0;
+    if (n > 32) {
+        api_error_set(err, 422, "out_of_range", "compile_options",
+                      "compile_options has %zu flags, at most 32", n);
+        return -1;
+    }
+    job->compile_options = calloc(n + 1, sizeof *job->compile_options);
+    if (!job->compile_options)
+        return out_of_memory(err);
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(v, i);
+        char field[48];
+        snprintf(field, sizeof field, "compile_options[%zu]", i);
+        if (!json_is_string(f))
+            return wrong_type(err, field, "a string", f);
+        const char *flag = json_string_value(f);
+        size_t len = json_string_length(f);
+        char shown[80];
+        snprintf(shown, sizeof shown, "%s", flag);
+        if (!job->lang->compile_argv || job->lang->noptions == 0) {
+            api_error_set(err, 422, "invalid_value", field,
+                          "language %s takes no compile options (\"%s\" given)", job->lang->id,
+                          shown);
+            return -1;
+        }
+        if (strlen(flag) != len || len > 200 || !utf8_valid(flag, len) ||
+            !langs_option_allowed(job->lang, flag)) {
+            api_error_set(err, 422, "invalid_value", field,
+                          "compile option \"%s\" is not allowed for %s (GET /v1/languages lists "
+                          "the allowed patterns)", shown, job->lang->id);
+            return -1;
+        }
+        if (!(job->compile_options[i] = strdup(flag)))
+            return out_of_memory(err);
+    }
+    return 0;
+}
+
 int api_parse_run(const char *body, size_t len, const server_config *c,
                   const language_table *langs, job_request *job, api_error *err)
 {
@@ -655,7 +707,8 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
     }
     static const char *const known[] = {"language", "source", "files", "stdin", "stdin_b64",
                                         "args", "expected_output", "expected_output_b64", "tests",
-                                        "checker", "limits", "compile_limits", NULL};
+                                        "checker", "limits", "compile_limits",
+                                        "compile_options", NULL};
     if (check_keys(root, known, "", err) < 0)
         goto out;
     json_t *lang = json_object_get(root, "language");
@@ -681,7 +734,8 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
         parse_limits(root, "limits", &c->run, &job->lang->min_limits, NULL, job->lang->id,
                      &job->limits, err) < 0 ||
         parse_limits(root, "compile_limits", &c->compile, NULL, &job->lang->compile_limits,
-                     job->lang->id, &job->compile_limits, err) < 0)
+                     job->lang->id, &job->compile_limits, err) < 0 ||
+        parse_compile_options(root, job, err) < 0)
         goto out;
     /* Every run's output is held until the response: bound the total. */
     uint64_t total = (uint64_t)job->ntests * job->limits.output_bytes;
@@ -997,6 +1051,18 @@ json_t *api_languages_body(const language_table *langs)
         json_object_set_new(o, "version", json_string(l->version));
         json_object_set_new(o, "compiled", json_boolean(l->compile_argv != NULL));
         json_object_set_new(o, "source_file", json_string(l->source_file));
+        /* Other names the API accepts, the image it runs in, whether a
+         * syntax check stands in for a compile, the compile_options
+         * allowlist (whole-flag POSIX extended regexes). */
+        json_t *aliases = json_array(), *options = json_array();
+        for (char **a = l->aliases; a && *a; a++)
+            json_array_append_new(aliases, json_string(*a));
+        for (size_t k = 0; k < l->noptions; k++)
+            json_array_append_new(options, json_string(l->option_patterns[k]));
+        json_object_set_new(o, "aliases", aliases);
+        json_object_set_new(o, "image", json_string(l->image));
+        json_object_set_new(o, "syntax_check", json_boolean(l->check_argv != NULL));
+        json_object_set_new(o, "compile_options", options);
         json_array_append_new(arr, o);
     }
     return arr;

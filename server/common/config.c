@@ -2,7 +2,7 @@
  * config.c - server settings: built-in defaults, the JSON config file and
  * the consistency check of the limit policy.  The table `limit_fields`
  * names the limits the API exposes (cpu_ms, wall_ms, memory_kb, pids,
- * output_bytes, disk_kb); everything that reads or writes limits by name
+ * output_bytes, disk_kb, file_size_kb, stack_kb); everything that reads or writes limits by name
  * (config, language files, requests, /v1/limits) walks that table.
  */
 #include "config.h"
@@ -22,6 +22,8 @@ const limit_field limit_fields[] = {
     {"pids", offsetof(sandbox_limits, pids)},
     {"output_bytes", offsetof(sandbox_limits, output_bytes)},
     {"disk_kb", offsetof(sandbox_limits, disk_kb)},
+    {"file_size_kb", offsetof(sandbox_limits, file_size_kb)},
+    {"stack_kb", offsetof(sandbox_limits, stack_kb)},
 };
 const size_t limit_field_count = sizeof limit_fields / sizeof limit_fields[0];
 
@@ -48,7 +50,7 @@ const char *json_unknown_key(json_t *obj, const char *const *known)
 }
 
 static void set_limits(sandbox_limits *l, uint64_t cpu, uint64_t wall, uint64_t mem,
-                       uint64_t pids, uint64_t out, uint64_t disk)
+                       uint64_t pids, uint64_t out, uint64_t disk, uint64_t fsize, uint64_t stack)
 {
     memset(l, 0, sizeof *l);
     l->cpu_ms = cpu;
@@ -57,6 +59,8 @@ static void set_limits(sandbox_limits *l, uint64_t cpu, uint64_t wall, uint64_t 
     l->pids = pids;
     l->output_bytes = out;
     l->disk_kb = disk;
+    l->file_size_kb = fsize;
+    l->stack_kb = stack;
 }
 
 void config_defaults(server_config *c)
@@ -85,12 +89,17 @@ void config_defaults(server_config *c)
     /* A run's defaults are the core's, so a request and `judgebox run`
      * that omit a limit get the same value. */
     sandbox_limits_default(&c->run.defaults);
-    /*                       cpu_ms  wall_ms  memory_kb  pids  output_bytes  disk_kb */
-    set_limits(&c->run.min, 1, 1, 1024, 1, 1, 64);
-    set_limits(&c->run.max, 30000, 60000, 2097152, 1024, 16 << 20, 1048576);
-    set_limits(&c->compile.defaults, 10000, 20000, 524288, 64, 1 << 20, 262144);
-    set_limits(&c->compile.min, 1, 1, 1024, 1, 1, 64);
-    set_limits(&c->compile.max, 60000, 120000, 2097152, 1024, 16 << 20, 1048576);
+    /* Except the stack: the core's "unlimited" is no number the API can
+     * show, and an unlimited RLIMIT_STACK also moves mmap to the legacy
+     * layout.  1 GiB is above every memory limit, so in practice the stack
+     * may use all of memory_kb, as on Codeforces. */
+    c->run.defaults.stack_kb = 1048576;
+    /*     cpu_ms  wall_ms  memory_kb  pids  output_bytes  disk_kb  file_size_kb  stack_kb */
+    set_limits(&c->run.min, 1, 1, 1024, 1, 1, 64, 1, 64);
+    set_limits(&c->run.max, 30000, 60000, 2097152, 1024, 16 << 20, 1048576, 1048576, 4194304);
+    set_limits(&c->compile.defaults, 10000, 20000, 524288, 64, 1 << 20, 262144, 65536, 1048576);
+    set_limits(&c->compile.min, 1, 1, 1024, 1, 1, 64, 1, 64);
+    set_limits(&c->compile.max, 60000, 120000, 2097152, 1024, 16 << 20, 1048576, 1048576, 4194304);
 }
 
 int config_set_string(char **field, const char *value)

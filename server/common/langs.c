@@ -6,7 +6,13 @@
  *    "compile": ["g++", "-O2", "-o", "main", "main.cpp"] or null,
  *    "run": ["./main"], "version": ["g++", "--version"],
  *    "env": {"PATH": "/usr/bin:/bin"},
- *    "limits": {"memory_kb": 65536}, "compile_limits": {"cpu_ms": 20000}}
+ *    "limits": {"memory_kb": 65536}, "compile_limits": {"cpu_ms": 20000},
+ *    "aliases": ["c++"], "compile_options": ["-O[0-3]", ...],
+ *    "sources": [".cpp", ".cc"], "check": ["python3", "-m", "py_compile", "main.py"],
+ *    "source_rules": [{"match": "^import ", "source_file": "main.mjs"}],
+ *    "main_class": "java"}
+ * (docs/languages.md says what each field does; the command placeholders
+ * are expanded per request by server/judge/command_lines.c.)
  * "version" is the command the image build runs to fill versions.json;
  * the server only reads the result, <images>/<image>/versions.json
  * ({"cpp": "12.2.0", ...}), and says "unknown" when it is absent.
@@ -39,8 +45,22 @@ void language_free(language *l)
     free(l->version);
     free(l->rootfs);
     free_argv(l->compile_argv);
+    free_argv(l->check_argv);
     free_argv(l->run_argv);
     free_argv(l->env);
+    free_argv(l->aliases);
+    free_argv(l->source_exts);
+    if (l->option_regex)
+        for (size_t i = 0; i < l->noptions; i++)
+            regfree(&l->option_regex[i]);
+    free(l->option_regex);
+    free_argv(l->option_patterns);
+    for (size_t i = 0; i < l->nsource_rules; i++) {
+        regfree(&l->source_rules[i].match);
+        free(l->source_rules[i].pattern);
+        free(l->source_rules[i].source_file);
+    }
+    free(l->source_rules);
     memset(l, 0, sizeof *l);
 }
 
@@ -120,6 +140,11 @@ static int parse_limits(json_t *v, const char *key, sandbox_limits *out, const c
 }
 
 /* Ids and file names end up in paths and argv: keep them plain. */
+static bool plain_name(const char *s);
+static bool plain_name_ok(const char *s)
+{
+    return plain_name(s);
+}
 static bool plain_name(const char *s)
 {
     if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
@@ -129,6 +154,132 @@ static bool plain_name(const char *s)
               *s == '.' || *s == '_' || *s == '-' || *s == '+'))
             return false;
     return true;
+}
+
+/* An optional array of strings ("aliases", "sources", "compile_options"),
+ * each checked by `ok` (NULL = any); *out stays NULL when the key is absent. */
+static int optional_strings(json_t *root, const char *key, bool (*ok)(const char *), const char *rule,
+                            char ***out, const char *origin, char *error, size_t size)
+{
+    json_t *v = json_object_get(root, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_array(v) && json_array_size(v) == 0) {
+        *out = calloc(1, sizeof **out);
+        return *out ? 0 : fail(error, size, origin, strerror(errno));
+    }
+    *out = dup_argv(v, key, origin, error, size);
+    if (!*out)
+        return -1;
+    for (size_t i = 0; (*out)[i]; i++)
+        if (ok && !ok((*out)[i])) {
+            char what[200];
+            snprintf(what, sizeof what, "\"%s\"[%zu] (\"%.40s\") %s", key, i, (*out)[i], rule);
+            return fail(error, size, origin, what);
+        }
+    return 0;
+}
+
+static bool plain_name_ok(const char *s);
+static bool extension_ok(const char *s)
+{
+    return s[0] == '.' && s[1] && plain_name_ok(s + 1) && !strchr(s + 1, '.');
+}
+
+/* A regex from a pattern, anchored to the whole string. */
+static int compile_regex(regex_t *re, const char *pattern, bool anchored, int extra_flags,
+                         const char *what_key, const char *origin, char *error, size_t size)
+{
+    char *full = NULL;
+    if (asprintf(&full, anchored ? "^(%s)$" : "%s", pattern) < 0)
+        return fail(error, size, origin, strerror(errno));
+    int rc = regcomp(re, full, REG_EXTENDED | REG_NOSUB | extra_flags);
+    free(full);
+    if (rc != 0) {
+        char msg[128], what[256];
+        regerror(rc, re, msg, sizeof msg);
+        snprintf(what, sizeof what, "%s \"%.60s\" is not a valid POSIX extended regex: %s", what_key,
+                 pattern, msg);
+        return fail(error, size, origin, what);
+    }
+    return 0;
+}
+
+static int parse_extras(json_t *root, language *out, const char *origin, char *error, size_t size)
+{
+    if (optional_strings(root, "aliases", plain_name_ok, "may hold only letters, digits and . _ - +",
+                         &out->aliases, origin, error, size) < 0 ||
+        optional_strings(root, "sources", extension_ok, "must be an extension such as \".cpp\"",
+                         &out->source_exts, origin, error, size) < 0 ||
+        optional_strings(root, "compile_options", NULL, NULL, &out->option_patterns, origin, error,
+                         size) < 0)
+        return -1;
+    if (!out->aliases && !(out->aliases = calloc(1, sizeof *out->aliases)))
+        return fail(error, size, origin, strerror(errno));
+    if (out->option_patterns) {
+        while (out->option_patterns[out->noptions])
+            out->noptions++;
+        out->option_regex = calloc(out->noptions + 1, sizeof *out->option_regex);
+        if (!out->option_regex)
+            return fail(error, size, origin, strerror(errno));
+        for (size_t i = 0; i < out->noptions; i++)
+            if (compile_regex(&out->option_regex[i], out->option_patterns[i], true, 0,
+                              "compile_options pattern", origin, error, size) < 0) {
+                for (size_t j = 0; j < i; j++)
+                    regfree(&out->option_regex[j]);
+                free(out->option_regex);
+                out->option_regex = NULL;
+                return -1;
+            }
+        if (!out->compile_argv && out->noptions)
+            return fail(error, size, origin, "\"compile_options\" needs a \"compile\" command");
+    }
+    json_t *check = json_object_get(root, "check");
+    if (check && !json_is_null(check)) {
+        if (out->compile_argv)
+            return fail(error, size, origin, "give \"compile\" or \"check\", not both");
+        out->check_argv = dup_argv(check, "check", origin, error, size);
+        if (!out->check_argv)
+            return -1;
+    }
+    json_t *mc = json_object_get(root, "main_class");
+    if (mc && !json_is_null(mc)) {
+        const char *v = json_string_value(mc);
+        if (v && strcmp(v, "java") == 0)
+            out->main_class = MAIN_CLASS_JAVA;
+        else if (v && strcmp(v, "scala") == 0)
+            out->main_class = MAIN_CLASS_SCALA;
+        else
+            return fail(error, size, origin, "\"main_class\" must be \"java\" or \"scala\"");
+    }
+    json_t *rules = json_object_get(root, "source_rules");
+    if (rules && !json_is_null(rules)) {
+        if (!json_is_array(rules))
+            return fail(error, size, origin, "\"source_rules\" must be an array of objects");
+        out->source_rules = calloc(json_array_size(rules) + 1, sizeof *out->source_rules);
+        if (!out->source_rules)
+            return fail(error, size, origin, strerror(errno));
+        size_t i;
+        json_t *r;
+        json_array_foreach(rules, i, r) {
+            const char *m = json_string_value(json_object_get(r, "match"));
+            const char *f = json_string_value(json_object_get(r, "source_file"));
+            char what[160];
+            if (!json_is_object(r) || !m || !f || !plain_name_ok(f) || json_object_size(r) != 2) {
+                snprintf(what, sizeof what,
+                         "\"source_rules\"[%zu] must be {\"match\": regex, \"source_file\": name}", i);
+                return fail(error, size, origin, what);
+            }
+            source_rule *sr = &out->source_rules[i];
+            if (compile_regex(&sr->match, m, false, REG_NEWLINE, "source_rules match", origin, error,
+                              size) < 0)
+                return -1;
+            out->nsource_rules = i + 1;
+            if (!(sr->pattern = strdup(m)) || !(sr->source_file = strdup(f)))
+                return fail(error, size, origin, strerror(errno));
+        }
+    }
+    return 0;
 }
 
 int langs_parse(const char *text, size_t len, const char *origin, language *out,
@@ -148,7 +299,9 @@ int langs_parse(const char *text, size_t len, const char *origin, language *out,
         goto out;
     }
     static const char *const known[] = {"id", "name", "image", "source_file", "compile", "run",
-                                        "version", "env", "limits", "compile_limits", NULL};
+                                        "version", "env", "limits", "compile_limits",
+                                        "aliases", "check", "sources", "compile_options",
+                                        "source_rules", "main_class", NULL};
     const char *unknown = json_unknown_key(root, known);
     if (unknown) {
         char what[160];
@@ -226,7 +379,8 @@ int langs_parse(const char *text, size_t len, const char *origin, language *out,
     if (parse_limits(json_object_get(root, "limits"), "limits", &out->min_limits, origin, error,
                      size) < 0 ||
         parse_limits(json_object_get(root, "compile_limits"), "compile_limits",
-                     &out->compile_limits, origin, error, size) < 0) {
+                     &out->compile_limits, origin, error, size) < 0 ||
+        parse_extras(root, out, origin, error, size) < 0) {
         rc = -1;
         goto out;
     }
@@ -446,10 +600,32 @@ int langs_load(const char *langs_dir, const char *images_dir, const server_confi
                 snprintf(error, size, "language id %s defined twice", out->items[i].id);
                 rc = -1;
             }
+        /* An alias names one language and is nobody's id. */
+        for (size_t i = 0; rc == 0 && i < out->count; i++)
+            for (char **a = out->items[i].aliases; rc == 0 && a && *a; a++)
+                for (size_t j = 0; j < out->count; j++) {
+                    bool clash = strcmp(out->items[j].id, *a) == 0;
+                    for (char **b = out->items[j].aliases; !clash && b && *b; b++)
+                        clash = b != a && strcmp(*b, *a) == 0;
+                    if (clash) {
+                        snprintf(error, size, "alias %s of language %s is also a name of %s", *a,
+                                 out->items[i].id, out->items[j].id);
+                        rc = -1;
+                        break;
+                    }
+                }
     }
     if (rc)
         langs_free(out);
     return rc;
+}
+
+bool langs_option_allowed(const language *l, const char *flag)
+{
+    for (size_t i = 0; i < l->noptions; i++)
+        if (regexec(&l->option_regex[i], flag, 0, NULL, 0) == 0)
+            return true;
+    return false;
 }
 
 const language *langs_find(const language_table *t, const char *id)
@@ -465,5 +641,9 @@ const language *langs_find(const language_table *t, const char *id)
         else
             lo = mid + 1;
     }
+    for (size_t i = 0; i < t->count; i++)
+        for (char **a = t->items[i].aliases; a && *a; a++)
+            if (strcmp(*a, id) == 0)
+                return &t->items[i];
     return NULL;
 }

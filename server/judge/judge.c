@@ -12,6 +12,8 @@
  */
 #include "judge.h"
 
+#include "command_lines.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -101,7 +103,8 @@ static int write_file_at(int dirfd, const char *rel, const unsigned char *data, 
     return rc;
 }
 
-static int write_sources(const char *dir, const job_request *job, char *error, size_t size)
+static int write_sources(const char *dir, const job_request *job, const char *main_file,
+                         char *error, size_t size)
 {
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
@@ -109,8 +112,10 @@ static int write_sources(const char *dir, const job_request *job, char *error, s
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < job->nfiles && rc == 0; i++)
-        rc = write_file_at(dirfd, job->files[i].name, job->files[i].data, job->files[i].len, error, size);
+    for (size_t i = 0; i < job->nfiles && rc == 0; i++) {
+        const char *name = i == 0 ? main_file : job->files[i].name;
+        rc = write_file_at(dirfd, name, job->files[i].data, job->files[i].len, error, size);
+    }
     close(dirfd);
     return rc;
 }
@@ -199,6 +204,7 @@ static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
 
 typedef struct judge_batch {
     const job_request *job;
+    const job_commands *commands;
     job_result *result;
     const char *box_dir;
     int cancel_fd;
@@ -209,7 +215,7 @@ static void compile_task(void *arg, size_t index, void *resource)
     (void)index;
     judge_batch *b = arg;
     step_input in = {
-        .argv = (const char *const *)job_compile_argv(b->job),
+        .argv = (const char *const *)b->commands->compile,
         .limits = &b->job->compile_limits,
         .box_mode = SANDBOX_BOX_WRITABLE,
         .stdin_data = NULL,
@@ -223,9 +229,9 @@ static void test_task(void *arg, size_t index, void *resource)
     judge_batch *b = arg;
     const job_test *t = &b->job->tests[index];
     step_result *out = &b->result->runs[index];
-    char *const *run_argv = job_run_argv(b->job);
+    char *const *run = b->commands->run;
     size_t nrun = 0, nargs = 0;
-    while (run_argv[nrun])
+    while (run[nrun])
         nrun++;
     while (t->args && t->args[nargs])
         nargs++;
@@ -236,7 +242,7 @@ static void test_task(void *arg, size_t index, void *resource)
         return;
     }
     for (size_t i = 0; i < nrun; i++)
-        argv[i] = run_argv[i];
+        argv[i] = run[i];
     for (size_t i = 0; i < nargs; i++)
         argv[nrun + i] = t->args[i];
     step_input in = {
@@ -253,10 +259,20 @@ static void test_task(void *arg, size_t index, void *resource)
 
 /* ---- verdicts ---- */
 
+/* A compiler child killed by RLIMIT_FSIZE (ld or as writing a 512 MB
+ * array) makes the driver exit 1 with strsignal(SIGXFSZ) in its message:
+ * that is the file-size limit's status, not a compile error. */
+static bool hit_file_size(const sandbox_result *r)
+{
+    return r->stderr_data && strstr(r->stderr_data, "File size limit exceeded");
+}
+
 static const char *compile_status(const sandbox_result *r)
 {
     if (r->status == SANDBOX_OK && r->exit_code == 0)
         return "ok";
+    if ((r->status == SANDBOX_OK || r->status == SANDBOX_RUNTIME_ERROR) && hit_file_size(r))
+        return sandbox_status_name(SANDBOX_OUTPUT_LIMIT);
     if (r->status == SANDBOX_OK || r->status == SANDBOX_RUNTIME_ERROR)
         return "compile_error";
     return sandbox_status_name(r->status);
@@ -270,7 +286,12 @@ void judge_decide(const job_request *job, job_result *res)
         return;
     }
     if (res->has_compile) {
-        res->compile_status = compile_status(&res->compile.result);
+        sandbox_result *cr = &res->compile.result;
+        res->compile_status = compile_status(cr);
+        if (strcmp(res->compile_status, "output_limit") == 0 && !cr->message[0])
+            snprintf(cr->message, sizeof cr->message,
+                     "the compiler wrote a file of compile_limits.file_size_kb (%llu KiB)",
+                     (unsigned long long)job->compile_limits.file_size_kb);
         if (strcmp(res->compile_status, "ok") != 0) {
             res->verdict = res->compile.result.status == SANDBOX_INTERNAL_ERROR ? "internal_error"
                                                                                 : "compile_error";
@@ -313,7 +334,11 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
               job_result *out, char *error, size_t size)
 {
     memset(out, 0, sizeof *out);
-    out->has_compile = job_compile_argv(job) != NULL;
+    job_commands commands;
+    if (commands_build(job, &commands, error, size) < 0)
+        return -1;
+    /* a compile, or the syntax check of an interpreted language */
+    out->has_compile = commands.compile != NULL;
 
     /* Room for the sources plus whatever the compiler writes into /box. */
     uint64_t bytes = 0;
@@ -327,13 +352,14 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
     sandbox_error err = {0};
     if (sandbox_workspace_create(context, size_kb, &ws, &err) < 0) {
         snprintf(error, size, "create workspace: %s", err.message);
+        commands_free(&commands);
         return -1;
     }
     const char *dir = sandbox_workspace_path(ws);
     int rc = -1;
-    if (write_sources(dir, job, error, size) < 0)
+    if (write_sources(dir, job, commands.main_file, error, size) < 0)
         goto out;
-    judge_batch batch = {job, out, dir, pool_ticket_cancel_fd(ticket)};
+    judge_batch batch = {job, &commands, out, dir, pool_ticket_cancel_fd(ticket)};
     if (out->has_compile) {
         out->cancelled = pool_run(ticket, 1, compile_task, &batch, abort_fd) == 1;
         out->compile_ms = out->compile.result.wall_ms;
@@ -354,6 +380,7 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
     rc = 0;
 out:
     sandbox_workspace_destroy(ws);
+    commands_free(&commands);
     if (rc == 0)
         judge_decide(job, out);
     else
@@ -400,5 +427,9 @@ void job_request_free(job_request *job)
             free(*a);
         free(argvs[i]);
     }
+    if (job->compile_options)
+        for (char **o = job->compile_options; *o; o++)
+            free(*o);
+    free(job->compile_options);
     memset(job, 0, sizeof *job);
 }

@@ -46,6 +46,7 @@ typedef struct job_request {
                                        (compiler options, a multi-file program's script) */
     char **run_argv;                /* likewise for the run command (tests' args follow it) */
     bool stderr_to_stdout;          /* runs: the program's stderr goes into its stdout */
+    char **compile_options;         /* allowed flags, NULL-terminated; NULL = none */
 } job_request;
 
 /* The commands a job compiles and runs with: its own, else its language's. */

@@ -18,6 +18,8 @@ static void print_usage(FILE *out)
           "  serve [--listen HOST:PORT] [--slots N] [--queue N] [--config FILE]\n"
           "                 serve the HTTP API\n"
           "  cleanup        remove judgebox's idle cgroups, net namespaces and state\n"
+          "  image import NAME SOURCE | image list | image rm NAME\n"
+          "                 import an OCI layout or docker tarball as a rootfs image, list, remove\n"
           "run 'judgebox COMMAND --help' for a command's options\n", out);
 }
 
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
         return command_serve(argc - 1, argv + 1);
     if (strcmp(command, "cleanup") == 0)
         return command_cleanup(argc - 1, argv + 1);
+    if (strcmp(command, "image") == 0)
+        return command_image(argc - 1, argv + 1);
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {
         print_usage(stdout);
         return 0;

@@ -47,6 +47,7 @@ void language_free(language *l)
     free_argv(l->compile_argv);
     free_argv(l->check_argv);
     free_argv(l->run_argv);
+    free_argv(l->version_argv);
     free_argv(l->env);
     free_argv(l->aliases);
     free_argv(l->source_exts);
@@ -343,6 +344,12 @@ int langs_parse(const char *text, size_t len, const char *origin, language *out,
     }
     out->run_argv = dup_argv(json_object_get(root, "run"), "run", origin, error, size);
     if (!out->run_argv) {
+        rc = -1;
+        goto out;
+    }
+    json_t *version = json_object_get(root, "version");
+    if (version && !json_is_null(version) &&
+        !(out->version_argv = dup_argv(version, "version", origin, error, size))) {
         rc = -1;
         goto out;
     }

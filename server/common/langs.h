@@ -47,6 +47,7 @@ typedef struct language {
     size_t nsource_rules;
     main_class_kind main_class;
     char **run_argv;          /* NULL-terminated */
+    char **version_argv;      /* prints the version (image builds and imports run it); may be NULL */
     char **env;               /* "NAME=value", NULL-terminated; NULL = the core's default */
     sandbox_limits min_limits;     /* a run needs at least these (0 = no minimum) */
     sandbox_limits compile_limits; /* compile defaults (0 = server default) */

@@ -24,6 +24,7 @@ typedef struct id_entry {
 
 static const id_entry ids[] = {
     {JUDGE0_PLAIN_TEXT, NULL, "Plain Text", true},
+    {45, "nasm", "Assembly (NASM %s)", true},
     {46, "bash", "Bash (%s)", true},
     {48, "c", "C (GCC %s)", false},
     {49, "c", "C (GCC %s)", false},
@@ -32,7 +33,10 @@ static const id_entry ids[] = {
     {52, "cpp", "C++ (GCC %s)", false},
     {53, "cpp", "C++ (GCC %s)", false},
     {54, "cpp", "C++ (GCC %s)", true},
+    {55, "commonlisp", "Common Lisp (SBCL %s)", true},
     {56, "d", "D (GDC %s)", true},
+    {57, "elixir", "Elixir (%s)", true},
+    {58, "erlang", "Erlang (OTP %s)", true},
     {59, "fortran", "Fortran (GFortran %s)", true},
     {60, "go", "Go (%s)", true},
     {61, "haskell", "Haskell (GHC %s)", true},
@@ -42,12 +46,20 @@ static const id_entry ids[] = {
     {65, "ocaml", "OCaml (%s)", true},
     {67, "pascal", "Pascal (FPC %s)", true},
     {68, "php", "PHP (%s)", true},
+    {69, "prolog", "Prolog (SWI-Prolog %s)", true},
     {71, "python3", "Python (%s)", true},
     {72, "ruby", "Ruby (%s)", true},
     {73, "rust", "Rust (%s)", true},
+    {74, "typescript", "TypeScript (%s)", true},
+    {77, "cobol", "COBOL (GnuCOBOL %s)", true},
     {78, "kotlin", "Kotlin (%s)", true},
+    {79, "objc", "Objective-C (GCC %s)", true},
+    {80, "r", "R (%s)", true},
     {81, "scala", "Scala (%s)", true},
+    {82, "sqlite", "SQL (SQLite %s)", true},
     {85, "perl", "Perl (%s)", true},
+    {86, "clojure", "Clojure (%s)", true},
+    {88, "groovy", "Groovy (%s)", true},
     {JUDGE0_MULTI_FILE, NULL, "Multi-file program", true},
     /* Not in Judge0 CE: judgebox's own ids. */
     {1001, "awk", "AWK (GNU Awk %s)", true},
@@ -60,6 +72,31 @@ static const id_entry ids[] = {
     {1008, "racket", "Racket (%s)", true},
     {1009, "sed", "sed (GNU sed %s)", true},
     {1010, "tcl", "Tcl (%s)", true},
+    {1011, "ada", "Ada (GNAT %s)", true},
+    {1012, "algol68", "ALGOL 68 (Genie %s)", true},
+    {1013, "c11", "C11 (GCC %s)", true},
+    {1014, "c23", "C23 (GCC %s)", true},
+    {1015, "chicken", "Scheme (CHICKEN %s)", true},
+    {1016, "coffeescript", "CoffeeScript (%s)", true},
+    {1017, "cpp11", "C++11 (GCC %s)", true},
+    {1018, "cpp14", "C++14 (GCC %s)", true},
+    {1019, "cpp20", "C++20 (GCC %s)", true},
+    {1020, "cpp23", "C++23 (GCC %s)", true},
+    {1021, "crystal", "Crystal (%s)", true},
+    {1022, "fish", "fish (%s)", true},
+    {1023, "icon", "Icon (%s)", true},
+    {1024, "jq", "jq (%s)", true},
+    {1025, "ksh", "ksh (%s)", true},
+    {1026, "luajit", "LuaJIT (%s)", true},
+    {1027, "m4", "m4 (GNU m4 %s)", true},
+    {1028, "pypy3", "Python (PyPy %s)", true},
+    {1029, "raku", "Raku (Rakudo %s)", true},
+    {1030, "rexx", "Rexx (Regina %s)", true},
+    {1031, "sh", "sh (dash %s)", true},
+    {1032, "tcc", "C (TCC %s)", true},
+    {1033, "vala", "Vala (%s)", true},
+    {1034, "yabasic", "BASIC (yabasic %s)", true},
+    {1035, "zsh", "zsh (%s)", true},
 };
 #define NIDS (sizeof ids / sizeof ids[0])
 
@@ -178,8 +215,27 @@ static json_t *command_line(char *const *argv, const char *source_file, bool wit
     if (!argv)
         return json_null();
     char *percent_s[] = {"%s", NULL};
-    char **full = with_options ? compat_argv_insert(argv, source_file, percent_s)
-                               : compat_argv_insert(argv, NULL, NULL);
+    bool templated = false;       /* the language file says where options go */
+    for (char *const *a = argv; *a; a++)
+        templated = templated || strcmp(*a, "{options}") == 0;
+    char **full = with_options && !templated ? compat_argv_insert(argv, source_file, percent_s)
+                                             : compat_argv_insert(argv, NULL, NULL);
+    /* Language-file placeholders as Judge0 shows a command: options as
+     * %s, sources as the source file. */
+    for (char **a = full; a && *a; a++) {
+        const char *with = strcmp(*a, "{options}") == 0 ? "%s"
+                         : strcmp(*a, "{sources}") == 0 || strcmp(*a, "{source_file}") == 0 ? source_file
+                         : strcmp(*a, "{main_class}") == 0 ? "Main" : NULL;
+        if (with) {
+            char *copy = strdup(with);
+            if (!copy) {
+                compat_argv_free(full);
+                return NULL;
+            }
+            free(*a);
+            *a = copy;
+        }
+    }
     char *line = full ? compat_argv_join(full) : NULL;
     compat_argv_free(full);
     json_t *v = line ? json_string(line) : NULL;

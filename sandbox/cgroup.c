@@ -121,7 +121,8 @@ int cgroup_host_version(void)
     return fs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
 }
 
-int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, sandbox_error *error)
+int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, bool pin_cpus,
+                         sandbox_error *error)
 {
     memset(system, 0, sizeof *system);
     snprintf(system->parent_name, sizeof system->parent_name, "%s", parent_name);
@@ -131,9 +132,9 @@ int cgroup_system_detect(cgroup_system *system, const char *parent_name, int for
     if (force_version && force_version != version)
         return error_set(error, 0, "cgroup v%d requested, but /sys/fs/cgroup is cgroup v%d", force_version, version);
     system->version = version;
-    if (version == 2)
-        return cgroup_v2_detect(system, error);
-    return cgroup_v1_detect(system, error);
+    if ((version == 2 ? cgroup_v2_detect(system, error) : cgroup_v1_detect(system, error)) < 0)
+        return -1;
+    return cgroup_cpuset_detect(system, pin_cpus, error);
 }
 
 int cgroup_slot_open(const cgroup_system *system, unsigned index, cgroup_slot *slot, sandbox_error *error)
@@ -141,12 +142,19 @@ int cgroup_slot_open(const cgroup_system *system, unsigned index, cgroup_slot *s
     memset(slot, 0, sizeof *slot);
     slot->system = system;
     slot->v2_run_fd = -1;
-    return system->version == 2 ? cgroup_v2_slot_open(slot, index, error) : cgroup_v1_slot_open(slot, index, error);
+    slot->pinned_cpu = -1;
+    if ((system->version == 2 ? cgroup_v2_slot_open(slot, index, error) : cgroup_v1_slot_open(slot, index, error)) < 0)
+        return -1;
+    return cgroup_cpuset_slot_open(slot, index, error);
 }
 
 int cgroup_slot_join_thread(cgroup_slot *slot, sandbox_error *error)
 {
-    return slot->system->version == 1 ? cgroup_v1_join_thread(slot, error) : 0;
+    if (slot->system->version != 1)
+        return 0;
+    if (cgroup_v1_join_thread(slot, error) < 0)
+        return -1;
+    return cgroup_cpuset_join_thread(slot, error);
 }
 
 int cgroup_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
@@ -180,6 +188,9 @@ void cgroup_slot_close(cgroup_slot *slot)
 
 int cgroup_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error)
 {
-    return system->version == 2 ? cgroup_v2_slot_remove(system, index, error)
-                                : cgroup_v1_slot_remove(system, index, error);
+    int rc = system->version == 2 ? cgroup_v2_slot_remove(system, index, error)
+                                  : cgroup_v1_slot_remove(system, index, error);
+    if (cgroup_cpuset_slot_remove(system, index, error) < 0)
+        rc = -1;
+    return rc;
 }

@@ -15,6 +15,8 @@
 
 #include "sandbox.h"
 
+#define CGROUP_PIN_CPUS_MAX 1024
+
 enum { CGROUP_V1_MEMORY, CGROUP_V1_CPUACCT, CGROUP_V1_PIDS, CGROUP_V1_COUNT };
 
 typedef struct cgroup_system {
@@ -24,6 +26,11 @@ typedef struct cgroup_system {
     char v1_mounts[CGROUP_V1_COUNT][PATH_MAX];
     char v2_base[PATH_MAX];               /* .../judgebox */
     bool v2_has_peak, v2_has_swap, v2_has_kill;
+    /* --pin-cpus (cgroup_cpuset.c): slot N runs on pin_cpu_list[N % pin_cpu_count] */
+    bool pin_cpus;
+    unsigned pin_cpu_count;
+    uint16_t pin_cpu_list[CGROUP_PIN_CPUS_MAX];
+    char v1_cpuset_mount[PATH_MAX];       /* "" when cpuset is not mounted as v1 */
 } cgroup_system;
 
 typedef struct cgroup_slot {
@@ -37,6 +44,8 @@ typedef struct cgroup_slot {
     uint64_t v1_usage_before;                /* charged to v1_run before the run (at most CGROUP_V1_REUSE_MAX) */
     bool v1_has_memsw;                       /* memory.memsw.* exist (swap accounting on) */
     uint64_t v1_pids_max;                    /* last value written; 0 = none yet */
+    char v1_cpuset_dir[PATH_MAX];            /* v1 with --pin-cpus: <cpuset>/judgebox/slotN; "" */
+    int pinned_cpu;                          /* -1 when not pinned */
 } cgroup_slot;
 
 /* v1: a run's memory cgroup is reused by the next run of the slot only
@@ -52,7 +61,8 @@ typedef struct cgroup_usage {
 
 /* 2 when /sys/fs/cgroup is a cgroup2 mount, 1 otherwise, -1 (errno) if it cannot be told. */
 int cgroup_host_version(void);
-int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, sandbox_error *error);
+int cgroup_system_detect(cgroup_system *system, const char *parent_name, int force_version, bool pin_cpus,
+                         sandbox_error *error);
 int cgroup_slot_open(const cgroup_system *system, unsigned index, cgroup_slot *slot, sandbox_error *error);
 /* v1: move the calling thread into the slot's cgroups (runs it clones start there). */
 int cgroup_slot_join_thread(cgroup_slot *slot, sandbox_error *error);
@@ -72,6 +82,12 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *value, sandbox_
 int cgroup_read_key(const char *dir, const char *file, const char *key, uint64_t *value, sandbox_error *error);
 int cgroup_mkdir(const char *path, sandbox_error *error);
 int cgroup_rmdir(const char *path, sandbox_error *error);
+
+/* --pin-cpus (cgroup_cpuset.c); each is a no-op when pinning is off. */
+int cgroup_cpuset_detect(cgroup_system *system, bool pin_cpus, sandbox_error *error);
+int cgroup_cpuset_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error);
+int cgroup_cpuset_join_thread(cgroup_slot *slot, sandbox_error *error);
+int cgroup_cpuset_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);
 
 int cgroup_v1_detect(cgroup_system *system, sandbox_error *error);
 int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error);

@@ -110,7 +110,8 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
     apply_config(context, config);
     pthread_mutex_init(&context->mutex, NULL);
     if (make_state_dirs(context, error) < 0 ||
-        cgroup_system_detect(&context->cgroups, parent, config ? config->force_cgroup_version : 0, error) < 0 ||
+        cgroup_system_detect(&context->cgroups, parent, config ? config->force_cgroup_version : 0,
+                             config && config->pin_cpus, error) < 0 ||
         seccomp_program_load(&context->seccomp, context->seccomp_dir, error) < 0) {
         sandbox_context_close(context);
         return -1;

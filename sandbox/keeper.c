@@ -431,8 +431,9 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
     /* Captured output, cancel and signal descriptors and hooks do not cross the socket. */
     if (geteuid() != 0 || spec->stdout_fd < 0 || spec->stderr_fd < 0 || spec->stderr_to_stdout || spec->cancel_fd > 0 || spec->hooks ||
         spec->signal_fd > 0 || !spec->rootfs ||
-        !spec->argv || !spec->argv[0] || (config && config->force_cgroup_version == 2) || cgroup_host_version() != 1)
-        return 1; /* cgroup v2 needs no keeper */
+        !spec->argv || !spec->argv[0] || (config && config->force_cgroup_version == 2) || cgroup_host_version() != 1 ||
+        (config && config->pin_cpus))
+        return 1; /* cgroup v2 needs no keeper; a pinned run joins the slot's cpuset itself */
     char slots_dir[PATH_MAX];
     snprintf(slots_dir, sizeof slots_dir, "%s/slots", state_dir);
     struct stat info;

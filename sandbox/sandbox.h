@@ -143,6 +143,7 @@ typedef struct sandbox_config {
     uid_t uid_base;              /* 0 = 3000000; slot N uses uid_base + 2N and + 2N + 1 */
     unsigned max_slots;          /* 0 = 64 */
     int force_cgroup_version;    /* 0 = detect, 1 or 2 to insist */
+    bool pin_cpus;               /* slot N on one CPU of its own (cpuset): stable CPU times */
     bool one_run;                /* true: one run, then exit (judgebox run); false: a server, which
                                     holds its slots and sends their keepers away (keeper.c) */
 } sandbox_config;

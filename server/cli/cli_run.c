@@ -53,7 +53,7 @@ static const numeric_flag numeric_flags[] = {
 };
 #define NUMERIC_COUNT (sizeof numeric_flags / sizeof numeric_flags[0])
 
-enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_HELP,
+enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_PIN_CPUS, OPT_HELP,
        OPT_NUMERIC };
 
 static void usage(FILE *out)
@@ -73,6 +73,7 @@ static void usage(FILE *out)
           "  --workdir DIR       inside the run (default /box)\n"
           "  --slot N            use slot N (default: the first free one)\n"
           "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
+          "  --pin-cpus          run on the slot's own CPU (cpuset; slot N gets the N-th allowed CPU)\n"
           "  --result FILE       write the JSON result there (else a summary on stderr)\n",
           out);
 }
@@ -113,6 +114,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"workdir", required_argument, NULL, OPT_WORKDIR};
     long_options[n++] = (struct option){"slot", required_argument, NULL, OPT_SLOT};
     long_options[n++] = (struct option){"uid-base", required_argument, NULL, OPT_UID_BASE};
+    long_options[n++] = (struct option){"pin-cpus", no_argument, NULL, OPT_PIN_CPUS};
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     long_options[n] = (struct option){0};
     opterr = 0;
@@ -143,6 +145,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
                 return -1;
             o->config.uid_base = (uid_t)value;
             break;
+        case OPT_PIN_CPUS: o->config.pin_cpus = true; break;
         case OPT_HELP: usage(stdout); exit(0);
         case '?':
             fprintf(stderr, "judgebox run: unknown or incomplete option '%s'\n", argv[optind - 1]);

@@ -52,7 +52,8 @@ static void usage(FILE *out)
           "                      (default /run/judgebox)\n"
           "  --cgroup-parent NAME  cgroup under which the slots live (default judgebox)\n"
           "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
-          "                      (two servers on one machine: each its own run dir, state dir, parent, uids)\n",
+          "                      (two servers on one machine: each its own run dir, state dir, parent, uids)\n"
+          "  --pin-cpus          each slot on one CPU of its own (cpuset, v1 and v2): stable CPU times\n",
           out);
     fputs(ops_usage, out);
     fputs("API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits, GET /metrics,\n"
@@ -159,6 +160,7 @@ int command_serve(int argc, char **argv)
     const char *slots_arg = NULL, *queue_arg = NULL;
     const char *store_url_arg = NULL, *state_dir = NULL, *ttl_arg = NULL, *claim_arg = NULL;
     const char *run_dir = NULL, *cgroup_parent = NULL, *uid_base_arg = NULL;
+    bool pin_cpus = false;
     ops_options ops_opt;
     ops_options_default(&ops_opt);
     for (int i = 1; i < argc; i++) {
@@ -172,6 +174,10 @@ int command_serve(int argc, char **argv)
         }
         if (ours > 0) {
             i += used_value;
+            continue;
+        }
+        if (strcmp(a, "--pin-cpus") == 0) {
+            pin_cpus = true;
             continue;
         }
         const char **dst = strcmp(a, "--listen") == 0   ? &listen
@@ -307,7 +313,7 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
-    sandbox_config sc = {.state_dir = run_dir, .cgroup_parent = cgroup_parent};
+    sandbox_config sc = {.state_dir = run_dir, .cgroup_parent = cgroup_parent, .pin_cpus = pin_cpus};
     if (uid_base_arg) {
         unsigned uid_base;
         if (parse_unsigned("--uid-base", uid_base_arg, 1000, 4000000000u, &uid_base) < 0) {

@@ -212,3 +212,25 @@ sb --memory-kb 65536 -- /bin/sh -c 'head -c 30000000 /dev/zero > /tmp/x'
 check "after 100 MB of page cache left on the slot, 30 MB written to /tmp fit a 64 MiB limit" is status ok
 check "after 100 MB of page cache left on the slot, the peak counts the 30 MB ($(field memory_kb) KiB)" between memory_kb 29000 65536
 rm -f "$TMPD/cache/cached"
+
+# 15. --pin-cpus: a slot's runs on one CPU of their own (cpuset, v1 and v2),
+# the (slot mod count)-th CPU this process may use; the program cannot widen it.
+cpu_for_slot() { python3 -c 'import os,sys; c=sorted(os.sched_getaffinity(0)); print(c[int(sys.argv[1]) % len(c)])' "$1"; }
+all_cpus=$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))')
+sb --pin-cpus -- /bin/sh -c 'grep Cpus_allowed_list /proc/self/status; taskset -p 3 $$ >/dev/null 2>&1; grep Cpus_allowed_list /proc/self/status; nproc'
+pinned=$(awk 'NR == 1 {print $2}' "$OUT")
+check "--pin-cpus: the run is ok" is status ok
+check "--pin-cpus: slot $SB_SLOT runs on CPU $(cpu_for_slot $SB_SLOT) alone (Cpus_allowed_list: $pinned)" \
+    [ "$pinned" = "$(cpu_for_slot $SB_SLOT)" ]
+check "--pin-cpus: sched_setaffinity cannot widen it" sh -c "[ \"\$(awk 'NR == 2 {print \$2}' '$OUT')\" = '$pinned' ]"
+check "--pin-cpus: the program counts one CPU" sh -c "[ \"\$(sed -n 3p '$OUT')\" = 1 ]"
+if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && [ -d /sys/fs/cgroup/cpuset ]; then
+    check "--pin-cpus (v1): the slot's cpuset holds that CPU" \
+        sh -c "[ \"\$(cat /sys/fs/cgroup/cpuset/judgebox/slot$SB_SLOT/cpuset.cpus)\" = '$pinned' ]"
+fi
+SB_SLOT=61; sb --pin-cpus -- /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+other=$(awk 'NR == 1 {print $2}' "$OUT")
+SB_SLOT=62
+check "--pin-cpus: slot 61 gets CPU $(cpu_for_slot 61) ($other)" [ "$other" = "$(cpu_for_slot 61)" ]
+sb -- /bin/sh -c 'nproc'
+check "without --pin-cpus a run sees all $all_cpus CPUs" sh -c "[ \"\$(cat '$OUT')\" = '$all_cpus' ]"

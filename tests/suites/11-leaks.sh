@@ -18,11 +18,12 @@ scratch_mounted() { grep -c " /run/judgebox/scratch " /proc/self/mountinfo; }
 # Slot 63: servers take the low slots, so a server running alongside does not disturb this.
 SB_SLOT=63; SANDBOX_SLOT=63
 sb -- /bin/true   # make slot 63's reusable resources before counting
+sb --pin-cpus -- /bin/true   # and its cpuset (--pin-cpus), which cleanup must remove too
 cgroups_before=$(slot_own_cgroups); procs_before=$(sandbox_processes)
 i=0
 while [ $i -lt 200 ]; do
     case $((i % 5)) in
-        0) sb -- /bin/true ;;
+        0) if [ $((i % 10)) = 0 ]; then sb --pin-cpus -- /bin/true; else sb -- /bin/true; fi ;;
         1) sb --cpu-ms 20 -- /t/probe spin ;;
         2) sb --output-bytes 1000 -- /t/probe flood ;;
         3) sb --pids 8 -- /t/probe forkbomb 50 ;;
@@ -40,6 +41,7 @@ check "the scratch tmpfs is never mounted on the host" [ "$(scratch_mounted)" -e
 check "cleanup succeeds" [ $? -eq 0 ]
 check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgebox/netns/slot63 ' /proc/self/mountinfo)" -eq 0 ]
 check "cleanup removes the idle slot's cgroups" [ "$(slot_cgroups)" -eq 0 ]
+check "cleanup removes the idle slot's cpuset (--pin-cpus)" [ ! -d /sys/fs/cgroup/cpuset/judgebox/slot63 ]
 
 # The sanitizer build through the same paths: any report fails.
 JUDGEBOX=${BUILD:-build}/judgebox-san   # the build tests/lib.sh took judgebox from

@@ -96,6 +96,17 @@ check "a run that leaves a daemon behind is ok" is status ok
 left=$(pid_of_cmdline "/t/payload daemon 300")
 ok "the daemon died with its run" "pid $left survived" [ -z "$left" ]
 
+# --- --pin-cpus: slot N's runs confined to one CPU by slotN/cpuset.cpus -------
+want=$(python3 -c 'import os; c=sorted(os.sched_getaffinity(0)); print(c[5 % len(c)])')
+"$JUDGEBOX" run --slot 5 --pin-cpus --rootfs "$TESTROOT" --result "$RESULT" -- /bin/sh -c \
+    'grep Cpus_allowed_list /proc/self/status; taskset -p 3 $$ >/dev/null 2>&1; grep Cpus_allowed_list /proc/self/status' \
+    >"$OUT" 2>"$ERR" </dev/null
+check "--pin-cpus: the run is ok" is status ok
+ok "--pin-cpus: slot 5 runs on CPU $want alone" "$(tr '\n' ' ' <"$OUT")" \
+    sh -c "[ \"\$(awk 'NR == 1 {print \$2}' '$OUT')\" = '$want' ] && [ \"\$(awk 'NR == 2 {print \$2}' '$OUT')\" = '$want' ]"
+ok "--pin-cpus: slot5/cpuset.cpus is $want" "$(cat "$CG/judgebox/slot5/cpuset.cpus" 2>&1)" \
+    [ "$(cat "$CG/judgebox/slot5/cpuset.cpus" 2>/dev/null)" = "$want" ]
+
 # --- cleanup ------------------------------------------------------------------
 left=$(procs_in_cgroups /judgebox/)
 ok "no process left in judgebox's cgroups" "$(echo $left)" [ -z "$left" ]

@@ -7,6 +7,8 @@
 #   3. HTTP: throughput of a trivial run with every slot busy, p50/p99
 #   4. C hello world compile + run through HTTP vs bare gcc + run
 #   5. cost per run at run 1, 100, 1000, 10000 of one server; its RSS
+#   9. timing stability: CPU time of one CPU-bound loop over BENCH_PIN_N (50)
+#      runs while another slot is busy, --pin-cpus vs unpinned (CV, target <= 2%)
 #   6. BENCH_ASYNC_N (1000) Python hello worlds submitted asynchronously,
 #      time until all are done, vs the same sent synchronously by 4 clients
 # Knobs (environment): BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S,
@@ -23,7 +25,8 @@ HTTP_S=${BENCH_HTTP_S:-10}
 C_N=${BENCH_C_N:-10}
 LONG_RUNS=${BENCH_LONG_RUNS:-10000}
 ASYNC_N=${BENCH_ASYNC_N:-1000}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6}
+PIN_N=${BENCH_PIN_N:-50}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11 12}   # every item there is
 JB=$PWD/$BUILD/judgebox
 RUNLOOP=$PWD/$BUILD/bench/runloop
 HTTPLOAD=$PWD/$BUILD/bench/httpload
@@ -227,5 +230,41 @@ if wanted 6; then
         note "asynchronous: $an submitted in ${submit_s} s (each stored durably first), all done after ${async_s} s ($async_rate runs/s, $async_errors errors)"
         note "-> all done, async/sync time = $(ratio "$async_s" "$sync_s")x (under 1: asynchronous is faster; the store costs one fsync per submission)"
     fi
+    note ""
+fi
+
+if wanted 9; then
+    # Timing stability (issue 13): the CPU time of one CPU-bound program over
+    # PIN_N runs on slot 40 while slot 41 runs the same program back to back;
+    # with --pin-cpus (slot 40 and 41 on CPUs of their own) against the same
+    # without pinning, in the same run.  Coefficient of variation = stdev/mean.
+    note "== 9. timing stability: CPU time of a CPU-bound loop over $PIN_N runs while another slot is busy, --pin-cpus vs unpinned"
+    loop='i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
+    pin_cv() { # flags...: prints "mean_ms cv_percent"
+        "$JB" run "$@" --slot 41 --rootfs "$TESTROOT" --cpu-ms 600000 --wall-ms 600000 -- /bin/sh -c \
+            'while :; do i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; done' >/dev/null 2>&1 &
+        busy=$!
+        : >"$OUT/9-cpu.txt"
+        k=0
+        while [ $k -lt "$PIN_N" ]; do
+            "$JB" run "$@" --slot 40 --rootfs "$TESTROOT" --cpu-ms 60000 --wall-ms 120000 --result "$OUT/tmp/9.json" \
+                -- /bin/sh -c "$loop" >/dev/null 2>&1
+            sed -n 's/.*"cpu_ms": *\([0-9]*\).*/\1/p' "$OUT/tmp/9.json" >>"$OUT/9-cpu.txt"
+            k=$((k + 1))
+        done
+        kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null
+        awk '{ s += $1; q += $1 * $1; n++ } END { m = s / n; v = q / n - m * m; if (v < 0) v = 0;
+              printf "%.1f %.2f\n", m, (m > 0 ? 100 * sqrt(v) / m : 0) }' "$OUT/9-cpu.txt"
+    }
+    read -r pin_mean pin_cv_pct <<EOT
+$(pin_cv --pin-cpus)
+EOT
+    cp "$OUT/9-cpu.txt" "$OUT/9-cpu-pinned.txt"
+    read -r free_mean free_cv_pct <<EOT
+$(pin_cv)
+EOT
+    cp "$OUT/9-cpu.txt" "$OUT/9-cpu-unpinned.txt"
+    note "--pin-cpus: mean $pin_mean ms CPU, CV $pin_cv_pct%; unpinned (same run, baseline): mean $free_mean ms, CV $free_cv_pct%"
+    note "-> CV with --pin-cpus <= 2%: $(verdict "$pin_cv_pct" "<=" 2); pinned/unpinned CV = $(ratio "$pin_cv_pct" "$free_cv_pct")x"
     note ""
 fi

@@ -148,6 +148,8 @@ static void judge_now(http_request *req, void *cls)
     char why[512] = "";
     int rc = judge_run(a->context, w->ticket, &w->job, http_client_fd(req), &res, why, sizeof why);
     pool_leave(w->ticket);
+    if (rc == 0)
+        http_judged(req, &res);    /* the client's CPU quota (server/ops) */
     json_t *native;
     if (rc < 0) {
         http_log_set(req, "cause", json_string(why));

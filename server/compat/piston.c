@@ -361,6 +361,8 @@ static void execute_now(http_request *req, void *cls)
     char why[512] = "";
     int rc = judge_run(a->context, w->ticket, &w->job, http_client_fd(req), &res, why, sizeof why);
     pool_leave(w->ticket);
+    if (rc == 0)
+        http_judged(req, &res);    /* the client's CPU quota (server/ops) */
     if (rc < 0) {
         http_log_set(req, "cause", json_string(why));
         reply_message(req, 500, "the server could not run this job: %s", why);

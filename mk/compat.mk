@@ -5,11 +5,7 @@
 PKGS              += libarchive
 LDLIBS            += -larchive
 DEB_PACKAGES      += libarchive-dev
-# node and npm: Debian's, unless some node with npm is there already (a
-# NodeSource nodejs provides npm and conflicts with Debian's npm package).
-ifeq ($(shell command -v npm 2>/dev/null),)
-TEST_DEB_PACKAGES += nodejs npm
-endif
+# node and npm: mk/node.mk.
 test-prereqs: compat-npm
 compat-npm:
 	npm ci --prefix tests/compat --no-audit --no-fund --loglevel=error

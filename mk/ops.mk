@@ -13,8 +13,8 @@ LDLIBS       += -lnettle -lm
 DEB_PACKAGES += nettle-dev
 # What the suite runs for real: HAProxy in front of two servers, promtool
 # (prometheus) on /metrics, apparmor_parser on the profile, clang's
-# libFuzzer, node + npm for the OpenAPI validators (tests/ops/package.json).
-TEST_DEB_PACKAGES += haproxy prometheus apparmor clang nodejs npm python3-yaml
+# libFuzzer; node + npm (mk/node.mk) for the OpenAPI validators (tests/ops/package.json).
+TEST_DEB_PACKAGES += haproxy prometheus apparmor clang python3-yaml
 
 # The document is built into the binary with .incbin (server/ops/openapi.c).
 $(BUILD)/obj/server/ops/openapi.o $(BUILD)/san/server/ops/openapi.o: server/ops/openapi.json

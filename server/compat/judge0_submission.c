@@ -258,6 +258,29 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* Whether the language file says where compile options go ({options}):
+ * then they go there, each checked against the language's allowlist, as
+ * the native API's compile_options; otherwise they are put before the
+ * source file, as Judge0's compile_cmd "gcc %s main.c" does. */
+static bool options_templated(const language *l)
+{
+    for (char *const *a = l->compile_argv; a && *a; a++)
+        if (strcmp(*a, "{options}") == 0)
+            return true;
+    return false;
+}
+
+/* The first word of `words` the language does not allow, or NULL. */
+static const char *option_refused(const language *l, char *const *words)
+{
+    if (!options_templated(l))
+        return NULL;
+    for (char *const *w = words; w && *w; w++)
+        if (!langs_option_allowed(l, *w))
+            return *w;
+    return NULL;
+}
+
 /* ---- the submission ---- */
 
 int judge0_submission_parse(json_t *body, bool base64_encoded, const language_table *langs,
@@ -407,6 +430,15 @@ int judge0_submission_parse(json_t *body, bool base64_encoded, const language_ta
                     goto oom;
                 if (add_error(e, "compiler_options", "has a quote that is not closed") < 0)
                     goto oom;
+            } else if (found) {
+                const char *bad = option_refused(s->lang.lang, words);
+                if (bad) {
+                    snprintf(msg, sizeof msg, "option %.80s is not allowed for this language", bad);
+                    if (add_error(e, "compiler_options", msg) < 0) {
+                        compat_argv_free(words);
+                        goto oom;
+                    }
+                }
             }
             compat_argv_free(words);
         }
@@ -698,10 +730,21 @@ int judge0_build_job(const judge0_submission *s, const server_config *c, job_req
                           "compiler_options has a quote that is not closed");
             return -1;
         }
-        job->compile_argv = compat_argv_insert(lang->compile_argv, lang->source_file, words);
-        compat_argv_free(words);
-        if (!job->compile_argv)
-            return job_oom(err);
+        const char *bad = option_refused(lang, words);
+        if (bad) {
+            api_error_set(err, 422, "invalid_value", "compiler_options",
+                          "option %.80s is not allowed for this language", bad);
+            compat_argv_free(words);
+            return -1;
+        }
+        if (options_templated(lang)) {
+            job->compile_options = words;   /* the language file's {options} */
+        } else {
+            job->compile_argv = compat_argv_insert(lang->compile_argv, lang->source_file, words);
+            compat_argv_free(words);
+            if (!job->compile_argv)
+                return job_oom(err);
+        }
     }
 
     /* One test per run, all with the same stdin and arguments. */

@@ -121,6 +121,12 @@ static bool answers_to(const language *l, const char *name)
     for (size_t i = 0; n && i < 8 && n->aliases[i]; i++)
         if (strcmp(n->aliases[i], name) == 0)
             return true;
+    /* The language file's own names (its id, its aliases) work too. */
+    if (strcmp(l->id, name) == 0)
+        return true;
+    for (char *const *a = l->aliases; a && *a; a++)
+        if (strcmp(*a, name) == 0)
+            return true;
     return false;
 }
 
@@ -157,6 +163,19 @@ void piston_runtimes(http_request *req)
         json_object_set_new(o, "version", json_string(ver));
         for (size_t k = 0; n && k < 8 && n->aliases[k]; k++)
             json_array_append_new(aliases, json_string(n->aliases[k]));
+        /* Then the language file's id and aliases, when they are new. */
+        const char *own[64];
+        size_t nown = 0;
+        own[nown++] = l->id;
+        for (char *const *a = l->aliases; a && *a && nown < 64; a++)
+            own[nown++] = *a;
+        for (size_t k = 0; k < nown; k++) {
+            bool seen = strcmp(own[k], language_name(l)) == 0;
+            for (size_t j = 0; !seen && j < json_array_size(aliases); j++)
+                seen = strcmp(json_string_value(json_array_get(aliases, j)), own[k]) == 0;
+            if (!seen)
+                json_array_append_new(aliases, json_string(own[k]));
+        }
         json_object_set_new(o, "aliases", aliases);
         if (n && n->runtime)
             json_object_set_new(o, "runtime", json_string(n->runtime));

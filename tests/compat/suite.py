@@ -746,6 +746,34 @@ def restricted_checks():
             srv.cleanup()
 
 
+def templated_options_check():
+    """A language file that says where compile options go ({options}) gets
+    Judge0's compiler_options there, each checked against its allowlist."""
+    with tempfile.TemporaryDirectory() as tmp:
+        langs = os.path.join(tmp, "langs")
+        os.mkdir(langs)
+        with open(os.path.join(lib.LANGS, "c.json")) as f:
+            c = json.load(f)
+        c["compile"] = ["gcc", "{options}", "-o", "main", "{sources}"]
+        c["compile_options"] = ["-D[A-Z]+=[0-9]+"]
+        with open(os.path.join(langs, "c.json"), "w") as f:
+            json.dump(c, f)
+        srv = Server("--slots", "1", "--state-dir", os.path.join(tmp, "state"), "--langs", langs)
+        try:
+            def allowed_and_refused():
+                r = judged(srv, {"source_code": C_DEFINE, "language_id": 50, "compiler_options": "-DVALUE=7"})
+                status, _, refused = submit(srv, {"source_code": C_DEFINE, "language_id": 50,
+                                                  "compiler_options": "-DVALUE=7 -fplugin=x"})
+                s2, _, lang = srv.request("GET", "/languages/50")
+                return (status_is(r, 3) and r["stdout"] == "7\n" and status == 422 and
+                        refused == {"compiler_options": ["option -fplugin=x is not allowed for this language"]} and
+                        lang["compile_cmd"] == "gcc %s -o main main.c"), (r, refused, lang)
+            check("judge0 compiler_options into a language file's {options}, checked against its allowlist",
+                  allowed_and_refused)
+        finally:
+            srv.cleanup()
+
+
 def queue_full_check():
     with tempfile.TemporaryDirectory() as state:
         srv = Server("--slots", "1", "--queue", "0", "--state-dir", state)
@@ -985,6 +1013,7 @@ def main():
             srv.cleanup()
     restricted_checks()
     queue_full_check()
+    templated_options_check()
     auth_checks()
     return 1 if lib.failures else 0
 

@@ -585,8 +585,14 @@ static int redis_claim(store *s, const char *const *origins, size_t norigins, un
     for (size_t i = 0; i < norigins; i++) {
         const char *argv[] = {"XAUTOCLAIM", streams[i], GROUP, e->node, idle, "0-0", "COUNT", "1"};
         redisReply *r = command(e, 8, argv, NULL, "take over a job", error, size);
-        if (!r)
+        if (!r) {
+            if (strstr(error, "NOGROUP")) {
+                pthread_mutex_lock(&e->lock);
+                e->ngroups = 0;
+                pthread_mutex_unlock(&e->lock);
+            }
             return -1;
+        }
         int rc = 0;
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
             r->element[1]->type == REDIS_REPLY_ARRAY && r->element[1]->elements > 0)
@@ -607,8 +613,16 @@ static int redis_claim(store *s, const char *const *origins, size_t norigins, un
     for (size_t i = 0; i < norigins; i++)
         argv[n++] = ">";
     redisReply *r = command(e, n, argv, NULL, "read the queue", error, size);
-    if (!r)
+    if (!r) {
+        /* Redis lost its data (restarted without persistence, flushed):
+         * make the groups again on the next claim. */
+        if (strstr(error, "NOGROUP")) {
+            pthread_mutex_lock(&e->lock);
+            e->ngroups = 0;
+            pthread_mutex_unlock(&e->lock);
+        }
         return -1;
+    }
     int rc = 0;
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
         redisReply *str = r->element[0];

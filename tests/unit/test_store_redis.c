@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "store_engine.h"
 #include "unit.h"
 
@@ -257,6 +259,33 @@ int main(void)
     store_job_free(&j);
     store_job_free(&silent.job);
     store_job_free(&taken.job);
+    /* Redis loses everything (restarted without persistence): the
+     * consumer groups are made again and new jobs flow. */
+    {
+        int port = atoi(strrchr(url, ':') + 1);
+        redisContext *rc2 = redisConnect("127.0.0.1", port);
+        redisReply *r1 = rc2 && !rc2->err ? redisCommand(rc2, "SELECT 3") : NULL;
+        redisReply *r2 = r1 ? redisCommand(rc2, "FLUSHDB") : NULL;
+        CHECK("flush the redis database", r2 && r2->type == REDIS_REPLY_STATUS);
+        freeReplyObject(r1);
+        freeReplyObject(r2);
+        if (rc2)
+            redisFree(rc2);
+        store_id f;
+        int got = 0;
+        for (int i = 0; i < 5 && got != 1; i++) {
+            if (i == 0)
+                submit1(s, "v1", "{}", NULL, f);
+            store_claim x;
+            got = store_claim_job(other, v1, 1, 200, &x, err, sizeof err);
+            if (got == 1) {
+                CHECK("after a flush, the new job is claimed", strcmp(x.job.id, f) == 0);
+                store_finish_job(other, &x, STORE_DONE, "{}", 2, err, sizeof err);
+                store_job_free(&x.job);
+            }
+        }
+        CHECK("after a flush, jobs flow again", got == 1);
+    }
     store_close(other);
     store_close(s);
 

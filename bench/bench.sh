@@ -11,6 +11,8 @@
 #      runs while another slot is busy, --pin-cpus vs unpinned (CV, target <= 2%)
 #   6. BENCH_ASYNC_N (1000) Python hello worlds submitted asynchronously,
 #      time until all are done, vs the same sent synchronously by 4 clients
+#  13. server RSS idle, right after BENCH_RSS_N (300) mixed requests (200 KB
+#      outputs, 20-test requests) and once idle again (issue 11, fault 13)
 # Knobs (environment): BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S,
 # BENCH_C_N, BENCH_LONG_RUNS, BENCH_ASYNC_N, BENCH_ONLY="1 2 3 4 5 6", BUILD.
 # Needs: `make all testroot default-image` and bench/runloop, bench/httpload
@@ -26,7 +28,8 @@ C_N=${BENCH_C_N:-10}
 LONG_RUNS=${BENCH_LONG_RUNS:-10000}
 ASYNC_N=${BENCH_ASYNC_N:-1000}
 PIN_N=${BENCH_PIN_N:-50}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11 12}   # every item there is
+RSS_N=${BENCH_RSS_N:-300}
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11 12 13}   # every item there is
 JB=$PWD/$BUILD/judgebox
 RUNLOOP=$PWD/$BUILD/bench/runloop
 HTTPLOAD=$PWD/$BUILD/bench/httpload
@@ -266,5 +269,32 @@ EOT
     cp "$OUT/9-cpu.txt" "$OUT/9-cpu-unpinned.txt"
     note "--pin-cpus: mean $pin_mean ms CPU, CV $pin_cv_pct%; unpinned (same run, baseline): mean $free_mean ms, CV $free_cv_pct%"
     note "-> CV with --pin-cpus <= 2%: $(verdict "$pin_cv_pct" "<=" 2); pinned/unpinned CV = $(ratio "$pin_cv_pct" "$free_cv_pct")x"
+    note ""
+fi
+
+if wanted 13; then
+    note "== 13. server RSS under load: idle, right after $RSS_N mixed requests ($((2 * SLOTS)) clients), idle again"
+    # Half each: 200 KB of output x 4 tests, 20 tests of python3.
+    printf '%s' '{"language":"bash","source":"head -c 200000 /dev/zero | tr \"\\\\0\" x","tests":[{},{},{},{}]}' >"$OUT/tmp/out.json"
+    printf '%s' '{"language":"python3","source":"print(input())","tests":[' >"$OUT/tmp/many.json"
+    for i in $(seq 20); do printf '{"stdin":"%s\\n","expected_output":"%s\\n"}%s' "$i" "$i" "$([ "$i" -lt 20 ] && echo ,)"; done >>"$OUT/tmp/many.json"
+    printf ']}' >>"$OUT/tmp/many.json"
+    if have_image usr/bin/python3 && start_server "$OUT/13-serve.log" --queue 256; then
+        sleep 1
+        idle0=$(rss_kb)
+        half=$((RSS_N / 2))
+        for body in out.json many.json; do
+            "$HTTPLOAD" -c $((2 * SLOTS)) -n "$half" -e '"verdict"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/$body" >"$OUT/13-$body.txt" ||
+                note "errors ($body): $(cat "$OUT/13-$body.txt")"
+        done
+        loaded=$(rss_kb)
+        peak=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status")
+        # The server trims its heap after a second without requests.
+        sleep 3
+        idle1=$(rss_kb)
+        stop_server
+        note "server RSS: idle ${idle0} kB; right after the load ${loaded} kB (peak ${peak} kB); idle again ${idle1} kB"
+        note "-> idle again <= idle + 10 MB: $(verdict "$idle1" "<=" $((idle0 + 10240)))"
+    fi
     note ""
 fi

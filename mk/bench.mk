@@ -4,10 +4,11 @@
 #   make bench                      every figure (about 5 minutes)
 #   make bench BENCH_ONLY="1 2"     some of them (1 true, 2 python, 3 HTTP
 #                                   throughput, 4 C compile+run, 5 long run,
-#                                   6 async vs sync Python submissions)
+#                                   6 async vs sync Python submissions,
+#                                   13 server RSS idle / after load / idle again)
 #   make bench-tools                only build bench/runloop and bench/httpload
 # BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S, BENCH_C_N and
-# BENCH_LONG_RUNS, BENCH_ASYNC_N size it (bench/bench.sh).
+# BENCH_LONG_RUNS, BENCH_ASYNC_N, BENCH_RSS_N size it (bench/bench.sh).
 
 BENCH_DEB   := bubblewrap gcc python3 linux-perf strace hyperfine
 BENCH_TOOLS := $(BUILD)/bench/runloop $(BUILD)/bench/httpload

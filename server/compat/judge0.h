@@ -63,6 +63,8 @@ typedef struct judge0_submission {
     long memory_limit, stack_limit, max_processes_and_or_threads, max_file_size, number_of_runs;
     bool per_process_time_limit, per_process_memory_limit, redirect_stderr_to_stdout,
         enable_network;
+    bool interpreted;            /* the language has no compiler: a "compile" step is a syntax
+                                    check, whose failure Judge0 would show as the run's */
 } judge0_submission;
 
 void judge0_submission_free(judge0_submission *s);

@@ -210,6 +210,34 @@ int judge0_outcome_from_native(const judge0_submission *s, json_t *native, int64
         return set_message(o, "%s", m ? m : "the server could not judge this submission");
     }
     json_t *compile = json_object_get(native, "compile");
+    if (json_is_object(compile) && s->interpreted) {
+        /* A syntax check, not a compile: Judge0 has none and would show
+         * a failure as the run's (a Python SyntaxError is 11). */
+        const char *cs = json_string_value(json_object_get(compile, "status"));
+        if (cs && strcmp(cs, "ok") != 0) {
+            o->stdout_data = native_bytes(compile, "stdout", &o->stdout_len);
+            o->stderr_data = native_bytes(compile, "stderr", &o->stderr_len);
+            /* The step's status is the judge's ("compile_error" for an exit
+             * or a signal), the run map wants the sandbox's. */
+            json_t *as_run = json_copy(compile);
+            if (!as_run)
+                return -1;
+            if (strcmp(cs, "compile_error") == 0)
+                json_object_set_new(as_run, "status", json_string("runtime_error"));
+            map_run(s, as_run, o);
+            json_decref(as_run);
+            if (o->status_id == 3 || o->status_id == 4) {
+                /* exited 0 yet refused: still not accepted */
+                o->status_id = 11;
+            }
+            o->has_time = true;
+            o->time_ms = (uint64_t)json_integer_value(json_object_get(compile, "cpu_ms"));
+            o->wall_ms = (uint64_t)json_integer_value(json_object_get(compile, "wall_ms"));
+            o->memory_kb = (uint64_t)json_integer_value(json_object_get(compile, "memory_kb"));
+            return 0;
+        }
+        compile = NULL;
+    }
     if (json_is_object(compile)) {
         size_t lo, le;
         unsigned char *out = native_bytes(compile, "stdout", &lo);

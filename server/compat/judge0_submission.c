@@ -328,6 +328,7 @@ int judge0_submission_parse(json_t *body, bool base64_encoded, const language_ta
     }
     bool found = has_language && judge0_language_find(langs, s->language_id, &s->lang);
     bool project = found && s->lang.project;
+    s->interpreted = found && !project && !s->lang.lang->compile_argv;
 
     if (read_bytes(body, "source_code", base64_encoded, &s->source_code, &s->source_len,
                    &s->has_source, e) < 0 ||
@@ -549,6 +550,7 @@ char *judge0_submission_store(const judge0_submission *s, size_t *len)
                         json_boolean(s->per_process_memory_limit));
     json_object_set_new(o, "redirect_stderr_to_stdout", json_boolean(s->redirect_stderr_to_stdout));
     json_object_set_new(o, "enable_network", json_boolean(s->enable_network));
+    json_object_set_new(o, "interpreted", json_boolean(s->interpreted));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (text)
@@ -617,6 +619,7 @@ int judge0_submission_load(const char *text, size_t len, const language_table *l
         json_is_true(json_object_get(o, "enable_per_process_and_thread_memory_limit"));
     s->redirect_stderr_to_stdout = json_is_true(json_object_get(o, "redirect_stderr_to_stdout"));
     s->enable_network = json_is_true(json_object_get(o, "enable_network"));
+    s->interpreted = json_is_true(json_object_get(o, "interpreted"));
     rc = 0;
 out:
     json_decref(o);

@@ -407,6 +407,14 @@ static void execute_now(http_request *req, void *cls)
     json_t *run = NULL;
     if (!compile_failed && res.nruns > 0 && res.runs[0].ran)
         run = stage(&res.runs[0].result);
+    if (compile && !w->job.lang->compile_argv) {
+        /* An interpreted language's syntax check: Piston has no such
+         * stage and shows the error as the run's. */
+        if (!run)
+            run = json_incref(compile);
+        json_decref(compile);
+        compile = NULL;
+    }
     if (compile)
         json_object_set(b, "compile", compile);
     /* Piston: "Backward compatibility when the run stage is not started". */

@@ -290,6 +290,13 @@ def verdict_checks(srv):
         return status_is(r, 11) and r["exit_code"] == 4, r
     check("judge0 interpreted program exiting 4: 11", python_exception)
 
+    def python_syntax():
+        r = judged(srv, {"source_code": "print(", "language_id": 71},
+                   "wait=true&fields=status,exit_code,stderr,compile_output")
+        return (status_is(r, 11) and r["exit_code"] == 1 and "SyntaxError" in (r["stderr"] or "") and
+                r["compile_output"] is None), r
+    check("judge0 Python syntax error: 11 with the error in stderr, as Judge0 (no compile step)", python_syntax)
+
     def plain_text():
         r = judged(srv, {"source_code": "just text\n", "language_id": 43})
         return status_is(r, 3) and r["stdout"] == "just text\n", r
@@ -752,8 +759,14 @@ def templated_options_check():
     with tempfile.TemporaryDirectory() as tmp:
         langs = os.path.join(tmp, "langs")
         os.mkdir(langs)
-        with open(os.path.join(lib.LANGS, "c.json")) as f:
-            c = json.load(f)
+        c = None
+        for name in sorted(os.listdir(lib.LANGS)):
+            with open(os.path.join(lib.LANGS, name)) as f:
+                d = json.load(f)
+            if d["id"] == "c" or "c" in d.get("aliases", []):
+                c = d
+        c["id"] = "c"
+        c.pop("aliases", None)
         c["compile"] = ["gcc", "{options}", "-o", "main", "{sources}"]
         c["compile_options"] = ["-D[A-Z]+=[0-9]+"]
         with open(os.path.join(langs, "c.json"), "w") as f:
@@ -875,6 +888,12 @@ def piston_checks(srv):
               "error" in r["compile"]["stderr"] and r["run"] == r["compile"])
         return ok, r
     check("piston execute: failed compile, run equals compile as Piston answers", compile_error)
+
+    def syntax_error():
+        status, _, r = piston_post(srv, {"language": "python", "version": "*", "files": [{"content": "print("}]})
+        return (status == 200 and "compile" not in r and r["run"]["status"] == "RE" and
+                "SyntaxError" in r["run"]["stderr"]), r
+    check("piston execute: a Python syntax error is the run's (no compile stage)", syntax_error)
 
     def interleaved():
         status, _, r = piston_post(srv, {"language": "c", "version": "*", "files": [{"content": C_ORDER}]})

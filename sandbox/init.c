@@ -33,9 +33,9 @@
 #include "internal.h"
 #include "mounts.h"
 
-/* FD_ROOTFS and FD_BOX: the detached mounts init moves into its namespace
- * (closed before the program starts; FD_BOX may be absent). */
-enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_ROOTFS, FD_BOX, FD_COUNT };
+/* FD_ROOTFS, FD_BOX, FD_DEV: the detached mounts init moves into its
+ * namespace (closed before the program starts; FD_BOX may be absent). */
+enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_ROOTFS, FD_BOX, FD_DEV, FD_COUNT };
 
 /* init's RSS high-water mark when the program started (init's own,
  * child-side state): the program's mark includes it (CLONE_VM until exec). */
@@ -72,13 +72,12 @@ __attribute__((noreturn)) static void fail(int kind, const sandbox_error *error,
 static int arrange_fds(const child_plan *plan, sandbox_error *error)
 {
     int sources[FD_COUNT] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, plan->status_fd, plan->go_fd,
-                             plan->rootfs_tree_fd, plan->box_tree_fd};
+                             plan->rootfs_tree_fd, plan->box_tree_fd, plan->dev_tree_fd};
     int moved[FD_COUNT];
-    if (sources[FD_STDIN] < 0) {
-        sources[FD_STDIN] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (sources[FD_STDIN] < 0)
-            return error_errno(error, "open /dev/null");
-    }
+    /* The supervisor gives a stdin always (the run's own /dev/null when
+     * the spec has none): never the host's /dev/null, whose locks leak. */
+    if (sources[FD_STDIN] < 0 || sources[FD_DEV] < 0)
+        return error_set(error, EBADF, "no stdin or no /dev tree for the run");
     for (int i = 0; i < FD_COUNT; i++) {
         moved[i] = sources[i] < 0 ? -1 : fcntl(sources[i], F_DUPFD_CLOEXEC, FD_COUNT + 16);
         if (moved[i] < 0 && sources[i] >= 0)
@@ -335,14 +334,16 @@ void child_init_main(const child_plan *plan)
     const sandbox_spec *spec = plan->spec;
     mount_plan mounts = {
         .scratch = plan->context->scratch_dir, .rootfs_fd = FD_ROOTFS, .box_fd = plan->box_tree_fd >= 0 ? FD_BOX : -1,
+        .dev_fd = FD_DEV,
         .box_mode = spec->box_mode, .disk_kb = plan->limits->disk_kb, .inodes = plan->limits->inodes,
         .box_uid = SANDBOX_INNER_UID, .box_gid = SANDBOX_INNER_UID, .workdir = spec->workdir,
         .hostname = spec->hostname,
     };
     if (mounts_build_and_enter(&mounts, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 1);
-    close(FD_ROOTFS); /* moved into the namespace; the program gets neither */
+    close(FD_ROOTFS); /* moved into the namespace; the program gets none of them */
     close(FD_BOX);
+    close(FD_DEV);
     if (start_program(plan, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 1);
     _exit(1);

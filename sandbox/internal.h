@@ -82,6 +82,8 @@ typedef struct child_plan {
     const char *const *env;
     int stdin_fd, stdout_fd, stderr_fd, status_fd, go_fd;
     int rootfs_tree_fd, box_tree_fd; /* detached mounts (open_tree) of the rootfs and box_dir; -1 = none */
+    int dev_tree_fd;                 /* detached tmpfs with the run's own device nodes (its /dev) */
+    bool own_stdin;                  /* stdin_fd is the run's /dev/null, opened (and closed) by run.c */
 } child_plan;
 
 /* init.c: the body of the cloned child; never returns. */

@@ -48,15 +48,6 @@ static int make_dir(const char *path, mode_t mode, sandbox_error *error)
     return 0;
 }
 
-static int make_file(const char *path, sandbox_error *error)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return error_errno(error, "create %s", path);
-    close(fd);
-    return 0;
-}
-
 /* Attach a detached mount (open_tree, made by the supervisor as real
  * root) at `target` in the run's own mount namespace. */
 static int attach_tree(int fd, const char *what, const char *target, sandbox_error *error)
@@ -189,7 +180,8 @@ static int write_string(const char *path, const char *value, sandbox_error *erro
 
 static int mount_proc(const paths *p, sandbox_error *error)
 {
-    char proc[PATH_MAX + 8], sysctl[PATH_MAX + 64];
+    char proc[PATH_MAX + 8], sysctl[PATH_MAX + 64], null[PATH_MAX + 16];
+    snprintf(null, sizeof null, "%s/dev/null", p->root); /* the run's own, not the host's */
     snprintf(proc, sizeof proc, "%s/proc", p->root);
     if (make_dir(proc, 0555, error) < 0 ||
         do_mount("proc", proc, "proc", PROC_FLAGS, "hidepid=2", error) < 0)
@@ -201,7 +193,7 @@ static int mount_proc(const paths *p, sandbox_error *error)
     static const char *const masked[] = {"kcore", "keys", "key-users", "timer_list", "sched_debug",
                                          "latency_stats", "kallsyms", "sysrq-trigger", "kmsg", "config.gz"};
     for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
-        if (mask_path(proc, masked[i], "/dev/null", error) < 0)
+        if (mask_path(proc, masked[i], null, error) < 0)
             return -1;
     static const char *const read_only[] = {"sys", "irq", "bus", "fs", "acpi", "scsi"};
     for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++)
@@ -210,35 +202,17 @@ static int mount_proc(const paths *p, sandbox_error *error)
     return 0;
 }
 
-static int mount_dev(const paths *p, sandbox_error *error)
+/* /dev is the tmpfs the supervisor made with the run's own device nodes
+ * (run.c), read-only; /dev/shm on it is the scratch tmpfs's shm directory,
+ * so disk_kb caps /tmp, /var/tmp, /box and /dev/shm together. */
+static int mount_dev(const mount_plan *plan, const paths *p, sandbox_error *error)
 {
-    char dev[PATH_MAX + 8], path[PATH_MAX + 32];
+    char dev[PATH_MAX + 8], shm[PATH_MAX + 16];
     snprintf(dev, sizeof dev, "%s/dev", p->root);
-    if (make_dir(dev, 0755, error) < 0 ||
-        do_mount("judgebox-dev", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64", error) < 0)
+    snprintf(shm, sizeof shm, "%s/shm", dev);
+    if (make_dir(dev, 0755, error) < 0 || attach_tree(plan->dev_fd, "dev", dev, error) < 0)
         return -1;
-    static const char *const devices[] = {"null", "zero", "full", "random", "urandom"};
-    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
-        char host[32];
-        snprintf(path, sizeof path, "%s/%s", dev, devices[i]);
-        snprintf(host, sizeof host, "/dev/%s", devices[i]);
-        if (make_file(path, error) < 0 || do_mount(host, path, NULL, MS_BIND, NULL, error) < 0)
-            return -1;
-    }
-    static const char *const links[][2] = {{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
-                                           {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dev, links[i][1]);
-        if (symlink(links[i][0], path) < 0)
-            return error_errno(error, "symlink %s", path);
-    }
-    /* /dev/shm is a directory of the scratch tmpfs, not a tmpfs of its
-     * own: disk_kb caps /tmp, /var/tmp, /box and /dev/shm together. */
-    snprintf(path, sizeof path, "%s/shm", dev);
-    if (make_dir(path, 01777, error) < 0 || do_mount(p->shm, path, NULL, MS_BIND, NULL, error) < 0)
-        return -1;
-    return do_mount(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL,
-                    error);
+    return do_mount(p->shm, shm, NULL, MS_BIND, NULL, error);
 }
 
 static int enter_root(const mount_plan *plan, const paths *p, sandbox_error *error)
@@ -262,7 +236,7 @@ int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error)
 {
     paths p = scratch_paths;
     if (mount_scratch(plan, &p, error) < 0 || mount_box(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
-        mount_box_after_root(plan, &p, error) < 0 || mount_proc(&p, error) < 0 || mount_dev(&p, error) < 0)
+        mount_box_after_root(plan, &p, error) < 0 || mount_dev(plan, &p, error) < 0 || mount_proc(&p, error) < 0)
         return -1;
     const char *hostname = plan->hostname ? plan->hostname : "judgebox";
     if (sethostname(hostname, strlen(hostname)) < 0)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -132,28 +133,104 @@ static int open_tree_of(const char *what, const char *path, bool read_only, int 
     return 0;
 }
 
-static int open_trees(const sandbox_spec *spec, child_plan *plan, sandbox_error *error)
+/* The run's /dev: a small tmpfs made here, as real root (so its device
+ * nodes can be opened from the run's user namespace), detached, with
+ * null, zero, full, random and urandom of its own.  flock and fcntl locks
+ * live on the inode: bound host nodes would share them with the host and
+ * with every concurrent run (a covert channel, and a way to block other
+ * software); these inodes are this run's alone.  Read-only once filled;
+ * shm is the mount point of the scratch tmpfs's shm directory. */
+static int make_dev_tree(int *out, sandbox_error *error)
 {
-    plan->rootfs_tree_fd = plan->box_tree_fd = -1;
-    if (open_tree_of("rootfs", spec->rootfs, true, &plan->rootfs_tree_fd, error) < 0)
-        return -1;
-    if (spec->box_mode != SANDBOX_BOX_NONE &&
-        open_tree_of("box directory", spec->box_dir, spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE,
-                     &plan->box_tree_fd, error) < 0) {
-        close(plan->rootfs_tree_fd);
-        plan->rootfs_tree_fd = -1;
+    static const struct { const char *name; unsigned minor; } nodes[] = {
+        {"null", 3}, {"zero", 5}, {"full", 7}, {"random", 8}, {"urandom", 9}};
+    static const char *const links[][2] = {{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+                                           {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}};
+    int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return error_errno(error, "fsopen tmpfs for /dev");
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "judgebox-dev", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "size", "16k", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "16", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        error_errno(error, "configure the tmpfs for /dev");
+        close(fs);
         return -1;
     }
+    int dev = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    close(fs);
+    if (dev < 0)
+        return error_errno(error, "fsmount the tmpfs for /dev");
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+        if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(1, nodes[i].minor)) < 0 ||
+            fchmodat(dev, nodes[i].name, 0666, 0) < 0) { /* whatever the umask */
+            error_errno(error, "mknod /dev/%s", nodes[i].name);
+            goto fail;
+        }
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (symlinkat(links[i][0], dev, links[i][1]) < 0) {
+            error_errno(error, "symlink /dev/%s", links[i][1]);
+            goto fail;
+        }
+    if (mkdirat(dev, "shm", 0755) < 0) {
+        error_errno(error, "mkdir /dev/shm");
+        goto fail;
+    }
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY, .propagation = MS_PRIVATE};
+    if (mount_setattr(dev, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+        error_errno(error, "make /dev read-only");
+        goto fail;
+    }
+    *out = dev;
     return 0;
+fail:
+    close(dev);
+    return -1;
+}
+
+static void close_trees(child_plan *plan);
+
+static int open_trees(const sandbox_spec *spec, child_plan *plan, sandbox_error *error)
+{
+    plan->rootfs_tree_fd = plan->box_tree_fd = plan->dev_tree_fd = -1;
+    if (open_tree_of("rootfs", spec->rootfs, true, &plan->rootfs_tree_fd, error) < 0)
+        goto fail;
+    if (spec->box_mode != SANDBOX_BOX_NONE &&
+        open_tree_of("box directory", spec->box_dir, spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE,
+                     &plan->box_tree_fd, error) < 0)
+        goto fail;
+    if (make_dev_tree(&plan->dev_tree_fd, error) < 0)
+        goto fail;
+    /* No stdin given: the run's own /dev/null, not the host's (a lock on
+     * fd 0 would reach the host's node). */
+    if (plan->stdin_fd < 0) {
+        plan->stdin_fd = openat(plan->dev_tree_fd, "null", O_RDONLY | O_CLOEXEC);
+        if (plan->stdin_fd < 0) {
+            error_errno(error, "open the run's /dev/null");
+            goto fail;
+        }
+        plan->own_stdin = true;
+    }
+    return 0;
+fail:
+    close_trees(plan);
+    return -1;
 }
 
 static void close_trees(child_plan *plan)
 {
-    if (plan->rootfs_tree_fd >= 0)
-        close(plan->rootfs_tree_fd);
-    if (plan->box_tree_fd >= 0)
-        close(plan->box_tree_fd);
-    plan->rootfs_tree_fd = plan->box_tree_fd = -1;
+    int *fds[] = {&plan->rootfs_tree_fd, &plan->box_tree_fd, &plan->dev_tree_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+    if (plan->own_stdin && plan->stdin_fd >= 0)
+        close(plan->stdin_fd);
+    if (plan->own_stdin)
+        plan->stdin_fd = -1;
+    plan->own_stdin = false;
 }
 
 static int write_proc_file(pid_t pid, const char *file, const char *value, sandbox_error *error)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -118,6 +119,26 @@ static int i386_getpid(void)
     return 0;
 }
 
+/* lock KIND MS PATH...: take an exclusive lock on each PATH ("-" = fd 0)
+ * without waiting -- KIND flock (flock(2)), posix (fcntl F_SETLK) or ofd
+ * (F_OFD_SETLK) --, print "locked PATH" or "busy PATH", then hold them MS. */
+static int lock_paths(const char *kind, long hold_ms, char **paths, int count)
+{
+    for (int i = 0; i < count; i++) {
+        int fd = strcmp(paths[i], "-") == 0 ? 0 : open(paths[i], O_RDWR);
+        if (fd < 0) {
+            printf("cannot open %s: %s\n", paths[i], strerror(errno));
+            continue;
+        }
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        int rc = !strcmp(kind, "flock") ? flock(fd, LOCK_EX | LOCK_NB)
+               : fcntl(fd, !strcmp(kind, "ofd") ? F_OFD_SETLK : F_SETLK, &lock);
+        printf("%s %s\n", rc == 0 ? "locked" : "busy", paths[i]);
+    }
+    usleep((useconds_t)hold_ms * 1000);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -126,6 +147,8 @@ int main(int argc, char **argv)
     }
     const char *command = argv[1], *arg = argc > 2 ? argv[2] : "";
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (!strcmp(command, "lock") && argc > 4)
+        return lock_paths(argv[2], atol(argv[3]), argv + 4, argc - 4);
     if (!strcmp(command, "ns")) {
         print_namespaces();
         return 0;

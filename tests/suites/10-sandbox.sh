@@ -181,7 +181,31 @@ check "the run's /proc/mounts shows no host path of the test rootfs or the state
 check "a writable /box below a 0700 folder works" out_has "^boxed$"
 rm -rf "$private"
 
-# 13. Memory figures of a reused slot stay the run's own (v1 keeps earlier
+# 13. Locks on device nodes stay in the run: flock and fcntl locks live on
+# the inode, and bound host nodes shared it with the host and every other run.
+devs="/dev/null /dev/zero /dev/full /dev/random /dev/urandom"
+"$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$TESTROOT" --wall-ms 30000 -- /bin/sh -c \
+    "/t/probe lock flock 8000 ${devs#/dev/null } - & /t/probe lock posix 8000 $devs; wait" >"$TMPD/holder" 2>&1 </dev/null &
+holder=$!   # flock: /dev/null through stdin (the run's default stdin), the others by path; fcntl: all five
+i=0; while [ "$(grep -c '^locked' "$TMPD/holder")" -lt 10 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if [ "$(grep -c '^locked' "$TMPD/holder")" -lt 10 ]; then
+    fail "device locks" "too slow: the run holding the locks did not start within 30 s ($(tr '\n' ' ' < "$TMPD/holder"))"
+else
+    "$JUDGEBOX" run --slot 61 --rootfs "$TESTROOT" -- /bin/sh -c "/t/probe lock flock 0 $devs; /t/probe lock posix 0 $devs" \
+        >"$OUT" 2>"$ERR" </dev/null
+    check "a concurrent run locks the same device nodes (flock, fcntl): its own inodes" \
+        sh -c "[ \$(grep -c '^locked' '$OUT') -eq 10 ] && ! grep -q busy '$OUT'"
+    check "the host locks its /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom meanwhile" python3 -c '
+import fcntl, sys
+for path in sys.argv[1:]:
+    with open(path, "r+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+' $devs
+fi
+wait $holder
+
+# 14. Memory figures of a reused slot stay the run's own (v1 keeps earlier
 # runs' page cache charged to the slot's cgroup)
 i=0; while [ $i -lt 5 ]; do sb --memory-kb 65536 -- /bin/sh -c 'cat /t/probe /bin/busybox > /dev/null'; i=$((i + 1)); done
 sb --memory-kb 65536 -- /bin/true
@@ -189,7 +213,7 @@ check "a trivial run after others reports its own memory, not the slot's cache (
 sb --memory-kb 65536 -- /t/probe memory 256
 check "memory_kb never exceeds the limit" between memory_kb 1 65536
 
-# 14. A run's memory limit and peak are its own, whatever ran on the slot
+# 15. A run's memory limit and peak are its own, whatever ran on the slot
 # before.  Pages an earlier run left charged (a compiled program in a tmpfs
 # workspace: unreclaimable without swap; page cache it wrote: reclaimable)
 # once made a later, smaller limit fail with EBUSY (internal_error), ate

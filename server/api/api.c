@@ -452,6 +452,19 @@ static int parse_test(json_t *obj, const char *prefix, size_t index, const serve
                   err) < 0)
         return -1;
     t->expected = (char *)expected;
+    json_t *points = prefix[0] ? json_object_get(obj, "points") : NULL;
+    if (points) {
+        snprintf(field, sizeof field, "%spoints", prefix);
+        if (!json_is_number(points))
+            return wrong_type(err, field, "a number", points);
+        double v = json_number_value(points);
+        if (!isfinite(v) || v < 0 || v > 1e9) {
+            api_error_set(err, 422, "out_of_range", field, "%s must be from 0 to 1e9", field);
+            return -1;
+        }
+        t->has_points = true;
+        t->points = v;
+    }
     return 0;
 }
 
@@ -491,7 +504,7 @@ static int parse_tests(json_t *root, const server_config *c, job_request *job, a
             return wrong_type(err, field, "an object", t);
         }
         static const char *const known[] = {"id", "stdin", "stdin_b64", "args", "expected_output",
-                                            "expected_output_b64", NULL};
+                                            "expected_output_b64", "points", NULL};
         if (check_keys(t, known, prefix, err) < 0 ||
             parse_test(t, prefix, i, c, &job->tests[i], err) < 0)
             return -1;
@@ -505,6 +518,94 @@ static int parse_tests(json_t *root, const server_config *c, job_request *job, a
             }
         }
     }
+    return 0;
+}
+
+static int parse_limits(json_t *root, const char *key, const limit_policy *policy,
+                        const sandbox_limits *lang_min, const sandbox_limits *lang_default,
+                        const char *lang_id, sandbox_limits *out, api_error *err);
+
+/* Prefix an error's field (and its message's mention of it) with `prefix`. */
+static int prefixed(api_error *err, const char *prefix)
+{
+    char field[128];
+    snprintf(field, sizeof field, "%s%s", prefix, err->field);
+    snprintf(err->field, sizeof err->field, "%s", field);
+    return -1;
+}
+
+/* A judge program: {"protocol", "language", "source" | "files", "args"}
+ * (a checker also has "type": "program").  `key` is "checker" or
+ * "interactor"; its limits come from <key>_limits of the request. */
+int api_parse_program(json_t *root, json_t *obj, const char *key, const server_config *c,
+                      const language_table *langs, judge_program *prog, api_error *err)
+{
+    char prefix[32], field[64];
+    snprintf(prefix, sizeof prefix, "%s.", key);
+    static const char *const known[] = {"type", "protocol", "language", "source", "files", "args",
+                                        NULL};
+    if (check_keys(obj, known, prefix, err) < 0)
+        return -1;
+    json_t *proto = json_object_get(obj, "protocol");
+    snprintf(field, sizeof field, "%s.protocol", key);
+    if (!proto) {
+        api_error_set(err, 422, "missing_field", field, "%s is required (testlib or kattis)", field);
+        return -1;
+    }
+    if (!json_is_string(proto))
+        return wrong_type(err, field, "a string", proto);
+    if (program_protocol_from_name(json_string_value(proto), &prog->protocol) < 0) {
+        api_error_set(err, 422, "invalid_value", field, "%s must be \"testlib\" or \"kattis\"",
+                      field);
+        return -1;
+    }
+    json_t *lang = json_object_get(obj, "language");
+    snprintf(field, sizeof field, "%s.language", key);
+    if (!lang) {
+        api_error_set(err, 422, "missing_field", field, "%s is required", field);
+        return -1;
+    }
+    if (!json_is_string(lang))
+        return wrong_type(err, field, "a string", lang);
+    prog->lang = langs_find(langs, json_string_value(lang));
+    if (!prog->lang) {
+        api_error_set(err, 422, "unknown_language", field,
+                      "unknown language \"%.64s\" (GET /v1/languages lists them)",
+                      json_string_value(lang));
+        return -1;
+    }
+    job_request files = {0};
+    if (parse_files(obj, prog->lang, c, &files, err) < 0) {
+        job_request_free(&files);
+        return prefixed(err, prefix);
+    }
+    prog->files = calloc(files.nfiles, sizeof *prog->files);
+    if (!prog->files) {
+        job_request_free(&files);
+        return out_of_memory(err);
+    }
+    for (size_t i = 0; i < files.nfiles; i++) {
+        prog->files[i].name = files.files[i].name;
+        prog->files[i].data = files.files[i].data;
+        prog->files[i].len = files.files[i].len;
+        files.files[i].name = NULL;
+        files.files[i].data = NULL;
+    }
+    prog->nfiles = files.nfiles;
+    job_request_free(&files);
+    snprintf(field, sizeof field, "%s.args", key);
+    if (get_args(json_object_get(obj, "args"), field, c, &prog->args, err) < 0)
+        return -1;
+    char limits_key[40];
+    snprintf(limits_key, sizeof limits_key, "%s_limits", key);
+    const limit_policy *policy = strcmp(key, "checker") == 0 ? &c->checker : &c->interactor;
+    if (parse_limits(root, limits_key, policy, &prog->lang->min_limits, NULL, prog->lang->id,
+                     &prog->limits, err) < 0 ||
+        parse_limits(obj, "compile_limits", &c->compile, NULL, &prog->lang->compile_limits,
+                     prog->lang->id, &prog->compile_limits, err) < 0)
+        return -1;
+    prog->present = true;
+    program_hash(prog);
     return 0;
 }
 
@@ -528,6 +629,9 @@ static int parse_checker(json_t *root, job_request *job, api_error *err)
     }
     if (!json_is_object(ch))
         return wrong_type(err, "checker", "an object", ch);
+    json_t *ctype = json_object_get(ch, "type");
+    if (json_is_string(ctype) && strcmp(json_string_value(ctype), "program") == 0)
+        return 1;                /* parsed by parse_program, which knows the languages */
     static const char *const known[] = {"type", "abs", "rel", NULL};
     if (check_keys(ch, known, "checker.", err) < 0)
         return -1;
@@ -537,7 +641,7 @@ static int parse_checker(json_t *root, job_request *job, api_error *err)
             return wrong_type(err, "checker.type", "a string", type);
         if (checker_type_from_name(json_string_value(type), &job->checker.type) < 0) {
             api_error_set(err, 422, "invalid_value", "checker.type",
-                          "unknown checker \"%s\" (exact, lines, tokens, float)",
+                          "unknown checker \"%s\" (exact, lines, tokens, float, program)",
                           json_string_value(type));
             return -1;
         }
@@ -684,6 +788,20 @@ static int parse_compile_options(json_t *root, job_request *job, api_error *err)
     return 0;
 }
 
+int api_program_limits(json_t *root, const char *key, const limit_policy *policy,
+                       const server_config *c, judge_program *prog, api_error *err)
+{
+    json_t *none = json_object();
+    if (!none)
+        return out_of_memory(err);
+    int rc = parse_limits(root, key, policy, &prog->lang->min_limits, NULL, prog->lang->id,
+                          &prog->limits, err) < 0 ||
+             parse_limits(none, "compile_limits", &c->compile, NULL, &prog->lang->compile_limits,
+                          prog->lang->id, &prog->compile_limits, err) < 0 ? -1 : 0;
+    json_decref(none);
+    return rc;
+}
+
 int api_parse_run(const char *body, size_t len, const server_config *c,
                   const language_table *langs, job_request *job, api_error *err)
 {
@@ -707,8 +825,9 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
     }
     static const char *const known[] = {"language", "source", "files", "stdin", "stdin_b64",
                                         "args", "expected_output", "expected_output_b64", "tests",
-                                        "checker", "limits", "compile_limits",
-                                        "compile_options", NULL};
+                                        "checker", "limits", "compile_limits", "compile_options",
+                                        "checker_limits", "interactor", "interactor_limits",
+                                        "stop_on_first_failure", "problem", NULL};
     if (check_keys(root, known, "", err) < 0)
         goto out;
     json_t *lang = json_object_get(root, "language");
@@ -729,10 +848,57 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
                       "unknown language \"%s\" (GET /v1/languages lists them)", shown);
         goto out;
     }
-    if (parse_files(root, job->lang, c, job, err) < 0 || parse_tests(root, c, job, err) < 0 ||
-        parse_checker(root, job, err) < 0 ||
-        parse_limits(root, "limits", &c->run, &job->lang->min_limits, NULL, job->lang->id,
-                     &job->limits, err) < 0 ||
+    json_t *problem = json_object_get(root, "problem");
+    sandbox_limits problem_defaults = {0};
+    if (parse_files(root, job->lang, c, job, err) < 0)
+        goto out;
+    if (problem) {
+        if (api_problem_job(root, problem, c, langs, job, &problem_defaults, err) < 0)
+            goto out;
+    } else {
+        int prc = parse_tests(root, c, job, err) < 0 ? -1 : parse_checker(root, job, err);
+        if (prc < 0)
+            goto out;
+        if (prc == 1 && api_parse_program(root, json_object_get(root, "checker"), "checker", c, langs,
+                                      &job->checker_prog, err) < 0)
+            goto out;
+        json_t *inter = json_object_get(root, "interactor");
+        if (inter && !json_is_null(inter)) {
+            if (!json_is_object(inter)) {
+                wrong_type(err, "interactor", "an object", inter);
+                goto out;
+            }
+            if (job->checker_prog.present) {
+                api_error_set(err, 422, "conflict", "interactor",
+                              "give checker or interactor, not both: the interactor decides");
+                goto out;
+            }
+            if (api_parse_program(root, inter, "interactor", c, langs, &job->interactor, err) < 0)
+                goto out;
+        }
+        static const char *const needs[][2] = {{"checker_limits", "a checker program"},
+                                               {"interactor_limits", "an interactor"}};
+        const bool has[] = {job->checker_prog.present, job->interactor.present};
+        for (size_t i = 0; i < 2; i++) {
+            if (json_object_get(root, needs[i][0]) && !has[i]) {
+                api_error_set(err, 422, "conflict", needs[i][0], "%s applies only with %s",
+                              needs[i][0], needs[i][1]);
+                goto out;
+            }
+        }
+    }
+    json_t *stop = json_object_get(root, "stop_on_first_failure");
+    job->stop_on_first_failure = problem != NULL;
+    if (stop) {
+        if (!json_is_boolean(stop)) {
+            wrong_type(err, "stop_on_first_failure", "a boolean", stop);
+            goto out;
+        }
+        job->stop_on_first_failure = json_is_true(stop);
+    }
+    job->programs_dir = c->programs_dir;
+    if (parse_limits(root, "limits", &c->run, &job->lang->min_limits,
+                     problem ? &problem_defaults : NULL, job->lang->id, &job->limits, err) < 0 ||
         parse_limits(root, "compile_limits", &c->compile, NULL, &job->lang->compile_limits,
                      job->lang->id, &job->compile_limits, err) < 0 ||
         parse_compile_options(root, job, err) < 0)
@@ -894,9 +1060,26 @@ static json_t *run_response(const char *id, const job_request *job, const job_re
         json_object_set_new(body, "compile", json_null());
     }
     json_object_set_new(body, "verdict", json_string(res->verdict ? res->verdict : "internal_error"));
+    if (res->judge_error[0])
+        json_object_set_new(body, "judge_error",
+                            safe_string(res->judge_error, strlen(res->judge_error)));
+    if (job->problem_id)
+        json_object_set_new(body, "problem", json_string(job->problem_id));
+    if (res->scored) {
+        json_object_set_new(body, "score", json_real(res->score));
+        json_object_set_new(body, "max_score", json_real(res->max_score));
+    }
     json_t *runs = json_array();
     for (size_t i = 0; i < res->nruns; i++) {
         const step_result *s = &res->runs[i];
+        if (s->skipped) {
+            json_t *r = json_object();
+            json_object_set_new(r, "id", json_string(job->tests[i].id));
+            json_object_set_new(r, "status", json_string("skipped"));
+            json_object_set_new(r, "verdict", json_string("skipped"));
+            json_array_append_new(runs, r);
+            continue;
+        }
         if (!s->ran)
             continue;
         json_t *r = json_object();
@@ -907,7 +1090,23 @@ static json_t *run_response(const char *id, const job_request *job, const job_re
         if (s->checker_message[0])
             json_object_set_new(r, "checker_message",
                                 safe_string(s->checker_message, strlen(s->checker_message)));
+        if (s->has_score)
+            json_object_set_new(r, "score", json_real(s->score));
         set_common(r, &s->result, true, ctx);
+        if (s->has_checker_run) {
+            /* The judge program's own run, without its output (its
+             * message is checker_message). */
+            const sandbox_result *c = &s->checker;
+            json_t *o = json_object();
+            json_object_set_new(o, "status", json_string(sandbox_status_name(c->status)));
+            json_object_set_new(o, "exit_code", c->signal > 0 || c->exit_code < 0
+                                                    ? json_null() : json_integer(c->exit_code));
+            json_object_set_new(o, "signal", signal_json(c->signal));
+            json_object_set_new(o, "cpu_ms", json_integer((json_int_t)c->cpu_ms));
+            json_object_set_new(o, "wall_ms", json_integer((json_int_t)c->wall_ms));
+            json_object_set_new(o, "memory_kb", json_integer((json_int_t)c->memory_kb));
+            json_object_set_new(r, job->interactor.present ? "interactor" : "checker", o);
+        }
         json_array_append_new(runs, r);
     }
     json_object_set_new(body, "runs", runs);
@@ -1097,6 +1296,16 @@ json_t *api_limits_body(const server_config *c, const language_table *langs)
     json_t *body = json_object();
     json_object_set_new(body, "limits", policy_json(&c->run));
     json_object_set_new(body, "compile_limits", policy_json(&c->compile));
+    json_object_set_new(body, "checker_limits", policy_json(&c->checker));
+    json_object_set_new(body, "interactor_limits", policy_json(&c->interactor));
+    json_t *pr = json_object();
+    json_object_set_new(pr, "max_problem_bytes", json_integer((json_int_t)c->max_problem_bytes));
+    json_object_set_new(pr, "max_problem_files", json_integer((json_int_t)c->max_problem_files));
+    json_object_set_new(pr, "max_problem_unpacked_bytes",
+                        json_integer((json_int_t)c->max_problem_unpacked_bytes));
+    json_object_set_new(pr, "time_multiplier", json_real(c->time_multiplier));
+    json_object_set_new(pr, "interactive_slots", json_integer(c->interactive_slots));
+    json_object_set_new(body, "problems", pr);
     json_t *req = json_object();
     json_object_set_new(req, "max_body_bytes", json_integer((json_int_t)c->max_body_bytes));
     json_object_set_new(req, "max_json_depth", json_integer(c->max_json_depth));

@@ -40,6 +40,22 @@ bool api_json_too_deep(const char *text, size_t len, unsigned max_depth);
 int api_parse_run(const char *body, size_t len, const server_config *config,
                   const language_table *langs, job_request *out, api_error *err);
 
+/* api_problems.c: fill `job` from the stored problem `problem` (the
+ * request's "problem" value): its tests, its validator or default checker
+ * settings; its time and memory limits go to *defaults (the request's
+ * "limits" may still override them).  0, or -1 with `err`. */
+int api_problem_job(json_t *root, json_t *problem, const server_config *config,
+                    const language_table *langs, job_request *job, sandbox_limits *defaults,
+                    api_error *err);
+/* Parse a judge program object (checker or interactor); api.c. */
+int api_parse_program(json_t *root, json_t *obj, const char *key, const server_config *c,
+                      const language_table *langs, judge_program *prog, api_error *err);
+
+/* A program's run limits from root[key] under `policy` and its compile
+ * limits (the language's defaults); api.c. */
+int api_program_limits(json_t *root, const char *key, const limit_policy *policy,
+                       const server_config *c, judge_program *prog, api_error *err);
+
 /* The 200 response of /v1/run.  Outputs take at most
  * api_output_budget(job) bytes once encoded (escaping and base64
  * included); what does not fit is cut and flagged *_truncated. */

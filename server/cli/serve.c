@@ -35,6 +35,7 @@ static void usage(FILE *out)
     fputs("usage: judgebox serve [--listen HOST:PORT] [--slots N] [--queue N] [--config FILE]\n"
           "                      [--images DIR] [--langs DIR] [--store URL] [--state-dir DIR]\n"
           "                      [--result-ttl SECONDS] [--claim-timeout SECONDS]\n"
+          "                      [--interactive-slots N]\n"
           "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
           "  --slots N           runs at once, one sandbox slot each (default: number of CPUs, at most 64)\n"
           "  --queue N           requests that may wait for a slot before 503 (default 64)\n"
@@ -44,10 +45,12 @@ static void usage(FILE *out)
           "                      /usr/share/judgebox/langs)\n"
           "  --store URL         job store of asynchronous runs: sqlite:PATH (default\n"
           "                      sqlite:<state dir>/jobs.db) or redis://HOST:PORT[/DB]\n"
-          "  --state-dir DIR     the server's durable state (default /var/lib/judgebox)\n"
+          "  --state-dir DIR     the server's durable state: the job store, stored problems,\n"
+          "                      compiled judge programs (default /var/lib/judgebox)\n"
           "  --result-ttl S      finished asynchronous runs are kept this long (default 86400)\n"
           "  --claim-timeout S   redis: a job whose server went silent is taken over after\n"
           "                      this (default 30)\n"
+          "  --interactive-slots N  workers for interactive tests, two slots each (default 1; 0 = none)\n"
           "  --run-dir DIR       sandbox runtime state: slot locks, net namespaces, workspaces\n"
           "                      (default /run/judgebox)\n"
           "  --cgroup-parent NAME  cgroup under which the slots live (default judgebox)\n"
@@ -57,6 +60,7 @@ static void usage(FILE *out)
           out);
     fputs(ops_usage, out);
     fputs("API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits, GET /metrics,\n"
+          "     /v1/problems (POST, GET, DELETE),\n"
           "     GET /v1/openapi.json (docs/api.md, docs/operations.md)\n",
           out);
 }
@@ -157,7 +161,7 @@ static int fatal(const char *msg)
 int command_serve(int argc, char **argv)
 {
     const char *listen = NULL, *config_file = NULL, *images = NULL, *langs_dir = NULL;
-    const char *slots_arg = NULL, *queue_arg = NULL;
+    const char *slots_arg = NULL, *queue_arg = NULL, *islots_arg = NULL;
     const char *store_url_arg = NULL, *state_dir = NULL, *ttl_arg = NULL, *claim_arg = NULL;
     const char *run_dir = NULL, *cgroup_parent = NULL, *uid_base_arg = NULL;
     bool pin_cpus = false;
@@ -192,7 +196,8 @@ int command_serve(int argc, char **argv)
                          : strcmp(a, "--claim-timeout") == 0 ? &claim_arg
                          : strcmp(a, "--run-dir") == 0  ? &run_dir
                          : strcmp(a, "--cgroup-parent") == 0 ? &cgroup_parent
-                         : strcmp(a, "--uid-base") == 0 ? &uid_base_arg : NULL;
+                         : strcmp(a, "--uid-base") == 0 ? &uid_base_arg
+                         : strcmp(a, "--interactive-slots") == 0 ? &islots_arg : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -215,7 +220,7 @@ int command_serve(int argc, char **argv)
     int status = 1;
     sandbox_context *ctx = NULL;
     language_table langs = {0};
-    pool *workers = NULL;
+    pool *workers = NULL, *interact = NULL;
     http_server *server = NULL;
     store *jobs = NULL;
     dispatcher *jobs_dispatcher = NULL;
@@ -234,7 +239,9 @@ int command_serve(int argc, char **argv)
     if ((slots_arg && parse_unsigned("--slots", slots_arg, 1, CONFIG_MAX_SLOTS, &config.slots) < 0) ||
         (queue_arg && parse_unsigned("--queue", queue_arg, 0, CONFIG_MAX_QUEUE, &config.queue) < 0) ||
         (ttl_arg && parse_unsigned("--result-ttl", ttl_arg, 1, 365u * 86400, &result_ttl) < 0) ||
-        (claim_arg && parse_unsigned("--claim-timeout", claim_arg, 1, 86400, &claim_timeout) < 0)) {
+        (claim_arg && parse_unsigned("--claim-timeout", claim_arg, 1, 86400, &claim_timeout) < 0) ||
+        (islots_arg && parse_unsigned("--interactive-slots", islots_arg, 0, CONFIG_MAX_SLOTS,
+                                      &config.interactive_slots) < 0)) {
         status = 2;
         goto out;
     }
@@ -257,6 +264,16 @@ int command_serve(int argc, char **argv)
     } else if (!config.langs_dir && default_langs_dir(&config.langs_dir) < 0) {
         goto oom;
     }
+    if (state_dir && config_set_string(&config.state_dir, state_dir) < 0)
+        goto oom;
+    if (config.slots + 2 * config.interactive_slots > CONFIG_MAX_SLOTS) {
+        snprintf(error, sizeof error,
+                 "--slots %u and --interactive-slots %u need %u sandbox slots, more than the %u there are",
+                 config.slots, config.interactive_slots, config.slots + 2 * config.interactive_slots,
+                 CONFIG_MAX_SLOTS);
+        status = fatal(error);
+        goto out;
+    }
     if (config_check(&config, error, sizeof error) < 0) {
         status = fatal(error);
         goto out;
@@ -269,19 +286,29 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
+    /* The state directory holds problems that outlive the server. */
+    if ((mkdir(config.state_dir, 0755) < 0 && errno != EEXIST) || !is_dir(config.state_dir)) {
+        snprintf(error, sizeof error, "state directory %s: %s", config.state_dir,
+                 errno ? strerror(errno) : "not a directory");
+        status = fatal(error);
+        goto out;
+    }
     /* The core wants absolute paths; resolve relative ones once. */
-    char **dirs[] = {&config.images_dir, &config.langs_dir};
-    for (size_t i = 0; i < 2; i++) {
+    char **dirs[] = {&config.images_dir, &config.langs_dir, &config.state_dir};
+    const char *dir_names[] = {"images", "languages", "state"};
+    for (size_t i = 0; i < 3; i++) {
         char *real = realpath(*dirs[i], NULL);
         if (!real) {
-            snprintf(error, sizeof error, "%s directory %s: %s", i ? "languages" : "images",
-                     *dirs[i], strerror(errno));
+            snprintf(error, sizeof error, "%s directory %s: %s", dir_names[i], *dirs[i],
+                     strerror(errno));
             status = fatal(error);
             goto out;
         }
         free(*dirs[i]);
         *dirs[i] = real;
     }
+    if (config_finish(&config) < 0)
+        goto oom;
 
     /* Signals are taken by sigwait below; block them before any thread
      * starts so every thread inherits the mask. */
@@ -343,7 +370,7 @@ int command_serve(int argc, char **argv)
     }
     /* The job store before listening: a store that cannot take writes is
      * a start-up error, never a lost submission later. */
-    store_options so = {.url = store_url_arg, .state_dir = state_dir, .result_ttl_s = result_ttl,
+    store_options so = {.url = store_url_arg, .state_dir = config.state_dir, .result_ttl_s = result_ttl,
                         .claim_timeout_s = claim_timeout};
     if (store_open(&so, &jobs, error, sizeof error) < 0) {
         status = fatal(error);
@@ -357,6 +384,16 @@ int command_serve(int argc, char **argv)
     if (dispatcher_start(&dopt, &jobs_dispatcher, error, sizeof error) < 0) {
         status = fatal(error);
         goto out;
+    }
+    /* Interactive tests: workers holding two slots and a helper thread
+     * each, made now like every other thread. */
+    if (config.interactive_slots > 0) {
+        if (pool_create(config.interactive_slots, CONFIG_MAX_QUEUE, 0, judge_pair_init,
+                        judge_pair_fini, ctx, &interact, error, sizeof error) < 0) {
+            status = fatal(error);
+            goto out;
+        }
+        judge_set_interact_pool(interact);
     }
     app a = {
         .store = jobs,
@@ -407,6 +444,8 @@ out:
     dispatcher_stop(jobs_dispatcher); /* lets the jobs being judged finish */
     store_close(jobs);
     pool_destroy(workers);       /* releases the slots */
+    judge_set_interact_pool(NULL);
+    pool_destroy(interact);
     if (ctx)
         sandbox_context_close(ctx);
     warnings_flush(&startup_warnings, false);

@@ -100,6 +100,27 @@ void config_defaults(server_config *c)
     set_limits(&c->compile.defaults, 10000, 20000, 524288, 64, 1 << 20, 262144, 65536, 1048576);
     set_limits(&c->compile.min, 1, 1, 1024, 1, 1, 64, 1, 64);
     set_limits(&c->compile.max, 60000, 120000, 2097152, 1024, 16 << 20, 1048576, 1048576, 4194304);
+    /* Judge programs (issue 9): their own limits, defaults generous
+     * enough for a testlib checker reading 100 MB of output. */
+    c->state_dir = strdup("/var/lib/judgebox");
+    c->time_multiplier = 1;
+    c->max_problem_bytes = 512ull << 20;
+    c->max_problem_files = 10000;
+    c->max_problem_unpacked_bytes = 2ull << 30;
+    c->interactive_slots = 1;
+    set_limits(&c->checker.defaults, 10000, 20000, 524288, 16, 1 << 20, 65536, 1048576, 1048576);
+    set_limits(&c->checker.min, 1, 1, 1024, 1, 1, 64, 1, 64);
+    set_limits(&c->checker.max, 60000, 120000, 2097152, 1024, 16 << 20, 1048576, 1048576, 4194304);
+    c->interactor = c->checker;
+}
+
+int config_finish(server_config *c)
+{
+    free(c->programs_dir);
+    c->programs_dir = NULL;
+    if (!c->state_dir)
+        return 0;
+    return asprintf(&c->programs_dir, "%s/programs", c->state_dir) < 0 ? (c->programs_dir = NULL, -1) : 0;
 }
 
 int config_set_string(char **field, const char *value)
@@ -117,7 +138,9 @@ void config_free(server_config *c)
     free(c->listen);
     free(c->images_dir);
     free(c->langs_dir);
-    c->listen = c->images_dir = c->langs_dir = NULL;
+    free(c->state_dir);
+    free(c->programs_dir);
+    c->listen = c->images_dir = c->langs_dir = c->state_dir = c->programs_dir = NULL;
 }
 
 /* An integer field in [lo, hi]; absent is fine. */
@@ -176,15 +199,17 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         "max_tests", "max_files", "max_args", "max_arg_bytes", "max_request_output_bytes",
         "connection_limit", "connection_timeout_s", "body_timeout_s", "retry_after_s",
         "header_timeout_s", "per_ip_connection_limit", "drain_timeout_s",
-        "limits", "compile_limits", NULL};
+        "limits", "compile_limits", "state_dir", "time_multiplier", "max_problem_bytes",
+        "max_problem_files", "max_problem_unpacked_bytes", "interactive_slots", "checker_limits",
+        "interactor_limits", NULL};
     const char *unknown = json_unknown_key(root, known);
     if (unknown) {
         snprintf(error, size, "config %s: unknown field '%s'", path, unknown);
         goto out;
     }
-    const char *skeys[] = {"listen", "images", "langs"};
-    char **sfields[] = {&c->listen, &c->images_dir, &c->langs_dir};
-    for (size_t i = 0; i < 3; i++) {
+    const char *skeys[] = {"listen", "images", "langs", "state_dir"};
+    char **sfields[] = {&c->listen, &c->images_dir, &c->langs_dir, &c->state_dir};
+    for (size_t i = 0; i < 4; i++) {
         json_t *s = json_object_get(root, skeys[i]);
         if (!s)
             continue;
@@ -219,12 +244,25 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
     UINT_FIELD("per_ip_connection_limit", 0, 100000, c->per_ip_connection_limit);
     UINT_FIELD("drain_timeout_s", 0, 3600, c->drain_timeout_s);
     UINT_FIELD("retry_after_s", 1, 3600, c->retry_after_s);
+    UINT_FIELD("max_problem_bytes", 1024, 1ull << 40, c->max_problem_bytes);
+    UINT_FIELD("max_problem_files", 1, 10000000, c->max_problem_files);
+    UINT_FIELD("max_problem_unpacked_bytes", 1024, 1ull << 42, c->max_problem_unpacked_bytes);
+    UINT_FIELD("interactive_slots", 0, CONFIG_MAX_SLOTS, c->interactive_slots);
 #undef UINT_FIELD
+    json_t *tm = json_object_get(root, "time_multiplier");
+    if (tm) {
+        if (!json_is_number(tm) || json_number_value(tm) <= 0 || json_number_value(tm) > 100) {
+            snprintf(error, size, "config %s: time_multiplier must be a number above 0, at most 100",
+                     path);
+            goto out;
+        }
+        c->time_multiplier = json_number_value(tm);
+    }
     /* "limits": {"default": {...}, "min": {...}, "max": {...}}, same for
      * "compile_limits". */
-    const char *pkeys[] = {"limits", "compile_limits"};
-    limit_policy *policies[] = {&c->run, &c->compile};
-    for (size_t i = 0; i < 2; i++) {
+    const char *pkeys[] = {"limits", "compile_limits", "checker_limits", "interactor_limits"};
+    limit_policy *policies[] = {&c->run, &c->compile, &c->checker, &c->interactor};
+    for (size_t i = 0; i < 4; i++) {
         json_t *p = json_object_get(root, pkeys[i]);
         if (!p)
             continue;
@@ -257,9 +295,9 @@ out:
 
 int config_check(const server_config *c, char *error, size_t size)
 {
-    const limit_policy *p[] = {&c->run, &c->compile};
-    const char *names[] = {"limits", "compile_limits"};
-    for (size_t i = 0; i < 2; i++) {
+    const limit_policy *p[] = {&c->run, &c->compile, &c->checker, &c->interactor};
+    const char *names[] = {"limits", "compile_limits", "checker_limits", "interactor_limits"};
+    for (size_t i = 0; i < 4; i++) {
         for (size_t j = 0; j < limit_field_count; j++) {
             const limit_field *f = &limit_fields[j];
             uint64_t lo = limit_get(&p[i]->min, f), d = limit_get(&p[i]->defaults, f),

@@ -64,6 +64,15 @@ typedef struct server_config {
     unsigned drain_timeout_s;     /* SIGTERM: in-flight requests finish within, then are cancelled */
     unsigned retry_after_s;       /* Retry-After on 503 */
     limit_policy run, compile;
+    /* Problems, special judges and interactors (issue 9, server/problems/). */
+    char *state_dir;              /* problems/ and programs/ live here; survives restarts */
+    char *programs_dir;           /* <state_dir>/programs: compiled judge programs (config_finish) */
+    double time_multiplier;       /* a package's time limit x this = cpu_ms */
+    uint64_t max_problem_bytes;   /* POST /v1/problems body */
+    uint64_t max_problem_files;   /* entries of a package */
+    uint64_t max_problem_unpacked_bytes; /* all entries unpacked */
+    unsigned interactive_slots;   /* workers with two slots each for interactive tests; 0 = none */
+    limit_policy checker, interactor;
 } server_config;
 
 /* Bounds of slots and queue, for the config file and --slots/--queue. */
@@ -76,6 +85,9 @@ void config_defaults(server_config *config);
 int config_load_file(server_config *config, const char *path, char *error, size_t error_size);
 /* Check that the limit policy is consistent (min <= default <= max). */
 int config_check(const server_config *config, char *error, size_t error_size);
+/* Derive the paths under state_dir (programs_dir) once state_dir is
+ * final.  -1 when out of memory. */
+int config_finish(server_config *config);
 /* Replace a malloc'd string field. */
 int config_set_string(char **field, const char *value);
 void config_free(server_config *config);

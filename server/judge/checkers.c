@@ -212,6 +212,22 @@ static bool numbers_close(const checker *c, double got, double exp)
     return diff <= c->rel_tolerance * fabs(exp);
 }
 
+static bool same_token(const checker *c, const char *a, const char *b, size_t n)
+{
+    if (!c->case_insensitive)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
 static bool check_tokens(const checker *c, const char *out, size_t out_len,
                          const char *exp, size_t exp_len, char *message, size_t size)
 {
@@ -224,7 +240,7 @@ static bool check_tokens(const checker *c, const char *out, size_t out_len,
         if (!has_o && !has_e)
             return true;
         if (has_o && has_e) {
-            if (on == en && memcmp(ot, et, on) == 0)
+            if (on == en && same_token(c, ot, et, on))
                 continue;
             double gv, ev;
             if (c->type == CHECKER_FLOAT && parse_number(et, en, &ev) &&

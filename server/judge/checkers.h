@@ -22,10 +22,12 @@ typedef struct checker {
     checker_type type;
     double abs_tolerance;   /* CHECKER_FLOAT: |out - exp| <= abs ... */
     double rel_tolerance;   /* ... or |out - exp| <= rel * |exp| */
+    bool case_insensitive;  /* CHECKER_TOKENS/FLOAT: letters compared without case
+                               (the Kattis default validator's default) */
 } checker;
 
 #define CHECKER_DEFAULT_TOLERANCE 1e-6
-#define CHECKER_MESSAGE_MAX 256
+#define CHECKER_MESSAGE_MAX 1024
 
 /* "exact", "lines", "tokens", "float"; -1 when unknown. */
 int checker_type_from_name(const char *name, checker_type *out);

@@ -11,6 +11,7 @@
  * never touches kernel interfaces beyond files in the workspace and memfds.
  */
 #include "judge.h"
+#include "judge_internal.h"
 
 #include "command_lines.h"
 
@@ -49,7 +50,7 @@ void judge_worker_fini(void *ctx, void *resource)
 
 /* ---- writing the sources ---- */
 
-static int write_all(int fd, const unsigned char *data, size_t len)
+int judge_write_all(int fd, const unsigned char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -66,33 +67,34 @@ static int write_all(int fd, const unsigned char *data, size_t len)
 
 /* Create `rel` (already validated: no "..", no leading '/', no empty
  * component) under dirfd, with its parent directories. */
-static int write_file_at(int dirfd, const char *rel, const unsigned char *data, size_t len,
-                         char *error, size_t size)
+int judge_write_file_at(int dirfd, const char *rel, const unsigned char *data, size_t len,
+                        mode_t mode, char *error, size_t size)
 {
     char path[512];
     if (snprintf(path, sizeof path, "%s", rel) >= (int)sizeof path) {
         snprintf(error, size, "file name too long: %s", rel);
         return -1;
     }
+    mode_t dir_mode = (mode & 0222) == 0222 ? 0777 : 0755;
     for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
         *slash = '\0';
-        if (mkdirat(dirfd, path, 0777) < 0 && errno != EEXIST) {
+        if (mkdirat(dirfd, path, dir_mode) < 0 && errno != EEXIST) {
             snprintf(error, size, "mkdir %s in workspace: %s", path, strerror(errno));
             return -1;
         }
-        if (fchmodat(dirfd, path, 0777, 0) < 0) {
+        if (fchmodat(dirfd, path, dir_mode, 0) < 0) {
             snprintf(error, size, "chmod %s in workspace: %s", path, strerror(errno));
             return -1;
         }
         *slash = '/';
     }
-    int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) {
         snprintf(error, size, "create %s in workspace: %s", path, strerror(errno));
         return -1;
     }
     int rc = 0;
-    if (fchmod(fd, 0666) < 0 || write_all(fd, data, len) < 0) {
+    if (fchmod(fd, mode) < 0 || judge_write_all(fd, data, len) < 0) {
         snprintf(error, size, "write %s in workspace: %s", path, strerror(errno));
         rc = -1;
     }
@@ -114,7 +116,8 @@ static int write_sources(const char *dir, const job_request *job, const char *ma
     int rc = 0;
     for (size_t i = 0; i < job->nfiles && rc == 0; i++) {
         const char *name = i == 0 ? main_file : job->files[i].name;
-        rc = write_file_at(dirfd, name, job->files[i].data, job->files[i].len, error, size);
+        rc = judge_write_file_at(dirfd, name, job->files[i].data, job->files[i].len, 0666, error,
+                                 size);
     }
     close(dirfd);
     return rc;
@@ -122,20 +125,11 @@ static int write_sources(const char *dir, const job_request *job, const char *ma
 
 /* ---- one sandboxed step ---- */
 
-typedef struct step_input {
-    const char *const *argv;
-    const sandbox_limits *limits;
-    sandbox_box_mode box_mode;
-    const unsigned char *stdin_data;
-    size_t stdin_len;
-    bool stderr_to_stdout;
-} step_input;
-
-static void internal_error(step_result *out, const char *what, const char *detail)
+void judge_internal_error(sandbox_result *out, const char *what, const char *detail)
 {
-    out->result.status = SANDBOX_INTERNAL_ERROR;
-    out->result.exit_code = -1;
-    snprintf(out->result.message, sizeof out->result.message, "%s%s", what, detail);
+    out->status = SANDBOX_INTERNAL_ERROR;
+    out->exit_code = -1;
+    snprintf(out->message, sizeof out->message, "%s%s", what, detail);
 }
 
 /* A memfd holding the test's stdin, positioned at 0; -1 with `error`. */
@@ -146,7 +140,7 @@ static int stdin_memfd(const unsigned char *data, size_t len, char *error, size_
         snprintf(error, size, "memfd_create for stdin: %s", strerror(errno));
         return -1;
     }
-    if (write_all(fd, data, len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+    if (judge_write_all(fd, data, len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
         snprintf(error, size, "fill stdin memfd: %s", strerror(errno));
         close(fd);
         return -1;
@@ -154,81 +148,84 @@ static int stdin_memfd(const unsigned char *data, size_t len, char *error, size_
     return fd;
 }
 
-static void run_step(const job_request *job, const char *box_dir, int cancel_fd,
-                     const step_input *in, sandbox_slot *slot, step_result *out)
+void judge_run_step(sandbox_slot *slot, const step_input *in, sandbox_result *out)
 {
-    memset(&out->result, 0, sizeof out->result);
-    out->ran = true;
+    memset(out, 0, sizeof *out);
     /* A test's stdin (empty when none is given) is a memfd; a compile
      * has none (NULL) and reads /dev/null. */
-    int stdin_fd = -1;
+    int stdin_fd = in->stdin_fd, own_fd = -1;
     if (in->stdin_data) {
         char why[256];
-        stdin_fd = stdin_memfd(in->stdin_data, in->stdin_len, why, sizeof why);
+        stdin_fd = own_fd = stdin_memfd(in->stdin_data, in->stdin_len, why, sizeof why);
         if (stdin_fd < 0) {
-            internal_error(out, "", why);
+            judge_internal_error(out, "", why);
             return;
         }
     }
     sandbox_spec spec = {
-        .rootfs = job->lang->rootfs,
+        .rootfs = in->lang->rootfs,
         .argv = in->argv,
-        .env = (const char *const *)job->lang->env,
+        .env = (const char *const *)in->lang->env,
         .workdir = NULL,
-        .box_dir = box_dir,
+        .box_dir = in->box_dir,
         .box_mode = in->box_mode,
         .stdin_fd = stdin_fd,
-        .stdout_fd = -1,
+        .stdout_fd = in->stdout_fd,
         .stderr_fd = -1,
         .limits = *in->limits,
         .hostname = NULL,
-        .cancel_fd = cancel_fd,
+        .cancel_fd = in->cancel_fd,
         .stderr_to_stdout = in->stderr_to_stdout,
     };
     sandbox_error err = {0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int run_rc = sandbox_run(slot, &spec, &out->result, &err);
+    int run_rc = sandbox_run(slot, &spec, out, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int64_t us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000 -
-                 (int64_t)out->result.wall_ms * 1000;
+                 (int64_t)out->wall_ms * 1000;
     metrics_sandbox_setup_us(us > 0 ? (uint64_t)us : 0);   /* the sandbox's own cost */
     if (run_rc < 0) {
-        out->result.status = SANDBOX_INTERNAL_ERROR;
-        if (!out->result.message[0])
-            snprintf(out->result.message, sizeof out->result.message, "%s", err.message);
+        out->status = SANDBOX_INTERNAL_ERROR;
+        if (!out->message[0])
+            snprintf(out->message, sizeof out->message, "%s", err.message);
     }
-    if (stdin_fd >= 0)
-        close(stdin_fd);
+    if (own_fd >= 0)
+        close(own_fd);
 }
-
-typedef struct judge_batch {
-    const job_request *job;
-    const job_commands *commands;
-    job_result *result;
-    const char *box_dir;
-    int cancel_fd;
-} judge_batch;
 
 static void compile_task(void *arg, size_t index, void *resource)
 {
     (void)index;
     judge_batch *b = arg;
     step_input in = {
+        .lang = b->job->lang,
+        .box_dir = b->box_dir,
+        .box_mode = SANDBOX_BOX_WRITABLE,
         .argv = (const char *const *)b->commands->compile,
         .limits = &b->job->compile_limits,
-        .box_mode = SANDBOX_BOX_WRITABLE,
-        .stdin_data = NULL,
-        .stdin_len = 0,
+        .stdin_fd = -1,
+        .stdout_fd = -1,
+        .cancel_fd = b->cancel_fd,
     };
-    run_step(b->job, b->box_dir, b->cancel_fd, &in, resource, &b->result->compile);
+    b->result->compile.ran = true;
+    judge_run_step(resource, &in, &b->result->compile.result);
 }
+
+static void decide_test(const job_request *job, size_t i, step_result *r);
 
 static void test_task(void *arg, size_t index, void *resource)
 {
     judge_batch *b = arg;
+    index += b->base;
     const job_test *t = &b->job->tests[index];
     step_result *out = &b->result->runs[index];
+    out->ran = true;
+    if (b->job->interactor.present) {
+        judge_interact(b, index, out);
+        return;
+    }
+    const language *l = b->job->lang;
     char *const *run = b->commands->run;
     size_t nrun = 0, nargs = 0;
     while (run[nrun])
@@ -237,24 +234,44 @@ static void test_task(void *arg, size_t index, void *resource)
         nargs++;
     const char **argv = calloc(nrun + nargs + 1, sizeof *argv);
     if (!argv) {
-        out->ran = true;
-        internal_error(out, "build argv: ", strerror(errno));
+        judge_internal_error(&out->result, "build argv: ", strerror(errno));
         return;
     }
     for (size_t i = 0; i < nrun; i++)
         argv[i] = run[i];
     for (size_t i = 0; i < nargs; i++)
         argv[nrun + i] = t->args[i];
+    int stdin_fd = -1;
+    if (t->stdin_path) {
+        stdin_fd = open(t->stdin_path, O_RDONLY | O_CLOEXEC);
+        if (stdin_fd < 0) {
+            judge_internal_error(&out->result, "open the test's input: ", strerror(errno));
+            free(argv);
+            return;
+        }
+    }
     step_input in = {
+        .lang = l,
+        .box_dir = b->box_dir,
+        .box_mode = SANDBOX_BOX_COPY_ON_WRITE,
         .argv = argv,
         .limits = &b->job->limits,
-        .box_mode = SANDBOX_BOX_COPY_ON_WRITE,
-        .stdin_data = t->stdin_data,
+        .stdin_data = t->stdin_path ? NULL : t->stdin_data,
         .stdin_len = t->stdin_len,
+        .stdin_fd = stdin_fd,
+        .stdout_fd = -1,
+        .cancel_fd = b->cancel_fd,
         .stderr_to_stdout = b->job->stderr_to_stdout,
     };
-    run_step(b->job, b->box_dir, b->cancel_fd, &in, resource, out);
+    judge_run_step(resource, &in, &out->result);
+    if (stdin_fd >= 0)
+        close(stdin_fd);
     free(argv);
+    if (b->job->checker_prog.present && t->has_expected && out->result.status == SANDBOX_OK &&
+        b->result->judge_error[0] == '\0')
+        judge_check(b, index, resource, out);
+    else
+        decide_test(b->job, index, out);
 }
 
 /* ---- verdicts ---- */
@@ -278,6 +295,79 @@ static const char *compile_status(const sandbox_result *r)
     return sandbox_status_name(r->status);
 }
 
+/* The whole of a file, malloc'd and NUL-terminated; NULL with errno. */
+static char *read_whole(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *data = NULL;
+    if (fstat(fd, &st) == 0 && (data = malloc((size_t)st.st_size + 1))) {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        data[got] = '\0';
+        *len = got;
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return data;
+}
+
+/* The verdict of test i from its run, with a built-in checker; a verdict
+ * set by a judge program (r->decided) stays. */
+static void decide_test(const job_request *job, size_t i, step_result *r)
+{
+    const job_test *t = &job->tests[i];
+    if (r->decided || !r->ran || r->skipped)
+        return;
+    r->verdict = NULL;
+    r->checker_message[0] = '\0';
+    if (!t->has_expected)
+        return;
+    if (r->result.status != SANDBOX_OK) {
+        r->verdict = sandbox_status_name(r->result.status);
+        return;
+    }
+    const char *expected = t->expected;
+    size_t expected_len = t->expected_len;
+    char *loaded = NULL;
+    if (t->expected_path) {
+        loaded = read_whole(t->expected_path, &expected_len);
+        if (!loaded) {
+            snprintf(r->checker_message, sizeof r->checker_message, "read the answer file: %s",
+                     strerror(errno));
+            r->verdict = "internal_error";
+            r->decided = true;
+            return;
+        }
+        expected = loaded;
+    }
+    bool ok = checker_accepts(&job->checker, r->result.stdout_data, r->result.stdout_len, expected,
+                              expected_len, r->checker_message, sizeof r->checker_message);
+    r->verdict = ok ? "accepted" : "wrong_answer";
+    free(loaded);
+    if (t->expected_path)
+        r->decided = true;       /* the file is not read again by judge_decide */
+}
+
+static bool failed(const step_result *r)
+{
+    if (!r->ran || r->skipped)
+        return false;
+    if (r->verdict)
+        return strcmp(r->verdict, "accepted") != 0;
+    return r->result.status != SANDBOX_OK;
+}
+
 void judge_decide(const job_request *job, job_result *res)
 {
     res->verdict = NULL;
@@ -298,37 +388,87 @@ void judge_decide(const job_request *job, job_result *res)
             return;
         }
     }
-    bool any_expected = false;
+    if (res->judge_error[0]) {
+        res->verdict = "judge_error";
+        return;
+    }
+    bool any_expected = job->interactor.present;
+    res->score = res->max_score = 0;
     for (size_t i = 0; i < res->nruns; i++) {
         step_result *r = &res->runs[i];
         const job_test *t = &job->tests[i];
-        r->verdict = NULL;
-        r->checker_message[0] = '\0';
+        double worth = t->has_points ? t->points : 1;
+        if (t->has_expected || job->interactor.present) {
+            any_expected = true;
+            res->max_score += worth;
+        }
+        if (r->skipped) {
+            r->verdict = "skipped";
+            continue;
+        }
+        decide_test(job, i, r);
         if (!r->ran)
             continue;
-        if (t->has_expected) {
-            any_expected = true;
-            if (r->result.status != SANDBOX_OK)
-                r->verdict = sandbox_status_name(r->result.status);
-            else if (checker_accepts(&job->checker, r->result.stdout_data, r->result.stdout_len,
-                                     t->expected, t->expected_len, r->checker_message,
-                                     sizeof r->checker_message))
-                r->verdict = "accepted";
-            else
-                r->verdict = "wrong_answer";
-        }
-        if (!res->verdict) {
-            if (r->verdict && strcmp(r->verdict, "accepted") != 0)
-                res->verdict = r->verdict;
-            else if (!r->verdict && r->result.status != SANDBOX_OK)
-                res->verdict = sandbox_status_name(r->result.status);
-        }
+        if (r->verdict && r->has_score)
+            res->score += r->score;
+        else if (r->verdict && strcmp(r->verdict, "accepted") == 0)
+            res->score += worth;
+        if (!res->verdict && failed(r))
+            res->verdict = r->verdict ? r->verdict : sandbox_status_name(r->result.status);
     }
+    res->scored = any_expected;
     if (!res->verdict)
         res->verdict = any_expected ? "accepted" : "ok";
 }
 
 /* ---- the request ---- */
+
+static pool *interact_pool_of_process;
+
+void judge_set_interact_pool(pool *interact)
+{
+    interact_pool_of_process = interact;
+}
+
+pool *judge_interact_pool(void)
+{
+    return interact_pool_of_process;
+}
+
+/* Room for the judge programs and, per test judged at once, its data. */
+static uint64_t programs_workspace_kb(const job_request *job)
+{
+    uint64_t kb = 0;
+    const judge_program *progs[] = {&job->checker_prog, &job->interactor};
+    for (size_t p = 0; p < 2; p++) {
+        if (!progs[p]->present)
+            continue;
+        for (size_t i = 0; i < progs[p]->nfiles; i++)
+            kb += progs[p]->files[i].len / 1024 + 4;
+        kb += progs[p]->compile_limits.disk_kb + progs[p]->limits.disk_kb + 1024;
+    }
+    if (kb == 0)
+        return 0;
+    uint64_t per_test = 0;
+    for (size_t i = 0; i < job->ntests; i++) {
+        const job_test *t = &job->tests[i];
+        uint64_t bytes = t->data_bytes + t->stdin_len + t->expected_len;
+        if (bytes > per_test)
+            per_test = bytes;
+    }
+    per_test = per_test / 1024 + job->limits.output_bytes / 1024 + 256;
+    size_t at_once = job->ntests < 64 ? job->ntests : 64;
+    /* A cap, not a reservation: tmpfs takes memory only as it fills. */
+    return kb + per_test * at_once;
+}
+
+static void skip_rest(job_result *out, size_t from)
+{
+    for (size_t j = from; j < out->nruns; j++) {
+        out->runs[j].skipped = true;
+        out->runs[j].verdict = "skipped";
+    }
+}
 
 int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *job, int abort_fd,
               job_result *out, char *error, size_t size)
@@ -348,18 +488,30 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
     if (out->has_compile)
         size_kb += job->compile_limits.disk_kb;
 
-    sandbox_workspace *ws = NULL;
+    sandbox_workspace *ws = NULL, *pws = NULL;
     sandbox_error err = {0};
     if (sandbox_workspace_create(context, size_kb, &ws, &err) < 0) {
         snprintf(error, size, "create workspace: %s", err.message);
         commands_free(&commands);
         return -1;
     }
+    /* Judge programs get a workspace of their own: the submission's runs
+     * see only theirs, never a checker's data. */
+    uint64_t prog_kb = programs_workspace_kb(job);
+    if (prog_kb && sandbox_workspace_create(context, prog_kb, &pws, &err) < 0) {
+        snprintf(error, size, "create the judge programs' workspace: %s", err.message);
+        sandbox_workspace_destroy(ws);
+        commands_free(&commands);
+        return -1;
+    }
     const char *dir = sandbox_workspace_path(ws);
     int rc = -1;
+    judge_batch batch = {0};
     if (write_sources(dir, job, commands.main_file, error, size) < 0)
         goto out;
-    judge_batch batch = {job, &commands, out, dir, pool_ticket_cancel_fd(ticket)};
+    batch = (judge_batch){.job = job, .commands = &commands, .result = out, .box_dir = dir,
+                          .prog_dir = pws ? sandbox_workspace_path(pws) : NULL,
+                          .cancel_fd = pool_ticket_cancel_fd(ticket)};
     if (out->has_compile) {
         out->cancelled = pool_run(ticket, 1, compile_task, &batch, abort_fd) == 1;
         out->compile_ms = out->compile.result.wall_ms;
@@ -374,11 +526,52 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
         goto out;
     }
     out->nruns = job->ntests;
-    out->cancelled = pool_run(ticket, job->ntests, test_task, &batch, abort_fd) == 1;
+    const judge_program *progs[] = {&job->checker_prog, &job->interactor};
+    const char *kinds[] = {"checker", "interactor"};
+    for (size_t p = 0; p < 2; p++) {
+        if (!progs[p]->present)
+            continue;
+        int prc = judge_prepare_program(ticket, &batch, progs[p], kinds[p], abort_fd,
+                                        out->judge_error, sizeof out->judge_error);
+        if (prc == 2) {
+            out->cancelled = true;
+            rc = 0;
+            goto out;
+        }
+        if (prc < 0) {
+            snprintf(error, size, "%s", out->judge_error);
+            goto out;
+        }
+        if (prc == 1) {
+            rc = 0;              /* judge_error; no test is run */
+            goto out;
+        }
+    }
+    if (job->stop_on_first_failure) {
+        /* In order, one at a time: the first failure skips the rest. */
+        for (size_t i = 0; i < job->ntests && !out->cancelled; i++) {
+            batch.base = i;
+            out->cancelled = pool_run(ticket, 1, test_task, &batch, abort_fd) == 1;
+            decide_test(job, i, &out->runs[i]);
+            if (!out->cancelled && failed(&out->runs[i])) {
+                skip_rest(out, i + 1);
+                break;
+            }
+        }
+    } else {
+        out->cancelled = pool_run(ticket, job->ntests, test_task, &batch, abort_fd) == 1;
+    }
     for (size_t i = 0; i < out->nruns; i++)
         out->run_ms += out->runs[i].result.wall_ms;
     rc = 0;
 out:
+    for (size_t k = 0; k < 2; k++) {
+        char **run = k == 0 ? batch.checker_run : batch.interactor_run;
+        for (char **a = run; a && *a; a++)
+            free(*a);
+        free(run);
+    }
+    sandbox_workspace_destroy(pws);
     sandbox_workspace_destroy(ws);
     commands_free(&commands);
     if (rc == 0)
@@ -397,8 +590,10 @@ void job_result_free(job_result *r)
 {
     if (r->has_compile)
         sandbox_result_free(&r->compile.result);
-    for (size_t i = 0; i < r->nruns; i++)
+    for (size_t i = 0; i < r->nruns; i++) {
         sandbox_result_free(&r->runs[i].result);
+        sandbox_result_free(&r->runs[i].checker);
+    }
     free(r->runs);
     memset(r, 0, sizeof *r);
 }
@@ -419,8 +614,14 @@ void job_request_free(job_request *job)
                 free(*a);
         free(t->args);
         free(t->expected);
+        free(t->stdin_path);
+        free(t->expected_path);
     }
     free(job->tests);
+    program_free(&job->checker_prog);
+    program_free(&job->interactor);
+    free(job->problem_id);
+    free(job->problem_dir);
     char **argvs[] = {job->compile_argv, job->run_argv};
     for (size_t i = 0; i < 2; i++) {
         for (char **a = argvs[i]; a && *a; a++)

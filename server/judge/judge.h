@@ -13,6 +13,7 @@
 #include "checkers.h"
 #include "config.h"
 #include "langs.h"
+#include "program.h"
 #include "queue.h"
 #include "sandbox.h"
 
@@ -30,6 +31,13 @@ typedef struct job_test {
     bool has_expected;
     char *expected;
     size_t expected_len;
+    /* Problem tests: files of the stored package instead of the bytes
+     * above (stdin read from stdin_path; expected_path is the answer). */
+    char *stdin_path;
+    char *expected_path;
+    uint64_t data_bytes;         /* size of both files, to size the workspace */
+    bool has_points;
+    double points;               /* worth of the test; 1 when not given */
 } job_test;
 
 typedef struct job_request {
@@ -47,6 +55,13 @@ typedef struct job_request {
     char **run_argv;                /* likewise for the run command (tests' args follow it) */
     bool stderr_to_stdout;          /* runs: the program's stderr goes into its stdout */
     char **compile_options;         /* allowed flags, NULL-terminated; NULL = none */
+    /* Special judges and interactors (server/problems/program.h). */
+    judge_program checker_prog;     /* present: decides instead of `checker` */
+    judge_program interactor;       /* present: the tests are interactive */
+    const char *programs_dir;       /* compile cache of judge programs; NULL = none */
+    bool stop_on_first_failure;     /* later tests are skipped, not run */
+    char *problem_id;               /* judged against a stored package */
+    char *problem_dir;              /* its directory, owned by the request */
 } job_request;
 
 /* The commands a job compiles and runs with: its own, else its language's. */
@@ -61,9 +76,15 @@ static inline char *const *job_run_argv(const job_request *job)
 
 typedef struct step_result {
     bool ran;                    /* false: skipped because the request was cancelled */
+    bool skipped;                /* not run: an earlier test failed (stop_on_first_failure) */
+    bool decided;                /* verdict set by the test's task (program, interactor) */
     sandbox_result result;
     const char *verdict;         /* NULL when the test expects nothing */
     char checker_message[CHECKER_MESSAGE_MAX];
+    bool has_score;              /* the checker gave a score */
+    double score;
+    sandbox_result checker;      /* the checker's or interactor's own run, when there was one */
+    bool has_checker_run;
 } step_result;
 
 typedef struct job_result {
@@ -74,6 +95,9 @@ typedef struct job_result {
     size_t nruns;
     const char *verdict;
     bool cancelled;              /* the client went away; the result is partial */
+    bool scored;                 /* score and max_score mean something */
+    double score, max_score;
+    char judge_error[CHECKER_MESSAGE_MAX]; /* why a judge program could not be used */
     uint64_t queue_ms, compile_ms, run_ms;
 } job_result;
 
@@ -89,6 +113,13 @@ int judge_run(sandbox_context *context, pool_ticket *ticket, const job_request *
 void judge_decide(const job_request *job, job_result *result);
 void job_result_free(job_result *result);
 void job_request_free(job_request *job);
+
+/* The pool whose workers each hold two slots and a helper thread, for
+ * interactive tests (made at startup; NULL = interactive tests refused).
+ * Process-wide and set once before serving. */
+void judge_set_interact_pool(pool *interact);
+int judge_pair_init(void *ctx, unsigned index, void **resource, char *error, size_t size);
+void judge_pair_fini(void *ctx, void *resource);
 
 /* Worker-pool hooks: each worker holds a sandbox slot for its life.
  * ctx is the sandbox_context. */

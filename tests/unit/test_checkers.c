@@ -8,14 +8,14 @@
 
 static bool accepts(checker_type type, const char *out, const char *exp)
 {
-    checker c = {type, CHECKER_DEFAULT_TOLERANCE, CHECKER_DEFAULT_TOLERANCE};
+    checker c = {type, CHECKER_DEFAULT_TOLERANCE, CHECKER_DEFAULT_TOLERANCE, false};
     char msg[CHECKER_MESSAGE_MAX];
     return checker_accepts(&c, out, strlen(out), exp, strlen(exp), msg, sizeof msg);
 }
 
 static bool floats(double abs_tol, double rel_tol, const char *out, const char *exp)
 {
-    checker c = {CHECKER_FLOAT, abs_tol, rel_tol};
+    checker c = {CHECKER_FLOAT, abs_tol, rel_tol, false};
     return checker_accepts(&c, out, strlen(out), exp, strlen(exp), NULL, 0);
 }
 
@@ -31,7 +31,7 @@ int main(void)
     CHECK("exact missing newline", !accepts(CHECKER_EXACT, "3", "3\n"));
     CHECK("exact trailing space", !accepts(CHECKER_EXACT, "3 \n", "3\n"));
     CHECK("exact empty", accepts(CHECKER_EXACT, "", ""));
-    checker ex = {CHECKER_EXACT, 0, 0};
+    checker ex = {CHECKER_EXACT, 0, 0, false};
     CHECK("exact with NUL bytes", checker_accepts(&ex, "a\0b", 3, "a\0b", 3, NULL, 0) &&
           !checker_accepts(&ex, "a\0b", 3, "a\0c", 3, NULL, 0));
 
@@ -50,7 +50,7 @@ int main(void)
     CHECK("lines space split differs", !accepts(CHECKER_LINES, "1 2\n", "1\n2\n"));
 
     char msg[CHECKER_MESSAGE_MAX];
-    checker lines = {CHECKER_LINES, 0, 0};
+    checker lines = {CHECKER_LINES, 0, 0, false};
     checker_accepts(&lines, "1\n5\n", 4, "1\n4\n", 4, msg, sizeof msg);
     CHECK("lines message names the line", strcmp(msg, "line 2: expected '4', got '5'") == 0);
     checker_accepts(&lines, "1\n", 2, "1\n4\n", 4, msg, sizeof msg);

@@ -9,5 +9,6 @@ int command_run(int argc, char **argv);      /* judgebox run [flags] -- CMD ... 
 int command_serve(int argc, char **argv);    /* judgebox serve [flags]          (serve.c)   */
 int command_cleanup(int argc, char **argv);  /* judgebox cleanup                (cli_run.c) */
 int command_image(int argc, char **argv);    /* judgebox image import|list|rm   (cli_image.c) */
+int command_judge(int argc, char **argv);    /* judgebox judge PROBLEM_DIR ...  (cli_judge.c) */
 
 #endif

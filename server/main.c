@@ -17,6 +17,8 @@ static void print_usage(FILE *out)
           "                 run one command in a fresh sandbox\n"
           "  serve [--listen HOST:PORT] [--slots N] [--queue N] [--config FILE]\n"
           "                 serve the HTTP API\n"
+          "  judge PROBLEM_DIR FILE [--language ID] | PROBLEM_DIR --all\n"
+          "                 judge a submission against a problem package directory\n"
           "  cleanup        remove judgebox's idle cgroups, net namespaces and state\n"
           "  image import NAME SOURCE | image list | image rm NAME\n"
           "                 import an OCI layout or docker tarball as a rootfs image, list, remove\n"
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
         return command_run(argc - 1, argv + 1);
     if (strcmp(command, "serve") == 0)
         return command_serve(argc - 1, argv + 1);
+    if (strcmp(command, "judge") == 0)
+        return command_judge(argc - 1, argv + 1);
     if (strcmp(command, "cleanup") == 0)
         return command_cleanup(argc - 1, argv + 1);
     if (strcmp(command, "image") == 0)

@@ -805,6 +805,13 @@ int api_program_limits(json_t *root, const char *key, const limit_policy *policy
 int api_parse_run(const char *body, size_t len, const server_config *c,
                   const language_table *langs, job_request *job, api_error *err)
 {
+    return api_parse_run_local(body, len, c, langs, NULL, job, err);
+}
+
+int api_parse_run_local(const char *body, size_t len, const server_config *c,
+                        const language_table *langs, const problem_meta *local, job_request *job,
+                        api_error *err)
+{
     memset(job, 0, sizeof *job);
     if (api_json_too_deep(body, len, c->max_json_depth)) {
         api_error_set(err, 400, "bad_json", NULL, "JSON nested deeper than %u levels",
@@ -849,11 +856,15 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
         goto out;
     }
     json_t *problem = json_object_get(root, "problem");
+    if (local && problem) {
+        api_error_set(err, 422, "conflict", "problem", "the problem is given already");
+        goto out;
+    }
     sandbox_limits problem_defaults = {0};
     if (parse_files(root, job->lang, c, job, err) < 0)
         goto out;
-    if (problem) {
-        if (api_problem_job(root, problem, c, langs, job, &problem_defaults, err) < 0)
+    if (problem || local) {
+        if (api_problem_job(root, problem, local, c, langs, job, &problem_defaults, err) < 0)
             goto out;
     } else {
         int prc = parse_tests(root, c, job, err) < 0 ? -1 : parse_checker(root, job, err);
@@ -888,7 +899,7 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
         }
     }
     json_t *stop = json_object_get(root, "stop_on_first_failure");
-    job->stop_on_first_failure = problem != NULL;
+    job->stop_on_first_failure = problem != NULL || local != NULL;
     if (stop) {
         if (!json_is_boolean(stop)) {
             wrong_type(err, "stop_on_first_failure", "a boolean", stop);
@@ -898,7 +909,8 @@ int api_parse_run(const char *body, size_t len, const server_config *c,
     }
     job->programs_dir = c->programs_dir;
     if (parse_limits(root, "limits", &c->run, &job->lang->min_limits,
-                     problem ? &problem_defaults : NULL, job->lang->id, &job->limits, err) < 0 ||
+                     problem || local ? &problem_defaults : NULL, job->lang->id, &job->limits,
+                     err) < 0 ||
         parse_limits(root, "compile_limits", &c->compile, NULL, &job->lang->compile_limits,
                      job->lang->id, &job->compile_limits, err) < 0 ||
         parse_compile_options(root, job, err) < 0)

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "judge.h"
 #include "langs.h"
+#include "problem_store.h"
 
 typedef struct api_error {
     int status;               /* HTTP status: 400, 404, 405, 413, 422, 500, 503 */
@@ -44,9 +45,14 @@ int api_parse_run(const char *body, size_t len, const server_config *config,
  * request's "problem" value): its tests, its validator or default checker
  * settings; its time and memory limits go to *defaults (the request's
  * "limits" may still override them).  0, or -1 with `err`. */
-int api_problem_job(json_t *root, json_t *problem, const server_config *config,
-                    const language_table *langs, job_request *job, sandbox_limits *defaults,
-                    api_error *err);
+int api_problem_job(json_t *root, json_t *problem, const problem_meta *local,
+                    const server_config *config, const language_table *langs, job_request *job,
+                    sandbox_limits *defaults, api_error *err);
+/* api_parse_run, judged against `local` (a package directory read by
+ * `judgebox judge`) instead of a stored problem; NULL = api_parse_run. */
+int api_parse_run_local(const char *body, size_t len, const server_config *config,
+                        const language_table *langs, const problem_meta *local, job_request *out,
+                        api_error *err);
 /* Parse a judge program object (checker or interactor); api.c. */
 int api_parse_program(json_t *root, json_t *obj, const char *key, const server_config *c,
                       const language_table *langs, judge_program *prog, api_error *err);

@@ -148,11 +148,11 @@ static int validator_program(json_t *root, const problem_meta *m, const server_c
     return 0;
 }
 
-int api_problem_job(json_t *root, json_t *problem, const server_config *c,
-                    const language_table *langs, job_request *job, sandbox_limits *defaults,
-                    api_error *err)
+int api_problem_job(json_t *root, json_t *problem, const problem_meta *local,
+                    const server_config *c, const language_table *langs, job_request *job,
+                    sandbox_limits *defaults, api_error *err)
 {
-    if (!json_is_string(problem)) {
+    if (!local && !json_is_string(problem)) {
         api_error_set(err, 400, "wrong_type", "problem", "problem must be a string (a problem id)");
         return -1;
     }
@@ -165,9 +165,11 @@ int api_problem_job(json_t *root, json_t *problem, const server_config *c,
             return -1;
         }
     }
-    problem_meta m;
+    problem_meta stored = {0};
+    const problem_meta *mp = local ? local : &stored;
     char why[512] = "";
-    int rc = problem_store_get(c->state_dir, json_string_value(problem), &m, why, sizeof why);
+    int rc = local ? 0 : problem_store_get(c->state_dir, json_string_value(problem), &stored, why,
+                                           sizeof why);
     if (rc == -1) {
         api_error_set(err, 422, "unknown_problem", "problem",
                       "no problem \"%.80s\" (GET /v1/problems lists them)", json_string_value(problem));
@@ -178,50 +180,51 @@ int api_problem_job(json_t *root, json_t *problem, const server_config *c,
         return -1;
     }
     rc = -1;
-    if (!(job->problem_id = strdup(m.id)) || !(job->problem_dir = strdup(m.dir))) {
+    if (!(job->problem_id = strdup(mp->id)) || !(job->problem_dir = strdup(mp->dir))) {
         oom(err);
         goto out;
     }
-    job->tests = calloc(m.ntests ? m.ntests : 1, sizeof *job->tests);
+    job->tests = calloc(mp->ntests ? mp->ntests : 1, sizeof *job->tests);
     if (!job->tests) {
         oom(err);
         goto out;
     }
-    for (size_t i = 0; i < m.ntests; i++) {
+    for (size_t i = 0; i < mp->ntests; i++) {
         job_test *t = &job->tests[i];
         job->ntests = i + 1;
-        t->id = strdup(m.tests[i].name);
-        t->stdin_path = strdup(m.tests[i].in_path);
-        t->expected_path = strdup(m.tests[i].ans_path);
+        t->id = strdup(mp->tests[i].name);
+        t->stdin_path = strdup(mp->tests[i].in_path);
+        t->expected_path = strdup(mp->tests[i].ans_path);
         t->args = calloc(1, sizeof *t->args);
         if (!t->id || !t->stdin_path || !t->expected_path || !t->args) {
             oom(err);
             goto out;
         }
         t->has_expected = true;
-        t->data_bytes = m.tests[i].bytes;
+        t->data_bytes = mp->tests[i].bytes;
         t->has_points = true;
-        t->points = m.tests[i].sample ? 0 : 1;
+        t->points = mp->tests[i].sample ? 0 : 1;
     }
-    if (m.custom) {
-        judge_program *prog = m.interactive ? &job->interactor : &job->checker_prog;
-        if (validator_program(root, &m, c, langs, prog, m.interactive, err) < 0)
+    if (mp->custom) {
+        judge_program *prog = mp->interactive ? &job->interactor : &job->checker_prog;
+        if (validator_program(root, mp, c, langs, prog, mp->interactive, err) < 0)
             goto out;
     } else {
         job->checker.type = CHECKER_TOKENS;
-        if (default_checker(&m, &job->checker, err) < 0)
+        if (default_checker(mp, &job->checker, err) < 0)
             goto out;
     }
     memset(defaults, 0, sizeof *defaults);
-    if (m.time_limit_ms) {
-        double ms = (double)m.time_limit_ms * c->time_multiplier;
+    if (mp->time_limit_ms) {
+        double ms = (double)mp->time_limit_ms * c->time_multiplier;
         defaults->cpu_ms = ms < 1 ? 1 : (uint64_t)ms;
-        defaults->wall_ms = 2 * defaults->cpu_ms + 1000;
+        /* Wall time only guards against sleeping: generous. */
+        defaults->wall_ms = 3 * defaults->cpu_ms + 2000;
     }
-    defaults->memory_kb = m.memory_kb;
-    defaults->output_bytes = m.output_bytes;
+    defaults->memory_kb = mp->memory_kb;
+    defaults->output_bytes = mp->output_bytes;
     rc = 0;
 out:
-    problem_meta_free(&m);
+    problem_meta_free(&stored);
     return rc;
 }

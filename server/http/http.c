@@ -23,6 +23,7 @@
 #include "route.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -37,6 +38,7 @@
 #include <malloc.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -121,7 +123,10 @@ struct http_request {
     http_params params;           /* {name} values of the route's pattern */
     char *body;
     size_t len, cap;
+    int spool_fd;                 /* spooled routes: the body's file; -1 otherwise */
+    uint64_t spooled;             /* bytes written to it */
     bool too_large;               /* body went over the maximum; discarding */
+    bool spool;                   /* the body goes to spool_fd */
     size_t discarded;
     bool dispatched;              /* the handler ran */
     bool http11;                  /* may take an interim 1xx response */
@@ -197,6 +202,55 @@ const char *http_query(const http_request *req, const char *name)
 const char *http_header(const http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int http_body_fd(const http_request *req, uint64_t *len)
+{
+    *len = req->spooled;
+    if (req->spool_fd >= 0 && lseek(req->spool_fd, 0, SEEK_SET) < 0)
+        return -1;
+    return req->spool_fd;
+}
+
+/* Is `r` for a spooled route?  Then its cap and an unnamed file for its
+ * body (none yet: made on the first byte). */
+static void find_spooled(http_request *r, const server_config *c)
+{
+    r->spool_fd = -1;
+    if (!r->route || !r->method_ok)
+        return;
+    for (size_t i = 0; i < http_spooled_route_count; i++) {
+        const http_spooled_route *sr = &http_spooled_routes[i];
+        if (strcmp(sr->method, r->route->method) == 0 && strcmp(sr->pattern, r->route->pattern) == 0) {
+            r->spool = true;
+            r->max_body = (size_t)sr->max_body(c);
+        }
+    }
+}
+
+/* Append upload bytes to the spool file; -1 with errno. */
+static int spool_write(http_request *r, const server_config *c, const char *data, size_t n)
+{
+    if (r->spool_fd < 0) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/spool", c->state_dir ? c->state_dir : "/var/tmp");
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+            return -1;
+        r->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (r->spool_fd < 0)
+            return -1;
+    }
+    while (n > 0) {
+        ssize_t w = write(r->spool_fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        data += w;
+        n -= (size_t)w;
+        r->spooled += (uint64_t)w;
+    }
+    return 0;
 }
 
 const char *http_body(const http_request *req, size_t *len)
@@ -581,6 +635,7 @@ static http_request *new_request(http_server *s, struct MHD_Connection *conn, co
                                                  : s->app->config->max_body_bytes;
     r->track = track_of(conn);
     set_phase(s, r->track, PHASE_BODY);
+    find_spooled(r, s->app->config);
     return r;
 }
 
@@ -680,7 +735,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             json_object_set_new(r->log, "error", json_string("body_timeout"));
             return MHD_NO;
         }
-        if (r->too_large || r->gate.status || !r->route || !r->method_ok || n > r->max_body - r->len) {
+        if (r->spool && !r->too_large && !r->gate.status && n <= r->max_body - r->spooled) {
+            if (spool_write(r, a->config, upload_data, n) < 0) {
+                r->dispatched = true;
+                http_reply_errorf(r, 500, "internal", NULL, "spool the request body: %s",
+                                  strerror(errno));
+                return deliver(conn, r);
+            }
+            return MHD_YES;
+        }
+        if (r->too_large || r->gate.status || r->spool || !r->route || !r->method_ok || n > r->max_body - r->len) {
             /* A body over the maximum (or for a request that will get 404
              * or 405).  This libmicrohttpd only answers once the body is
              * in, so drop what we have and discard the rest, up to as much
@@ -689,6 +753,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             free(r->body);
             r->body = NULL;
             r->cap = 0;
+            if (r->spool_fd >= 0 && ftruncate(r->spool_fd, 0) == 0)
+                r->spooled = 0;  /* the spooled part is of no use now */
             if (r->route && r->method_ok && !r->gate.status)
                 r->too_large = true;
             r->discarded += n;
@@ -792,6 +858,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
         free(r->headers[i][1]);
     }
     free(r->body);
+    if (r->spool_fd >= 0)
+        close(r->spool_fd);
     free(r);
 }
 

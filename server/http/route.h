@@ -46,6 +46,17 @@ typedef struct http_route {
 extern const http_route http_routes[];
 extern const size_t http_route_count;
 
+/* Routes whose body is spooled to an unnamed file (O_TMPFILE under the
+ * state directory) instead of memory: uploads far bigger than any JSON
+ * body.  Their cap comes from the config (max_body is ignored); the
+ * handler reads the body with http_body_fd. */
+typedef struct http_spooled_route {
+    const char *method, *pattern;
+    uint64_t (*max_body)(const server_config *config);
+} http_spooled_route;
+extern const http_spooled_route http_spooled_routes[];
+extern const size_t http_spooled_route_count;
+
 /* ---- the request (valid until the reply is sent) ---- */
 app *http_app(const http_request *req);
 const char *http_method(const http_request *req);
@@ -56,6 +67,9 @@ const char *http_param(const http_request *req, const char *name);   /* NULL whe
 const char *http_query(const http_request *req, const char *name);
 const char *http_header(const http_request *req, const char *name);
 const char *http_body(const http_request *req, size_t *len);        /* "" when none */
+/* A spooled route's body: a read-only file positioned at 0 (owned by the
+ * request, closed with it), and its size; -1 for other routes. */
+int http_body_fd(const http_request *req, uint64_t *len);
 /* The client's address ("127.0.0.1", "::1") and the request's id (also in
  * X-Request-Id and the log line). */
 const char *http_client(const http_request *req);

@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "runs_http.h"
 #include "ops_http.h"
+#include "problems_http.h"
 #include "v1.h"
 
 const http_route http_routes[] = {
@@ -44,6 +45,17 @@ const http_route http_routes[] = {
     {"POST", "/api/v2/execute", piston_execute, 0},
     {"GET", "/api/v2/runtimes", piston_runtimes, 0},
     {"*", "/api/v2/packages", piston_packages, 0},
+    /* server/problems: problem packages (issue 9) */
+    {"POST", "/v1/problems", problems_post, 0},
+    {"GET", "/v1/problems", problems_list, 0},
+    {"GET", "/v1/problems/{id}", problems_get, 0},
+    {"DELETE", "/v1/problems/{id}", problems_delete, 0},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];
+
+const http_spooled_route http_spooled_routes[] = {
+    {"POST", "/v1/problems", problems_max_body},
+};
+
+const size_t http_spooled_route_count = sizeof http_spooled_routes / sizeof http_spooled_routes[0];

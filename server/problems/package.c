@@ -160,7 +160,11 @@ int package_extract(int fd, const char *dest, const package_limits *limits, char
         if (r == ARCHIVE_EOF)
             break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            rc = refuse(error, size, "%s archive: %s", entries ? "truncated or damaged" : "not a tar, tar.gz or zip",
+            /* Nothing recognised at all is "not an archive"; a format or
+             * compression recognised and then cut short is "truncated". */
+            bool known = entries > 0 || archive_format(a) != 0 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+            rc = refuse(error, size, "%s: %s",
+                        known ? "truncated or damaged archive" : "not a tar, tar.gz or zip archive",
                         archive_error_string(a) ? archive_error_string(a) : "unreadable");
             goto out;
         }

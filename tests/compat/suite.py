@@ -1026,6 +1026,13 @@ def main():
             statistics_check(srv, before)
             piston_checks(srv)
             piston_client_checks(srv)
+            def nothing_left():
+                ok, h = srv.wait_health(lambda h: h["busy"] == 0 and h["queued"] == 0, timeout=120)
+                deadline = time.time() + 30
+                while srv.workspaces_mounted() and time.time() < deadline:
+                    time.sleep(0.1)
+                return ok and srv.workspaces_mounted() == 0, (h, srv.workspaces_mounted())
+            check("no workspace of this server left mounted once it is idle", nothing_left)
             check("no sanitizer report in the server's log",
                   lambda: (not srv.sanitizer_reports(), srv.sanitizer_reports()[:3]))
         finally:

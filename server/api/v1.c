@@ -74,7 +74,8 @@ static void judge_work(http_request *req, void *cls)
     } else {
         http_judged(req, &res);    /* the client's CPU quota */
         http_log_set(req, "verdict", json_string(res.verdict));
-        log_internal_errors(req, &res);
+        if (!res.cancelled)
+            log_internal_errors(req, &res);
         if (res.has_compile)
             http_log_set(req, "compile_ms", json_integer((json_int_t)res.compile_ms));
         http_log_set(req, "run_ms", json_integer((json_int_t)res.run_ms));
@@ -146,6 +147,9 @@ void v1_run(http_request *req)
                           a->config->slots, a->config->queue);
         return;
     }
+    /* One client's requests share one turn for the slots (queue.c);
+     * without memory for a group the request takes turns alone. */
+    (void)pool_ticket_set_group(w->ticket, http_client_key(req));
     /* A client that shuts its sending side after the request still gets
      * its answer; one that closed is told apart by a probe. */
     pool_ticket_set_probe(w->ticket, http_probe_half_close, req);

@@ -187,6 +187,10 @@ const char *http_method(const http_request *req) { return req->method; }
 const char *http_path(const http_request *req) { return req->path; }
 const char *http_request_id(const http_request *req) { return req->id; }
 const char *http_client(const http_request *req) { return req->client; }
+const char *http_client_key(const http_request *req)
+{
+    return req->gate.token ? req->gate.token->name : req->client;
+}
 int http_client_fd(const http_request *req) { return req->client_fd; }
 
 const char *http_param(const http_request *req, const char *name)
@@ -1189,9 +1193,16 @@ void http_stop(http_server *s)
     }
     /* 3. libmicrohttpd 0.9.75 aborts the process when stopped with a
      *    suspended connection: wait until every deferred work is done and
-     *    its connection resumed (cancelled runs end within moments). */
+     *    its connection resumed (cancelled runs end within moments), then
+     *    give their 503s a few seconds to be sent (a client that does not
+     *    read loses its answer, not the shutdown). */
     pthread_mutex_lock(&s->lock);
     wait_zero(s, &s->suspended, NULL);
+    if (!drained) {
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += 5;
+        wait_zero(s, &s->inflight, &deadline);
+    }
     pthread_mutex_unlock(&s->lock);
     MHD_stop_daemon(s->daemon);
     free_server(s);

@@ -73,6 +73,9 @@ int http_body_fd(const http_request *req, uint64_t *len);
 /* The client's address ("127.0.0.1", "::1") and the request's id (also in
  * X-Request-Id and the log line). */
 const char *http_client(const http_request *req);
+/* Who the client is for fairness and quotas: its token's name when it
+ * authenticated, else its address. */
+const char *http_client_key(const http_request *req);
 const char *http_request_id(const http_request *req);
 /* The client's socket, to watch for a hang-up while working (poll
  * POLLRDHUP); never read or write it. */

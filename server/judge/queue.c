@@ -12,7 +12,11 @@
  * task from the ticket at the head of the list and puts that ticket at the
  * tail when it has more, and a new batch joins at the tail; so a request
  * with 101 tests gets one slot in turn with every other waiting request
- * instead of all of them until it is done.
+ * instead of all of them until it is done.  Tickets of one client (a group:
+ * its token's name or its address) share their turns: the next task goes to
+ * the group served least so far (a group that comes back after being idle
+ * starts level with the others, not with credit), and within a group to
+ * its tickets in turn.
  */
 #include "queue.h"
 
@@ -27,8 +31,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A client's share of turns; refs: its outstanding tickets. */
+typedef struct pool_group {
+    char key[64];
+    uint64_t served;              /* tasks started, on the pool's virtual clock */
+    unsigned refs, listed;        /* outstanding tickets; of them, in the list */
+    struct pool_group *next;
+} pool_group;
+
 struct pool_ticket {
     pool *pool;
+    pool_group *group;            /* shared, or own_group */
+    pool_group own_group;
     uint64_t seq;
     bool started;                 /* a task of this ticket has started */
     struct timespec admitted_at, started_at;
@@ -63,6 +77,8 @@ struct pool {
     pthread_cond_t ready;         /* a worker finished init */
     pool_ticket *head, *tail;     /* tickets with unstarted tasks, in turn order */
     pool_ticket *all;             /* every outstanding ticket */
+    pool_group *groups;           /* named groups with outstanding tickets */
+    uint64_t vtime;               /* `served` of the group served last */
     bool cancel_all;              /* pool_cancel_all: every batch ends at once */
     unsigned nworkers, busy, queued, queue_max, outstanding, max_outstanding;
     uint64_t seq, admitted, rejected, tasks_run;
@@ -83,6 +99,7 @@ static void unlist(pool *p, pool_ticket *t)
 {
     if (!t->listed)
         return;
+    t->group->listed--;
     if (t->prev) t->prev->next_ticket = t->next_ticket; else p->head = t->next_ticket;
     if (t->next_ticket) t->next_ticket->prev = t->prev; else p->tail = t->prev;
     t->prev = t->next_ticket = NULL;
@@ -92,6 +109,9 @@ static void unlist(pool *p, pool_ticket *t)
 /* Join the tail: the ticket's next turn comes after every waiting one. */
 static void enlist(pool *p, pool_ticket *t)
 {
+    /* A group coming back starts level with the others, without credit. */
+    if (t->group->listed++ == 0 && t->group->served < p->vtime)
+        t->group->served = p->vtime;
     t->prev = p->tail;
     t->next_ticket = NULL;
     if (p->tail) p->tail->next_ticket = t; else p->head = t;
@@ -149,7 +169,12 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&p->work, &p->lock);
         if (p->stopping)
             break;
+        /* The least served group's first ticket in turn order. */
         pool_ticket *t = p->head;
+        for (pool_ticket *c = p->head->next_ticket; c; c = c->next_ticket)
+            if (c->group->served < t->group->served)
+                t = c;
+        p->vtime = t->group->served++;
         size_t index = t->next++;
         t->running++;
         unlist(p, t);
@@ -297,6 +322,8 @@ pool_ticket *pool_admit(pool *p)
         return NULL;
     }
     t->pool = p;
+    t->group = &t->own_group;
+    t->own_group.refs = 1;
     t->seq = ++p->seq;
     t->all_next = p->all;
     if (p->all)
@@ -391,6 +418,36 @@ void pool_ticket_set_probe(pool_ticket *t, int (*probe)(void *cls), void *cls)
     t->probe_cls = cls;
 }
 
+int pool_ticket_set_group(pool_ticket *t, const char *key)
+{
+    pool *p = t->pool;
+    if (!key || !*key)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    if (t->listed || t->group != &t->own_group) {
+        pthread_mutex_unlock(&p->lock);
+        errno = EBUSY;            /* only before the ticket's first batch */
+        return -1;
+    }
+    pool_group *g = p->groups;
+    while (g && strncmp(g->key, key, sizeof g->key - 1) != 0)
+        g = g->next;
+    if (!g) {
+        g = calloc(1, sizeof *g);
+        if (!g) {
+            pthread_mutex_unlock(&p->lock);
+            return -1;
+        }
+        snprintf(g->key, sizeof g->key, "%s", key);
+        g->next = p->groups;
+        p->groups = g;
+    }
+    g->refs++;
+    t->group = g;
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
 void pool_cancel_all(pool *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -423,6 +480,14 @@ void pool_leave(pool_ticket *t)
     if (!t->started)
         p->queued--;
     p->outstanding--;
+    pool_group *g = t->group;
+    if (g != &t->own_group && --g->refs == 0) {
+        pool_group **at = &p->groups;
+        while (*at != g)
+            at = &(*at)->next;
+        *at = g->next;
+        free(g);
+    }
     pthread_mutex_unlock(&p->lock);
     close(t->done_fd);
     close(t->cancel_fd);

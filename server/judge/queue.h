@@ -4,8 +4,10 @@
  * A request is admitted with a ticket (or refused when the queue is full),
  * then runs batches of tasks through the pool: a batch's tasks are handed
  * to whichever workers are free, so one request's tests spread over slots.
- * Tickets with waiting tasks take turns (round-robin, one task per turn),
- * so one request with many tests cannot hold every slot while others wait.
+ * Tickets with waiting tasks take turns (round-robin, one task per turn,
+ * by client group when tickets have one), so one request with many tests,
+ * or one client with many requests, cannot hold every slot while others
+ * wait.
  * The pool knows nothing about sandboxes: the resource and the task are
  * opaque pointers, which keeps it testable alone.
  */
@@ -57,6 +59,12 @@ int pool_ticket_cancel_fd(const pool_ticket *t);
  * pool_run calls probe(cls): 1 means gone (abort), 0 means the client only
  * half-closed and still reads (keep going; only HUP/ERR abort from then). */
 void pool_ticket_set_probe(pool_ticket *t, int (*probe)(void *cls), void *cls);
+/* Put the ticket in its client's group (`key`: a token's name, an
+ * address) before its first batch: a group's tickets share one turn, so
+ * a client sending many requests gets no more of the slots than one
+ * sending a few.  NULL or "": the ticket is a group of its own (the
+ * default).  0, or -1 (ENOMEM; EBUSY once a batch was submitted). */
+int pool_ticket_set_group(pool_ticket *t, const char *key);
 /* Shutdown past its drain time: every outstanding ticket's batch ends now
  * (unstarted tasks dropped, running ones told through their cancel fd) and
  * every later pool_run returns 1 at once. */

@@ -571,7 +571,8 @@ def shutdown_checks():
             status, headers, body = res.get("r", (None, {}, None))
             ok = (code == 0 and took < 30 and status == 503 and
                   body["error"]["code"] == "shutting_down" and headers.get("retry-after"))
-            return ok, "exit %s after %.1fs; the in-flight request got %s %s" % (code, took, status, body)
+            tail = "" if ok else " log tail: " + open(srv.log_path, errors="replace").read()[-600:]
+            return ok, "exit %s after %.1fs; the in-flight request got %s %s%s" % (code, took, status, body, tail)
         finally:
             srv.stop()
             srv.cleanup()
@@ -593,6 +594,10 @@ CONTROL_FLOOD = "import sys\nsys.stdout.write('\\x01' * (16 << 20))\n"
 
 
 def memory_checks():
+    if lib.BINARY.endswith("-san"):
+        # ASan's shadow memory and quarantine make RSS figures meaningless.
+        print("# memory checks skipped: %s is a sanitizer build" % lib.BINARY, flush=True)
+        return
     srv = Server("--slots", "2", "--queue", "16")
     try:
         def amplification():

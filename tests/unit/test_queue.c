@@ -275,6 +275,49 @@ int main(void)
     pool_destroy(p);
     CHECK("pool: destroy releases every resource", finis == 2);
 
+    /* Client groups: two requests of client "a" (6 tasks each) and one of
+     * client "b" (2 tasks) wait behind a blocker.  By request, b would get
+     * one turn in three (its tasks start 3rd and 6th); by client it gets
+     * one in two: both its tasks start among the first four. */
+    CHECK("pool: create 2 workers, queue 8",
+          pool_create(2, 8, 0, init_ok, fini, NULL, &p, error, sizeof error) == 0);
+    {
+        start_count = 0;
+        batch gblk, a1b, a2b, bb;
+        pool_ticket *gb = pool_admit(p);
+        start(&gblk, 2, gb, 2, 0, 0, -1);
+        CHECK("groups: both workers busy", wait_stats(p, 2, 0));
+        pool_ticket *a1 = pool_admit(p), *a2 = pool_admit(p), *b = pool_admit(p);
+        CHECK("groups: set", a1 && a2 && b && pool_ticket_set_group(a1, "a") == 0 &&
+              pool_ticket_set_group(a2, "a") == 0 && pool_ticket_set_group(b, "b") == 0);
+        start(&a1b, 5, a1, 6, 1, 20, -1);
+        CHECK("groups: a1 waiting", wait_waiting(p, 6));
+        start(&a2b, 6, a2, 6, 1, 20, -1);
+        CHECK("groups: a2 waiting", wait_waiting(p, 12));
+        start(&bb, 7, b, 2, 1, 20, -1);
+        CHECK("groups: b waiting", wait_waiting(p, 14));
+        CHECK("groups: a ticket with a batch cannot change group", pool_ticket_set_group(a1, "z") < 0);
+        gblk.gate = 1;
+        pthread_join(gblk.thread, NULL);
+        pthread_join(a1b.thread, NULL);
+        pthread_join(a2b.thread, NULL);
+        pthread_join(bb.thread, NULL);
+        int b_early = 0;
+        for (int i = 2; i < 6 && i < start_count; i++)
+            b_early += start_log[i] / 100 == 7;
+        bool ok = start_count == 16 && b_early == 2;
+        CHECK("groups: a client's requests share one turn (b's tasks among the first four)", ok);
+        if (!ok)
+            for (int i = 0; i < start_count; i++)
+                printf("# start %d: %d\n", i, start_log[i]);
+        pool_leave(gb);
+        pool_leave(a1);
+        pool_leave(a2);
+        pool_leave(b);
+        CHECK("groups: idle again", wait_stats(p, 0, 0));
+    }
+    pool_destroy(p);
+
     /* A cap on outstanding tickets, whatever the queue says. */
     CHECK("pool: create with max_outstanding 2",
           pool_create(1, 10, 2, init_ok, fini, NULL, &p, error, sizeof error) == 0);

@@ -3,7 +3,7 @@
 #                                      used by `make run`, a no-op when up to date
 #   make rootfs [IMAGES="jvm go ..."]  build or refresh images; IMAGES=all for every
 #                                      recipe in rootfs-recipes/ (default: default)
-#   make rootfs-list                   the recipe names and the languages of each
+#   make rootfs-list                   each recipe's size, last build time and languages
 # Images go to $JUDGEBOX_IMAGES (default /var/lib/judgebox/images); see
 # rootfs-recipes/build.sh.  `make test` builds TEST_IMAGES (default all), since
 # tests/suites/50-languages.sh fails for every language whose image is missing.
@@ -23,10 +23,18 @@ default-image: rootfs-deps
 rootfs: rootfs-deps
 	@rootfs-recipes/build.sh $(IMAGES)
 
+# one line per recipe: size on disk of its tree (alone, before sharing),
+# the seconds its last build took (NAME/build-seconds), its languages
 rootfs-list:
-	@for r in $$(rootfs-recipes/build.sh --list); do \
-		printf '%-10s %s\n' "$$r" "$$(grep -l "\"image\": *\"$$r\"" langs/*.json | sed 's|langs/||; s|\.json||' | tr '\n' ' ')"; \
-	done
+	@I=$${JUDGEBOX_IMAGES:-/var/lib/judgebox/images}; \
+	printf '%-12s %8s %8s  %s\n' IMAGE SIZE BUILD LANGUAGES; \
+	for r in $$(rootfs-recipes/build.sh --list); do \
+		size=$$(du -sh "$$I/$$r/rootfs" 2>/dev/null | cut -f1); \
+		secs=$$(cat "$$I/$$r/build-seconds" 2>/dev/null); \
+		printf '%-12s %8s %8s  %s\n' "$$r" "$${size:--}" "$${secs:+$${secs}s}" \
+			"$$(grep -l "\"image\": *\"$$r\"" langs/*.json | sed 's|langs/||; s|\.json||' | tr '\n' ' ')"; \
+	done; \
+	printf '%-12s %8s\n' all "$$(du -sh "$$I" 2>/dev/null | cut -f1)"
 
 rootfs-test-images: rootfs-deps
 	@rootfs-recipes/build.sh $(TEST_IMAGES)

@@ -238,6 +238,7 @@ build_tree() { # NAME
     cp "$new/manifest.txt" "$new/rootfs/usr/share/judgebox/manifest.txt"
     chmod 0644 "$new/rootfs/usr/share/judgebox/manifest.txt"
     tree_stamp "$name" >"$new/stamp"
+    echo $((SECONDS - t0)) >"$new/build-seconds"   # make rootfs-list shows it
     rm -f "$new/build.log"
     # same recipe, same package set: say so when a rebuild resolved another
     if [ -f "$dir/manifest.txt" ]; then

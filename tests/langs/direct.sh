@@ -50,15 +50,24 @@ step() {
           exit_code: $rc, stdout: $o, stderr: $e, wall_ms: $ms}'
 }
 
+# the server's placeholders (server/judge/command_lines.c), for one file,
+# no options, and the class Main
+argv_of() { # KEY
+    jq -j --arg k "$1" '.source_file as $f | .[$k][] | select(. != "{options}") |
+        if . == "{sources}" then $f else gsub("{source_file}"; $f) | gsub("{main_class}"; "Main") end |
+        "\(.)\u0000"' "$lang"
+}
+
 compile=null
-if [ "$(jq -r '.compile != null' "$lang")" = true ]; then
-    mapfile -d '' -t argv < <(jq -j '.compile[] | "\(.)\u0000"' "$lang")
+step_key=$(jq -r 'if .compile != null then "compile" elif .check != null then "check" else "" end' "$lang")
+if [ -n "$step_key" ]; then
+    mapfile -d '' -t argv < <(argv_of "$step_key")
     compile=$(step compile /dev/null "${argv[@]}")
     if [ "$(jq -r .status <<<"$compile")" != ok ]; then
         jq -n --argjson c "$compile" '{compile: ($c + {status: "compile_error"}), verdict: "compile_error", runs: []}'
         exit 0
     fi
 fi
-mapfile -d '' -t argv < <(jq -j '.run[] | "\(.)\u0000"' "$lang")
+mapfile -d '' -t argv < <(argv_of run)
 run=$(step run "$input" "${argv[@]}" "$@")
 jq -n --argjson c "$compile" --argjson r "$run" '{compile: $c, verdict: $r.status, runs: [$r]}'

@@ -5,9 +5,16 @@
 #   hello-<id>   hello world prints exactly "Hello, World!\n"
 #   echo-<id>    stdin comes back byte for byte
 #   args-<id>    arguments, one per line, a non-ASCII one included
-#   error-<id>   (compiled languages) a broken program gives compile_error
-#                with the compiler's message
+#   error-<id>   (compiled languages, and interpreted ones with a syntax
+#                check) a broken program gives compile_error with the
+#                compiler's message
 #   version-<id> GET /v1/languages reports the version in versions.json
+#   alias-<id>   each alias of the language runs hello as the language
+#   big-<id>     hello padded with comments to 128 KiB still works (code golf
+#                sends big generated sources)
+#   nul-<id>     hello with a comment holding a NUL byte, sent as base64 in
+#                files[]: works where tests/langs/<id>/NUL_OK says the
+#                language allows it, and otherwise still gets a judged result
 # Programs live in tests/langs/<id>/{hello,echo,args,error}.<ext>; optional
 # <kind>.in / <kind>.out replace the shared stdin / expected output (bc and
 # dc echo numbers); error.expect holds a piece of the compiler's message;
@@ -70,9 +77,11 @@ elif [ "$MODE" = http ]; then
         fail server "judgebox serve did not answer GET /v1/languages (${URL:-no listening line}): $(tail -n 3 "$T/server.log" "$T/curl.err" 2>/dev/null | tr '\n' ' ')"
         exit 1
     fi
+    # the source goes as base64 in files[], so any byte (NUL included) works
     submit() {
-        jq -n --arg l "$1" --rawfile s "$2" --rawfile i "$3" --argjson a "$4" \
-            '{language: $l, source: $s, stdin: $i, args: $a}' >"$T/request.json"
+        base64 -w0 "$2" >"$T/source.b64"
+        jq -n --arg l "$1" --rawfile s "$T/source.b64" --rawfile i "$3" --argjson a "$4" \
+            '{language: $l, files: [{content: $s, encoding: "base64"}], stdin: $i, args: $a}' >"$T/request.json"
         curl -sS --max-time 180 -H 'Content-Type: application/json' \
             --data-binary "@$T/request.json" "$URL/v1/run"
     }
@@ -86,17 +95,47 @@ run_stdout() {
     jq -j 'if .runs[0].stdout_b64 then .runs[0].stdout_b64 | @base64d else .runs[0].stdout // "" end' "$1"
 }
 
-# check ID KIND DIR EXT ARGS_JSON: one PASS or FAIL line
+# A comment line of the language, for padding sources (%s: the filler).
+comment_of() {
+    case $1 in
+        c11|c17|c23|cpp*|csharp|d|go|java|kotlin|scala|rust|objc|vala|groovy|typescript|tcc|pascal|php|javascript) echo '// %s' ;;
+        lua|luajit|haskell|ada|sqlite) echo '-- %s' ;;
+        commonlisp|chicken|guile|racket|clojure|nasm) echo '; %s' ;;
+        erlang|prolog) echo '% %s' ;;
+        fortran) echo '! %s' ;;
+        ocaml) echo '(* %s *)' ;;
+        cobol) echo '*> %s' ;;
+        m4) echo 'dnl %s' ;;
+        forth) echo '\ %s' ;;
+        rexx) echo '/* %s */' ;;
+        algol68) echo '# %s #' ;;
+        yabasic) echo 'rem %s' ;;
+        brainfuck) echo '%s' ;;
+        coffeescript|*) echo '# %s' ;;
+    esac
+}
+
+# with_comment SRC OUT LINE COUNT: SRC, a newline if it lacks one, then
+# COUNT times the language's comment line holding LINE
+with_comment() {
+    line=$(comment_of "$id" | awk -v t="$3" '{ i = index($0, "%s"); print substr($0, 1, i - 1) t substr($0, i + 2) }')
+    { cat "$1"; [ -z "$(tail -c 1 "$1")" ] || printf '\n'
+      awk -v l="$line" -v n="$4" 'BEGIN { for (i = 0; i < n; i++) print l }'; } >"$2"
+}
+
+# check ID KIND DIR EXT ARGS_JSON [SOURCE]: one PASS or FAIL line
 check() {
     id=$1 kind=$2 dir=$3 ext=$4 args=$5
     name=$kind-$id
-    src=$dir/$kind.$ext
+    src=${6:-$dir/$kind.$ext}
     [ -f "$src" ] || { fail "$name" "no test program $src"; return; }
+    base=$kind
+    case $kind in big|nul|alias*) base=hello ;; esac
     in=$T/empty
     [ "$kind" = echo ] && in=$T/echo.in
-    [ -f "$dir/$kind.in" ] && in=$dir/$kind.in
-    want=$T/$kind.out
-    [ -f "$dir/$kind.out" ] && want=$dir/$kind.out
+    [ -f "$dir/$base.in" ] && in=$dir/$base.in
+    want=$T/$base.out
+    [ -f "$dir/$base.out" ] && want=$dir/$base.out
     [ "$kind" = echo ] && [ -f "$dir/echo.in" ] && [ ! -f "$dir/echo.out" ] && want=$dir/echo.in
     if ! submit "$id" "$src" "$in" "$args" >"$T/response.json" 2>"$T/submit.err"; then
         fail "$name" "request failed: $(head -c 300 "$T/submit.err")"
@@ -193,10 +232,43 @@ for id in $ids; do
     if [ -f "$dir/NO_ARGS" ]; then
         printf 'NOTE args-%s not checked: %s\n' "$id" "$(cat "$dir/NO_ARGS")"
     else
-        check "$id" args "$dir" "$ext" "$ARGS_JSON"
+        # args.json replaces the shared arguments where a language's
+        # launcher takes "-x" for its own option (jq 1.6)
+        check "$id" args "$dir" "$ext" "$(cat "$dir/args.json" 2>/dev/null || echo "$ARGS_JSON")"
     fi
-    if [ "$(jq -r '.compile != null' "$lang")" = true ]; then
+    if [ "$(jq -r '.compile != null or .check != null' "$lang")" = true ]; then
         check "$id" error "$dir" "$ext" '[]'
+    fi
+    if [ -f "$dir/hello.$ext" ]; then
+        # 128 KiB of whole comment lines after hello
+        with_comment "$dir/hello.$ext" "$T/big.$ext" "$(printf '%060d' 0 | tr 0 x)" 2150
+        [ "$(wc -c <"$T/big.$ext")" -ge 131072 ] || fail "big-$id" "the padded source is under 128 KiB"
+        check "$id" big "$dir" "$ext" '[]' "$T/big.$ext"
+        with_comment "$dir/hello.$ext" "$T/nul.$ext" "a NUL: @ byte" 1
+        sed -i 's/a NUL: @ byte/a NUL: \x00 byte/' "$T/nul.$ext"
+        if [ -f "$dir/NUL_OK" ]; then
+            check "$id" nul "$dir" "$ext" '[]' "$T/nul.$ext"
+        elif [ "$MODE" = http ]; then
+            if submit "$id" "$T/nul.$ext" "$T/empty" '[]' >"$T/response.json" 2>/dev/null &&
+                jq -e '.verdict | type == "string"' "$T/response.json" >/dev/null 2>&1; then
+                pass "nul-$id"
+            else
+                fail "nul-$id" "a source with a NUL byte got no judged result: $(head -c 300 "$T/response.json")"
+            fi
+        fi
+    fi
+    if [ "$MODE" = http ]; then
+        lid=$id   # check() sets $id
+        for alias in $(jq -r '.aliases // [] | .[]' "$lang"); do
+            check "$alias" alias "$dir" "$ext" '[]' "$dir/hello.$ext"
+            got=$(jq -r '.language.id' "$T/response.json" 2>/dev/null)
+            [ "$got" = "$lid" ] || fail "alias-$alias-id" "language $alias ran as '$got', not $lid"
+        done
+        id=$lid
+        listed=$(jq -r --arg id "$id" '.[] | select(.id == $id) | .aliases // [] | join(" ")' "$T/languages.json")
+        want_aliases=$(jq -r '.aliases // [] | join(" ")' "$lang")
+        if [ "$listed" = "$want_aliases" ]; then pass "aliases-listed-$id"; else
+            fail "aliases-listed-$id" "GET /v1/languages lists '$listed', $lang has '$want_aliases'"; fi
     fi
 done
 exit 0

@@ -1,0 +1,2 @@
+(import (chicken process-context))
+(for-each print (command-line-arguments))

@@ -1,0 +1,1 @@
+(doseq [a *command-line-args*] (println a))

@@ -1,0 +1,1 @@
+(dolist (a (cdr sb-ext:*posix-argv*)) (write-line a))

@@ -1,0 +1,5 @@
+(let ((in (sb-sys:make-fd-stream 0 :element-type '(unsigned-byte 8) :buffering :full))
+      (out (sb-sys:make-fd-stream 1 :element-type '(unsigned-byte 8) :output t :buffering :full))
+      (buf (make-array 4096 :element-type '(unsigned-byte 8))))
+  (loop for n = (read-sequence buf in) while (> n 0) do (write-sequence buf out :end n))
+  (finish-output out))

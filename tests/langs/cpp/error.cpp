@@ -1,2 +1,0 @@
-#include <vector>
-int main() { std::vector<int> v; return v.no_such_member(); }

@@ -1,0 +1,3 @@
+main(Args) ->
+    io:setopts([{encoding, unicode}]),
+    [io:format("~ts~n", [A]) || A <- Args].

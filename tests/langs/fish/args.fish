@@ -1,0 +1,3 @@
+for a in $argv
+    printf '%s\n' $a
+end

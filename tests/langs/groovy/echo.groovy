@@ -1,0 +1,2 @@
+System.out << System.in
+System.out.flush()

@@ -1,0 +1,1 @@
+$ARGS.positional | map(. + "\n") | add

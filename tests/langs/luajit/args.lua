@@ -1,0 +1,1 @@
+for _, a in ipairs(arg) do print(a) end

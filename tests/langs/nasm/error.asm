@@ -1,0 +1,2 @@
+_start: mov eax, nosuchlabel
+        bogus_instruction rax

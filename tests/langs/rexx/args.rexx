@@ -1,0 +1,2 @@
+parse arg a
+say a

@@ -1,0 +1,5 @@
+do forever
+  l = linein()
+  if l == "" & lines() = 0 then leave
+  say l
+end

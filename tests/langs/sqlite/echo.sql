@@ -1,0 +1,2 @@
+.mode list
+SELECT CAST(readfile('/dev/stdin') AS TEXT);

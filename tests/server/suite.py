@@ -333,7 +333,7 @@ def error_checks(srv):
           lambda: err("POST", "/v1/run", '{"language":"c","source":"x","limits":{"cpu_ms":123456789012345678901234567890}}', 400, "bad_json"))
     check("400 nesting 100000 deep, quickly",
           lambda: err("POST", "/v1/run", '{"language":"c","source":"x","stdin":' + "[" * 100000 + "]" * 100000 + "}", 400, "bad_json"))
-    check("422 unknown language", lambda: err("POST", "/v1/run", {"language": "cobol", "source": "x"}, 422, "unknown_language", "language"))
+    check("422 unknown language", lambda: err("POST", "/v1/run", {"language": "no-such-language", "source": "x"}, 422, "unknown_language", "language"))
     check("422 missing source", lambda: err("POST", "/v1/run", {"language": "c"}, 422, "missing_field", "source"))
     check("422 NUL byte in source", lambda: err("POST", "/v1/run", {"language": "c", "source": "int\u0000main"}, 422, None, "source"))
     check("422 limit below the minimum", lambda: err("POST", "/v1/run", {"language": "c", "source": "x", "limits": {"memory_kb": 1}}, 422, "out_of_range", "limits.memory_kb"))
@@ -459,7 +459,7 @@ def log_check(srv):
         if len(lines) != 1:
             return False, "%d lines for %s" % (len(lines), rid)
         e = lines[0]
-        ok = (rid == r["id"] and e.get("language") == "c" and e.get("verdict") == "accepted" and
+        ok = (rid == r["id"] and e.get("language") == CANON.get("c", "c") and e.get("verdict") == "accepted" and
               e.get("status") == 200 and all(isinstance(e.get(k), int) for k in ("queue_ms", "compile_ms", "run_ms", "ms")))
         return ok, json.dumps(e)
     check("log: one structured line per request with id, language, verdict, timings, queue wait", one_line_per_request)

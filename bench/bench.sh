@@ -13,6 +13,9 @@
 #      time until all are done, vs the same sent synchronously by 4 clients
 #  13. server RSS idle, right after BENCH_RSS_N (300) mixed requests (200 KB
 #      outputs, 20-test requests) and once idle again (issue 11, fault 13)
+#  14. one request judging a stored 100-test problem (a C program answering
+#      in about 1 ms, its Kattis validator cached) vs the same compile and
+#      100 runs + compares done bare in a loop (issue 9, target <= 2x)
 # Knobs (environment): BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S,
 # BENCH_C_N, BENCH_LONG_RUNS, BENCH_ASYNC_N, BENCH_ONLY="1 2 3 4 5 6", BUILD.
 # Needs: `make all testroot default-image` and bench/runloop, bench/httpload
@@ -29,7 +32,8 @@ LONG_RUNS=${BENCH_LONG_RUNS:-10000}
 ASYNC_N=${BENCH_ASYNC_N:-1000}
 PIN_N=${BENCH_PIN_N:-50}
 RSS_N=${BENCH_RSS_N:-300}
-ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11 12 13}   # every item there is
+ONLY=${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11 12 13 14}   # every item there is
+PROBLEM_N=${BENCH_PROBLEM_N:-5}
 JB=$PWD/$BUILD/judgebox
 RUNLOOP=$PWD/$BUILD/bench/runloop
 HTTPLOAD=$PWD/$BUILD/bench/httpload
@@ -295,6 +299,53 @@ if wanted 13; then
         stop_server
         note "server RSS: idle ${idle0} kB; right after the load ${loaded} kB (peak ${peak} kB); idle again ${idle1} kB"
         note "-> idle again <= idle + 10 MB: $(verdict "$idle1" "<=" $((idle0 + 10240)))"
+    fi
+    note ""
+fi
+
+if wanted 14; then
+    note "== 14. a stored 100-test problem judged in one request (C, ~1 ms per test) vs bare compile + 100 runs + compares; N=$PROBLEM_N x $ROUNDS"
+    P=$OUT/tmp/p100
+    # The package: 100 secret tests of "a b" -> a+b, the default validator
+    # (compared in the server) and, for the bare loop, cmp per test.
+    python3 - "$P" <<'PY'
+import os, random, sys, tarfile
+root = sys.argv[1]
+random.seed(9)
+os.makedirs(root + "/pkg/data/secret", exist_ok=True)
+open(root + "/pkg/problem.yaml", "w").write("name: bench sum\n")
+open(root + "/pkg/.timelimit", "w").write("1\n")
+for i in range(100):
+    a, b = random.randint(-10**9, 10**9), random.randint(-10**9, 10**9)
+    open(root + "/pkg/data/secret/%03d.in" % i, "w").write("%d %d\n" % (a, b))
+    open(root + "/pkg/data/secret/%03d.ans" % i, "w").write("%d\n" % (a + b))
+src = '#include <stdio.h>\nint main(void){long a,b;if(scanf("%ld %ld",&a,&b)!=2)return 1;printf("%ld\\n",a+b);return 0;}\n'
+open(root + "/main.c", "w").write(src)
+with tarfile.open(root + "/p100.tar", "w") as t:
+    t.add(root + "/pkg", arcname=".")
+PY
+    cat >"$P/bare.sh" <<'SH'
+cd "$1" && gcc -O2 -std=gnu17 -pipe -o main main.c -lm || exit 1
+for f in pkg/data/secret/*.in; do ./main <"$f" >out && cmp -s out "${f%.in}.ans" || exit 1; done
+SH
+    if have_image usr/bin/gcc && start_server "$OUT/14-serve.log" --state-dir "$OUT/tmp/state"; then
+        id=$(curl -sf --data-binary @"$P/p100.tar" "http://127.0.0.1:$PORT/v1/problems" | sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
+        python3 -c 'import json,sys; print(json.dumps({"language": "c", "source": open(sys.argv[1]).read(), "problem": sys.argv[2], "limits": {"wall_ms": 20000}}))' "$P/main.c" "$id" >"$P/req.json"
+        "$HTTPLOAD" -c 1 -n 1 -e '"verdict":"accepted"' "127.0.0.1:$PORT" /v1/run "$P/req.json" >/dev/null
+        : >"$OUT/14-ratios"
+        for round in $(seq "$ROUNDS"); do
+            "$RUNLOOP" -n "$PROBLEM_N" -r 1 -w 1 "bare compile + 100 runs" sh "$P/bare.sh" "$P" >"$OUT/14-bare-$round.txt"
+            "$HTTPLOAD" -c 1 -n "$PROBLEM_N" -e '"verdict":"accepted"' "127.0.0.1:$PORT" /v1/run "$P/req.json" >"$OUT/14-http-$round.txt"
+            b=$(awk '$1 == "bare" { print $6 }' "$OUT/14-bare-$round.txt")
+            h=$(awk '{ print $12 }' "$OUT/14-http-$round.txt")
+            echo "$b $h $(ratio "$h" "$b")" >>"$OUT/14-ratios"
+        done
+        stop_server
+        b=$(awk '{ print $1 }' "$OUT/14-ratios" | median)
+        h=$(awk '{ print $2 }' "$OUT/14-ratios" | median)
+        r=$(awk '{ print $3 }' "$OUT/14-ratios" | median)
+        note "bare gcc + 100 x (run + cmp): median $b ms; one HTTP request judging the problem: median $h ms; ratio ${r}x (per round: $(awk '{ printf "%s%sx", sep, $3; sep = " " }' "$OUT/14-ratios"))"
+        note "-> ${r}x, target <= 2x: $(verdict "$r" "<=" 2)"
     fi
     note ""
 fi

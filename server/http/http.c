@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <malloc.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -131,6 +132,7 @@ struct http_request {
     bool dispatched;              /* the handler ran */
     bool http11;                  /* may take an interim 1xx response */
     bool failed;                  /* http_log_cause: log at level error */
+    bool half_closed;             /* the probe found the client half-closed */
     conn_track *track;
     bool responded;               /* a response is queued */
     unsigned status;              /* of the queued response */
@@ -287,6 +289,7 @@ int http_probe_half_close(void *cls)
     if (n != (ssize_t)(sizeof interim - 1))
         return 1;                 /* gone, or a partial line we cannot finish: close */
     json_object_set_new(req->log, "half_closed", json_true());
+    req->half_closed = true;
     return 0;
 }
 
@@ -790,6 +793,97 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(conn, r);
 }
 
+static bool send_all(int fd, const char *p, size_t n, int timeout_ms)
+{
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k > 0) {
+            p += k;
+            n -= (size_t)k;
+        } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            if (poll(&pfd, 1, timeout_ms) <= 0)
+                return false;
+        } else if (!(k < 0 && errno == EINTR)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A half-closed client's reply, written by the executor while the
+ * connection is still suspended: resumed, libmicrohttpd 0.9.75 may read
+ * the end of the stream before sending and close the connection unanswered.
+ * Sent with Connection: close; the connection is then closed unanswered by
+ * libmicrohttpd (REPLY_HANG_UP). */
+static void reply_direct(http_request *r)
+{
+    if (r->kind != REPLY_JSON && r->kind != REPLY_RAW && r->kind != REPLY_STREAM)
+        return;
+    int timeout_ms = (int)r->server->app->config->connection_timeout_s * 1000;
+    char *text = NULL;
+    const char *body = NULL;
+    size_t len = 0;
+    bool sized = true;
+    if (r->kind == REPLY_JSON) {
+        text = json_text(r->reply_json, &len);
+        r->reply_json = NULL;
+        body = text;
+        if (!text) {
+            r->kind = REPLY_HANG_UP;
+            return;
+        }
+    } else if (r->kind == REPLY_RAW) {
+        body = r->raw;
+        len = r->raw_len;
+    } else if (r->stream_size != HTTP_STREAM_UNKNOWN) {
+        len = (size_t)r->stream_size;
+    } else {
+        sized = false;            /* close-delimited */
+    }
+    char head[2048];
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %u %s\r\nConnection: close\r\nX-Request-Id: %s\r\n",
+                     r->reply_status, r->reply_status < 300 ? "OK" : "Error", r->id);
+    if (r->kind == REPLY_JSON)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: application/json\r\n");
+    if (sized)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", len);
+    for (unsigned i = 0; i < r->nheaders && (size_t)n < sizeof head; i++)
+        n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", r->headers[i][0], r->headers[i][1]);
+    for (size_t i = 0; i < r->gate.nheaders && (size_t)n < sizeof head; i++)
+        n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", r->gate.headers[i].name,
+                      r->gate.headers[i].value);
+    bool ok = (size_t)n + 2 < sizeof head;
+    if (ok) {
+        n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+        ok = send_all(r->client_fd, head, (size_t)n, timeout_ms);
+    }
+    if (ok && r->kind != REPLY_STREAM) {
+        ok = send_all(r->client_fd, body, len, timeout_ms);
+    } else if (ok) {
+        char *buf = malloc(64 * 1024);
+        uint64_t pos = 0;
+        ok = buf != NULL;
+        while (ok) {
+            ssize_t k = r->stream_read(r->stream_cls, pos, buf, 64 * 1024);
+            if (k <= 0) {
+                ok = k == 0;
+                break;
+            }
+            ok = send_all(r->client_fd, buf, (size_t)k, timeout_ms);
+            pos += (uint64_t)k;
+        }
+        free(buf);
+    }
+    free(text);
+    if (ok)
+        r->status = r->reply_status;
+    else
+        json_object_set_new(r->log, "terminated", json_string("write_error"));
+    reply_clear(r);
+    r->kind = REPLY_HANG_UP;
+}
+
 static void *executor_main(void *arg)
 {
     http_server *s = arg;
@@ -806,6 +900,8 @@ static void *executor_main(void *arg)
         r->next = NULL;
         pthread_mutex_unlock(&s->lock);
         r->work(r, r->work_cls);
+        if (r->half_closed)
+            reply_direct(r);
         /* Publish the reply before resuming: the connection's thread reads
          * it when libmicrohttpd calls the handler again. */
         pthread_mutex_lock(&s->lock);

@@ -41,7 +41,7 @@ enum { H_QUEUE, H_COMPILE, H_RUN_WALL, H_RUN_CPU, H_SETUP, H_COUNT };
 static const char *const verdicts[] = {
     "accepted", "wrong_answer", "ok", "compile_error", "runtime_error", "time_limit",
     "wall_time_limit", "memory_limit", "output_limit", "forbidden_syscall", "internal_error",
-    "cancelled", "other",
+    "cancelled", "judge_error", "partially_accepted", "skipped", "other",
 };
 #define NVERDICTS (sizeof verdicts / sizeof verdicts[0])
 

@@ -31,7 +31,6 @@ struct sandbox_context {
     cgroup_system cgroups;
     seccomp_program seccomp;
     cap_t empty_caps;               /* prebuilt: the child must not allocate */
-    unsigned long workspace_counter;
     pthread_mutex_t mutex;
 };
 

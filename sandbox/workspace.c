@@ -4,13 +4,20 @@
  * step can leave a program there (bound writable at /box) and every test
  * reads it (as the lower layer of a copy-on-write /box).  Destroying one
  * unmounts it, which frees everything in it at once.  A workspace is
- * named <pid>-<n> after the process that made it; those of a process that
- * died without destroying them (kill -9) are reclaimed by the next context
- * that opens the same state directory (a restarted server, `cleanup`).
+ * named <pid>-<start>-<n> after the process that made it (its pid and its
+ * start time, field 22 of /proc/<pid>/stat: a pid alone may be reused, e.g.
+ * by a restarted server in a container, which would take a dead one's
+ * names for its own); those of a process that died without destroying
+ * them (kill -9) are reclaimed by the next context that opens the same
+ * state directory (a restarted server, `cleanup`, `judgebox run`).  A
+ * workspace of a live process (another server on the machine) is never
+ * touched.  <pid>-<n> names (older builds) are judged by the pid alone.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,43 @@ struct sandbox_workspace {
     char path[PATH_MAX];
 };
 
+/* Process-wide, so two contexts of one process never pick the same name. */
+static atomic_ulong workspace_counter;
+
+/* Start time of `pid` in clock ticks after boot (0 if it cannot be read:
+ * no such process). */
+static unsigned long long start_time_of(long pid)
+{
+    char path[64], buffer[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (got <= 0)
+        return 0;
+    buffer[got] = '\0';
+    const char *field = strrchr(buffer, ')'); /* the command name may hold spaces */
+    if (!field)
+        return 0;
+    /* After ") " come fields 3..: state is 3, starttime is 22. */
+    for (int i = 3; i <= 22 && field; i++)
+        field = strchr(field + 1, ' ');
+    return field ? strtoull(field + 1, NULL, 10) : 0;
+}
+
+static unsigned long long own_start_time(void)
+{
+    static _Atomic unsigned long long cached;
+    unsigned long long value = atomic_load(&cached);
+    if (!value) {
+        value = start_time_of((long)getpid());
+        atomic_store(&cached, value);
+    }
+    return value;
+}
+
 int sandbox_workspace_create(sandbox_context *context, uint64_t size_kb, sandbox_workspace **out,
                              sandbox_error *error)
 {
@@ -32,11 +76,9 @@ int sandbox_workspace_create(sandbox_context *context, uint64_t size_kb, sandbox
     sandbox_workspace *workspace = calloc(1, sizeof *workspace);
     if (!workspace)
         return error_set(error, ENOMEM, "allocate a workspace");
-    pthread_mutex_lock(&context->mutex);
-    unsigned long number = ++context->workspace_counter;
-    pthread_mutex_unlock(&context->mutex);
-    snprintf(workspace->path, sizeof workspace->path, "%.*s/%d-%lu", PATH_MAX - 48, context->workspace_dir,
-             (int)getpid(), number);
+    unsigned long number = atomic_fetch_add(&workspace_counter, 1) + 1;
+    snprintf(workspace->path, sizeof workspace->path, "%.*s/%d-%llu-%lu", PATH_MAX - 64, context->workspace_dir,
+             (int)getpid(), own_start_time(), number);
     if (mkdir(workspace->path, 0755) < 0) {
         error_errno(error, "mkdir %s", workspace->path);
         free(workspace);
@@ -70,6 +112,24 @@ void sandbox_workspace_destroy(sandbox_workspace *workspace)
     free(workspace);
 }
 
+/* Is the owner of workspace `name` gone?  False when unsure. */
+static bool owner_is_dead(const char *name)
+{
+    char *end;
+    errno = 0;
+    long pid = strtol(name, &end, 10);
+    if (errno || end == name || *end != '-' || pid <= 0)
+        return false;               /* not a workspace name */
+    errno = 0;
+    char *after;
+    unsigned long long start = strtoull(end + 1, &after, 10);
+    bool has_start = !errno && after != end + 1 && *after == '-';
+    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+        return true;
+    /* The pid lives: the same process only if it started when the name says. */
+    return has_start && start_time_of(pid) != start;
+}
+
 void workspace_reclaim_dead(const char *workspace_dir)
 {
     DIR *dir = opendir(workspace_dir);
@@ -77,13 +137,7 @@ void workspace_reclaim_dead(const char *workspace_dir)
         return;
     struct dirent *entry;
     while ((entry = readdir(dir))) {
-        char *dash;
-        errno = 0;
-        long pid = strtol(entry->d_name, &dash, 10);
-        if (errno || dash == entry->d_name || *dash != '-' || pid <= 0)
-            continue;
-        /* Alive (or a pid we may not signal): its owner destroys it. */
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (!owner_is_dead(entry->d_name))
             continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%.*s/%s", PATH_MAX - 300, workspace_dir, entry->d_name);

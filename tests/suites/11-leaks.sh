@@ -52,3 +52,28 @@ for args in "-- /bin/true" "--memory-kb 32768 -- /t/probe memory 100" "--output-
 done
 sb -- /bin/true
 check "the sanitizer build works" is status ok
+
+# Workspaces (per-request tmpfs mounts, <run dir>/workspaces/<pid>-<start>-<n>)
+# of a server killed with SIGKILL are reclaimed by the next context that opens
+# the run dir (a restarted server, cleanup); a live process's are left alone,
+# and a pid that was reused by another process does not keep a dead one's.
+rd=$TMPD/run; mkdir -p "$rd/workspaces"; chmod 0755 "$TMPD"
+start_of() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }   # field 22
+sleep 0 & gone=$!; gone_start=$(start_of $gone 2>/dev/null || echo 1); wait $gone
+sleep 120 & live=$!; live_start=$(start_of $live)
+for name in "$gone-$gone_start-1" "$gone-7" "$live-$live_start-1" "$$-1-1"; do   # $$ alive, but it did not start at tick 1
+    mkdir "$rd/workspaces/$name" && mount -t tmpfs -o size=64k judgebox-test-ws "$rd/workspaces/$name"
+done
+ws_mounted() { grep -c " $rd/workspaces/$1 " /proc/self/mountinfo; }
+"$JUDGEBOX" cleanup --run-dir "$rd" --cgroup-parent judgebox-leaks-$$ 2>"$ERR"
+check "cleanup reclaims a dead process's workspace (mount and folder)" \
+    sh -c "[ $(ws_mounted "$gone-$gone_start-1") -eq 0 ] && [ ! -e '$rd/workspaces/$gone-$gone_start-1' ]"
+check "cleanup reclaims a dead process's workspace of an older build (<pid>-<n>)" \
+    sh -c "[ $(ws_mounted "$gone-7") -eq 0 ] && [ ! -e '$rd/workspaces/$gone-7' ]"
+check "cleanup reclaims a workspace whose pid now belongs to another process" \
+    sh -c "[ $(ws_mounted "$$-1-1") -eq 0 ] && [ ! -e '$rd/workspaces/$$-1-1' ]"
+check "cleanup leaves a live process's workspace alone" [ "$(ws_mounted "$live-$live_start-1")" -eq 1 ]
+kill $live; wait $live 2>/dev/null
+umount "$rd/workspaces/$live-$live_start-1"
+for name in "$gone-$gone_start-1" "$gone-7" "$$-1-1"; do umount "$rd/workspaces/$name" 2>/dev/null; done
+check "no test workspace mount is left" [ "$(grep -c " $rd/workspaces/" /proc/self/mountinfo)" -eq 0 ]

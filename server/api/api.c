@@ -802,6 +802,26 @@ int api_program_limits(json_t *root, const char *key, const limit_policy *policy
     return rc;
 }
 
+/* Files out (server/live/outputs.c): "outputs", "max_output_files_bytes". */
+static int parse_outputs(json_t *root, job_request *job, api_error *err)
+{
+    output_request request;
+    char field[64], message[256];
+    if (outputs_parse(root, &request, field, sizeof field, message, sizeof message) < 0) {
+        api_error_set(err, 422, "invalid_value", field, "%s", message);
+        return -1;
+    }
+    if (!request.npatterns)
+        return 0;
+    job->outputs = malloc(sizeof *job->outputs);
+    if (!job->outputs) {
+        output_request_free(&request);
+        return out_of_memory(err);
+    }
+    *job->outputs = request;
+    return 0;
+}
+
 int api_parse_run(const char *body, size_t len, const server_config *c,
                   const language_table *langs, job_request *job, api_error *err)
 {
@@ -834,7 +854,8 @@ int api_parse_run_local(const char *body, size_t len, const server_config *c,
                                         "args", "expected_output", "expected_output_b64", "tests",
                                         "checker", "limits", "compile_limits", "compile_options",
                                         "checker_limits", "interactor", "interactor_limits",
-                                        "stop_on_first_failure", "problem", NULL};
+                                        "stop_on_first_failure", "problem", "outputs",
+                                        "max_output_files_bytes", NULL};
     if (check_keys(root, known, "", err) < 0)
         goto out;
     json_t *lang = json_object_get(root, "language");
@@ -914,6 +935,8 @@ int api_parse_run_local(const char *body, size_t len, const server_config *c,
         parse_limits(root, "compile_limits", &c->compile, NULL, &job->lang->compile_limits,
                      job->lang->id, &job->compile_limits, err) < 0 ||
         parse_compile_options(root, job, err) < 0)
+        goto out;
+    if (parse_outputs(root, job, err) < 0)
         goto out;
     /* Every run's output is held until the response: bound the total. */
     uint64_t total = (uint64_t)job->ntests * job->limits.output_bytes;
@@ -1119,6 +1142,8 @@ static json_t *run_response(const char *id, const job_request *job, const job_re
             json_object_set_new(o, "memory_kb", json_integer((json_int_t)c->memory_kb));
             json_object_set_new(r, job->interactor.present ? "interactor" : "checker", o);
         }
+        if (job->outputs)
+            outputs_to_json(&s->files, r);
         json_array_append_new(runs, r);
     }
     json_object_set_new(body, "runs", runs);

@@ -176,6 +176,8 @@ void judge_run_step(sandbox_slot *slot, const step_input *in, sandbox_result *ou
         .hostname = NULL,
         .cancel_fd = in->cancel_fd,
         .stderr_to_stdout = in->stderr_to_stdout,
+        .hooks = in->hooks,
+        .signal_fd = in->signal_fd,
     };
     sandbox_error err = {0};
     struct timespec t0, t1;
@@ -194,6 +196,36 @@ void judge_run_step(sandbox_slot *slot, const step_input *in, sandbox_result *ou
         close(own_fd);
 }
 
+/* The sandbox hooks of one step: live output to the observer, files out. */
+typedef struct step_hooks {
+    const job_request *job;
+    size_t test;
+    step_result *out;
+    sandbox_hooks hooks;
+} step_hooks;
+
+static void hook_output(void *arg, int stream, const char *data, size_t len)
+{
+    step_hooks *h = arg;
+    h->job->observer->output(h->job->observer->arg, h->test, stream, data, len);
+}
+
+static void hook_finished(void *arg, int box_fd)
+{
+    step_hooks *h = arg;
+    outputs_collect(h->job->outputs, box_fd, &h->out->files);
+}
+
+/* The hooks a step needs, or NULL. */
+static const sandbox_hooks *live_hooks(step_hooks *h, const job_request *job, size_t test, step_result *out)
+{
+    *h = (step_hooks){.job = job, .test = test, .out = out};
+    h->hooks.arg = h;
+    h->hooks.output = job->observer && job->observer->output ? hook_output : NULL;
+    h->hooks.finished = job->outputs && job->outputs->npatterns && test != JUDGE_COMPILE ? hook_finished : NULL;
+    return h->hooks.output || h->hooks.finished ? &h->hooks : NULL;
+}
+
 static void compile_task(void *arg, size_t index, void *resource)
 {
     (void)index;
@@ -208,8 +240,15 @@ static void compile_task(void *arg, size_t index, void *resource)
         .stdout_fd = -1,
         .cancel_fd = b->cancel_fd,
     };
+    step_hooks live;
+    in.hooks = live_hooks(&live, b->job, JUDGE_COMPILE, &b->result->compile);
+    const judge_observer *o = b->job->observer;
+    if (o && o->step_start)
+        o->step_start(o->arg, JUDGE_COMPILE);
     b->result->compile.ran = true;
     judge_run_step(resource, &in, &b->result->compile.result);
+    if (o && o->step_end)
+        o->step_end(o->arg, JUDGE_COMPILE, &b->result->compile);
 }
 
 static void decide_test(const job_request *job, size_t i, step_result *r);
@@ -263,7 +302,19 @@ static void test_task(void *arg, size_t index, void *resource)
         .cancel_fd = b->cancel_fd,
         .stderr_to_stdout = b->job->stderr_to_stdout,
     };
+    step_hooks live;
+    in.hooks = live_hooks(&live, b->job, index, out);
+    const judge_observer *o = b->job->observer;
+    if (o && o->stdin_fd > 0) { /* an interactive session: stdin is its pipe */
+        in.stdin_data = NULL;
+        in.stdin_fd = o->stdin_fd;
+        in.signal_fd = o->signal_fd;
+    }
+    if (o && o->step_start)
+        o->step_start(o->arg, index);
     judge_run_step(resource, &in, &out->result);
+    if (o && o->step_end)
+        o->step_end(o->arg, index, out);
     if (stdin_fd >= 0)
         close(stdin_fd);
     free(argv);
@@ -593,6 +644,7 @@ void job_result_free(job_result *r)
     for (size_t i = 0; i < r->nruns; i++) {
         sandbox_result_free(&r->runs[i].result);
         sandbox_result_free(&r->runs[i].checker);
+        output_files_free(&r->runs[i].files);
     }
     free(r->runs);
     memset(r, 0, sizeof *r);
@@ -632,5 +684,9 @@ void job_request_free(job_request *job)
         for (char **o = job->compile_options; *o; o++)
             free(*o);
     free(job->compile_options);
+    if (job->outputs) {
+        output_request_free(job->outputs);
+        free(job->outputs);
+    }
     memset(job, 0, sizeof *job);
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "langs.h"
 #include "program.h"
+#include "outputs.h"
 #include "queue.h"
 #include "sandbox.h"
 
@@ -40,6 +41,24 @@ typedef struct job_test {
     double points;               /* worth of the test; 1 when not given */
 } job_test;
 
+struct step_result;
+
+/* Told as a request's steps happen (server/live/: streamed responses).
+ * `test` is the test's index, JUDGE_COMPILE for the compile.  Tests run
+ * on several workers at once: every callback must be thread-safe and
+ * quick; `output` comes from a slot's runner thread while the run lives. */
+#define JUDGE_COMPILE ((size_t)-1)
+typedef struct judge_observer {
+    void *arg;
+    void (*step_start)(void *arg, size_t test);
+    void (*output)(void *arg, size_t test, int stream, const char *data, size_t len);
+    void (*step_end)(void *arg, size_t test, const struct step_result *step);
+    /* > 0: an interactive session (server/live/session.c): the runs read
+     * this pipe as stdin (instead of the test's) and take signals from
+     * signal_fd (sandbox_spec.signal_fd). */
+    int stdin_fd, signal_fd;
+} judge_observer;
+
 typedef struct job_request {
     const language *lang;
     job_file *files;
@@ -62,6 +81,8 @@ typedef struct job_request {
     bool stop_on_first_failure;     /* later tests are skipped, not run */
     char *problem_id;               /* judged against a stored package */
     char *problem_dir;              /* its directory, owned by the request */
+    output_request *outputs;        /* files out after each run; NULL when none asked */
+    const judge_observer *observer; /* NULL: nobody watches */
 } job_request;
 
 /* The commands a job compiles and runs with: its own, else its language's. */
@@ -85,6 +106,7 @@ typedef struct step_result {
     double score;
     sandbox_result checker;      /* the checker's or interactor's own run, when there was one */
     bool has_checker_run;
+    output_files files;          /* with job->outputs: what the run left in /box */
 } step_result;
 
 typedef struct job_result {

@@ -22,6 +22,8 @@ typedef struct step_input {
     int stdout_fd;               /* >= 0: forwarded there; -1 = captured */
     int cancel_fd;
     bool stderr_to_stdout;
+    const sandbox_hooks *hooks;  /* live output, files out (server/live); NULL = none */
+    int signal_fd;               /* > 0: signals for the program (an interactive session) */
 } step_input;
 
 /* One run in `slot`; out->result holds its result (internal_error with a

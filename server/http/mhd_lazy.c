@@ -161,3 +161,18 @@ struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t blo
              "MHD_create_response_from_callback");
     return function ? function(size, block_size, crc, crc_cls, crfc) : NULL;
 }
+
+/* WebSocket upgrades (server/live/). */
+struct MHD_Response *MHD_create_response_for_upgrade(MHD_UpgradeHandler upgrade_handler, void *upgrade_handler_cls)
+{
+    RESOLVED(struct MHD_Response *(*)(MHD_UpgradeHandler, void *), "MHD_create_response_for_upgrade");
+    return function ? function(upgrade_handler, upgrade_handler_cls) : NULL;
+}
+
+/* Every action the server uses (CLOSE) takes no variadic argument. */
+enum MHD_Result MHD_upgrade_action(struct MHD_UpgradeResponseHandle *urh, enum MHD_UpgradeAction action, ...)
+{
+    RESOLVED(enum MHD_Result (*)(struct MHD_UpgradeResponseHandle *, enum MHD_UpgradeAction, ...),
+             "MHD_upgrade_action");
+    return function ? function(urh, action) : MHD_NO;
+}

@@ -1,0 +1,55 @@
+/*
+ * stream.h - a streamed POST /v1/run response (Accept: text/event-stream
+ * or application/x-ndjson): a judge_observer that turns a request's steps
+ * into events (compile_start, compile_end, run_start, stdout, stderr,
+ * run_end, done, error), a byte queue of formatted events, and the
+ * libmicrohttpd content reader that drains it, suspending the connection
+ * while the queue is empty and resuming it when an event comes.
+ *
+ * Memory stays bounded by the request's limits: output events carry only
+ * the bytes the sandbox kept under output_bytes.  The stream is shared by
+ * the connection and the executor judging it (reference counted); when
+ * the connection goes first, events are dropped and the client's socket
+ * is shut down so the judge's abort_fd reports the hang-up.
+ */
+#ifndef JUDGEBOX_STREAM_H
+#define JUDGEBOX_STREAM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "judge.h"
+
+struct MHD_Connection;
+struct MHD_Response;
+
+typedef enum live_format { LIVE_SSE, LIVE_NDJSON } live_format;
+
+typedef struct live_stream live_stream;
+
+/* The format an Accept header asks for; false for an ordinary response. */
+bool live_stream_wanted(const char *accept, live_format *format);
+
+/* A stream for `job` (the observer is set on it: job->observer).  One
+ * reference, the caller's.  NULL when out of memory. */
+live_stream *live_stream_new(live_format format, job_request *job);
+void live_stream_ref(live_stream *s);
+void live_stream_unref(live_stream *s);
+
+/* The response to queue with status 200: reads the stream until done; it
+ * holds its own reference.  `client_fd`: the connection's socket, shut down
+ * if the connection ends before the stream. */
+struct MHD_Response *live_stream_response(live_stream *s, struct MHD_Connection *conn, int client_fd);
+/* Our own descriptor of the client's socket (after live_stream_response):
+ * the judge's abort_fd; it reports a hang-up even once the connection is
+ * closed. */
+int live_stream_client_fd(const live_stream *s);
+/* The connection is gone (request_completed): stop using it. */
+void live_stream_detach(live_stream *s);
+
+/* The last event: `done` with the whole response body, or `error` with an
+ * error body.  Takes the reference to `body`.  Nothing is queued after. */
+void live_stream_finish(live_stream *s, const char *event, json_t *body);
+
+#endif

@@ -28,3 +28,7 @@ else
     SANDBOX_SLOT=$LIVE_SLOT
     check "hooks: nothing of the runs is left" [ "$(sandbox_processes)" -eq 0 ]
 fi
+
+# 2. The server: files out, streaming, WebSocket sessions, the playground.
+command -v python3 >/dev/null || { fail "live server suite" "python3 is not installed (make deps)"; exit 1; }
+python3 tests/live/suite.py

@@ -19,11 +19,14 @@
 #include "log.h"
 #include "queue.h"
 #include "runs_http.h"
+#include "stream.h"
 
 /* One admitted /v1/run request, owned by its deferred work. */
 typedef struct run_work {
     pool_ticket *ticket;
     job_request job;
+    bool streamed;                /* Accept: text/event-stream or application/x-ndjson */
+    live_format format;
 } run_work;
 
 static uint64_t ms_since(const struct timespec *t)
@@ -64,7 +67,24 @@ static void judge_work(http_request *req, void *cls)
     app *a = http_app(req);
     job_result res;
     char why[512] = "";
-    int rc = judge_run(a->context, w->ticket, &w->job, http_client_fd(req), &res, why, sizeof why);
+    /* A streamed run answers now and sends events as they happen (server/live). */
+    live_stream *stream = w->streamed ? live_stream_new(w->format, &w->job) : NULL;
+    if (stream && live_stream_start(stream, req) < 0) {
+        w->job.observer = NULL;
+        live_stream_unref(stream);
+        stream = NULL;
+    }
+    int abort_fd = stream ? live_stream_client_fd(stream) : http_client_fd(req);
+    int rc = judge_run(a->context, w->ticket, &w->job, abort_fd, &res, why, sizeof why);
+    if (stream) {
+        live_run_finished(stream, req, http_request_id(req), &w->job, rc, &res, why);
+        if (rc == 0)
+            job_result_free(&res);
+        live_stream_unref(stream);
+        job_request_free(&w->job);
+        free(w);
+        return;
+    }
     pool_leave(w->ticket);
     http_log_set(req, "queue_ms", json_integer((json_int_t)res.queue_ms));
     if (rc < 0) {
@@ -128,6 +148,7 @@ void v1_run(http_request *req)
         http_reply_error(req, &err);
         return;
     }
+    w->streamed = live_stream_wanted(http_header(req, "Accept"), &w->format);
     http_log_set(req, "language", json_string(w->job.lang->id));
     http_log_set(req, "tests", json_integer((json_int_t)w->job.ntests));
     w->ticket = pool_admit(a->pool);

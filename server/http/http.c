@@ -156,6 +156,9 @@ struct http_request {
     int client_fd;
     bool deferred;                /* counted in server->inflight */
     bool work_done;               /* the executor is done; the connection resumed */
+    bool early;                   /* http_reply_now: replied while the work goes on */
+    bool work_finished;           /* (early) the work returned */
+    bool completed;               /* (early) request_completed ran; the work frees it */
     http_request *next;
     ops_gate gate;                /* server/ops: auth and quota decision, ticket */
 };
@@ -451,9 +454,33 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     http_request *req = cls;
     ssize_t n = req->stream_read(req->stream_cls, pos, buf, max);
+    if (n == HTTP_STREAM_WAIT)
+        return 0;                  /* parked by http_stream_park: called again once woken */
     if (n == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
     return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+void http_stream_park(http_request *req)
+{
+    MHD_suspend_connection(req->conn);
+}
+
+void http_stream_wake(http_request *req)
+{
+    MHD_resume_connection(req->conn);
+}
+
+void http_reply_now(http_request *req)
+{
+    http_server *s = req->server;
+    pthread_mutex_lock(&s->lock);
+    req->early = true;
+    req->work_done = true;
+    MHD_resume_connection(req->conn);
+    if (--s->suspended == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Queue the reply the handler made.  MHD_NO closes the connection. */
@@ -884,6 +911,20 @@ static void reply_direct(http_request *r)
     r->kind = REPLY_HANG_UP;
 }
 
+static void free_request(http_request *r)
+{
+    reply_clear(r);
+    http_params_clear(&r->params);
+    for (unsigned i = 0; i < r->nheaders; i++) {
+        free(r->headers[i][0]);
+        free(r->headers[i][1]);
+    }
+    free(r->body);
+    if (r->spool_fd >= 0)
+        close(r->spool_fd);
+    free(r);
+}
+
 static void *executor_main(void *arg)
 {
     http_server *s = arg;
@@ -905,6 +946,17 @@ static void *executor_main(void *arg)
         /* Publish the reply before resuming: the connection's thread reads
          * it when libmicrohttpd calls the handler again. */
         pthread_mutex_lock(&s->lock);
+        if (r->early) {
+            /* Replied already (http_reply_now); free it if the connection
+             * is gone, else request_completed will. */
+            r->work_finished = true;
+            if (r->completed) {
+                pthread_mutex_unlock(&s->lock);
+                free_request(r);
+                pthread_mutex_lock(&s->lock);
+            }
+            continue;
+        }
         r->work_done = true;
         MHD_resume_connection(r->conn);
         if (--s->suspended == 0)
@@ -951,16 +1003,18 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if ((size_t)why < sizeof reasons / sizeof reasons[0] && reasons[why])
         json_object_set_new(line, "terminated", json_string(reasons[why]));
     log_json(r->status >= 500 || r->failed ? "error" : "info", line);
-    reply_clear(r);
-    http_params_clear(&r->params);
-    for (unsigned i = 0; i < r->nheaders; i++) {
-        free(r->headers[i][0]);
-        free(r->headers[i][1]);
+    r->log = NULL;                  /* a late http_log_set drops its value */
+    if (r->early) {
+        pthread_mutex_lock(&server->lock);
+        bool working = !r->work_finished;
+        r->completed = true;
+        pthread_mutex_unlock(&server->lock);
+        if (working) {
+            reply_clear(r);         /* the stream's `done`: the work stops producing */
+            return;                 /* the executor frees it when the work returns */
+        }
     }
-    free(r->body);
-    if (r->spool_fd >= 0)
-        close(r->spool_fd);
-    free(r);
+    free_request(r);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

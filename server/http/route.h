@@ -117,6 +117,19 @@ void http_reply_raw(http_request *req, unsigned status, const char *content_type
 typedef ssize_t (*http_stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
 void http_reply_stream(http_request *req, unsigned status, const char *content_type,
                        uint64_t size, http_stream_read read, void *cls, void (*done)(void *cls));
+/* Replies that start before the work ends (server/live/: streamed runs).
+ * From deferred work, after http_reply_stream: send the reply now and
+ * keep working; the work's return then sends nothing more.  The request
+ * stays valid for the work until it returns, even when the client went
+ * away meanwhile (stream `done` has run by then: stop producing).
+ * A stream's `read` may return HTTP_STREAM_WAIT, having called
+ * http_stream_park(req) from inside `read`: the connection sleeps until
+ * http_stream_wake(req) (any thread; call both under one lock of yours,
+ * so no wake is lost). */
+void http_reply_now(http_request *req);
+#define HTTP_STREAM_WAIT ((ssize_t)-2)
+void http_stream_park(http_request *req);
+void http_stream_wake(http_request *req);
 /* Close the connection without an answer (the client went away). */
 void http_hang_up(http_request *req);
 

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "route.h"
 #include "text.h"
 
 typedef struct carry {
@@ -42,9 +42,9 @@ struct live_stream {
     char *data;
     size_t len, cap, sent;
     bool finished;                 /* the last event is queued */
-    /* The connection, while it lives. */
-    struct MHD_Connection *conn;
-    bool suspended;
+    /* The request, while its connection lives. */
+    http_request *req;
+    bool parked;
     int client_fd;                 /* a dup of the client's socket, ours */
 };
 
@@ -68,7 +68,7 @@ bool live_stream_wanted(const char *accept, live_format *format)
 /* Append bytes and wake the connection; under the lock. */
 static void append_locked(live_stream *s, const char *bytes, size_t n)
 {
-    if (!s->conn && s->client_fd < 0)
+    if (!s->req)
         return; /* nobody reads any more */
     if (s->len + n > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
@@ -82,9 +82,9 @@ static void append_locked(live_stream *s, const char *bytes, size_t n)
     }
     memcpy(s->data + s->len, bytes, n);
     s->len += n;
-    if (s->suspended && s->conn) {
-        s->suspended = false;
-        MHD_resume_connection(s->conn);
+    if (s->parked) {
+        s->parked = false;
+        http_stream_wake(s->req);
     }
 }
 
@@ -118,9 +118,9 @@ static void emit(live_stream *s, const char *event, json_t *payload, bool last)
             append_locked(s, text, strlen(text));
         if (last) {
             s->finished = true;
-            if (s->suspended && s->conn) {
-                s->suspended = false;
-                MHD_resume_connection(s->conn);
+            if (s->parked && s->req) {
+                s->parked = false;
+                http_stream_wake(s->req);
             }
         }
     }
@@ -174,7 +174,9 @@ static size_t complete_prefix(const char *data, size_t len)
         unsigned char c = (unsigned char)data[len - back];
         if ((c & 0xC0) == 0x80)
             continue; /* a continuation byte: look further back */
-        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (c < 0xC2 || c > 0xF4)
+            return len; /* ASCII, or no lead byte: nothing to wait for */
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
         return need > back ? len - back : len;
     }
     return len;
@@ -309,19 +311,22 @@ void live_stream_finish(live_stream *s, const char *event, json_t *body)
     emit(s, event, body, true);
 }
 
-void live_stream_detach(live_stream *s)
+/* ---- the connection's side ---- */
+
+/* The stream reply is done with (request_completed): the connection is
+ * gone or has everything.  The judge may still be running with abort_fd
+ * on our dup of the socket: shut it down so the hang-up shows at once. */
+static void detach(void *cls)
 {
+    live_stream *s = cls;
     pthread_mutex_lock(&s->lock);
-    s->conn = NULL;
-    s->suspended = false;
-    /* The judge may still be running with abort_fd watching this socket
-     * (a dup, so it stays valid): make it report the hang-up now. */
+    s->req = NULL;
+    s->parked = false;
     if (s->client_fd >= 0 && !s->finished)
         shutdown(s->client_fd, SHUT_RDWR);
     pthread_mutex_unlock(&s->lock);
+    live_stream_unref(s);
 }
-
-/* ---- libmicrohttpd's side ---- */
 
 static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -337,44 +342,60 @@ static ssize_t read_events(void *cls, uint64_t pos, char *buf, size_t max)
         if (s->sent == s->len)
             s->sent = s->len = 0;
         n = (ssize_t)take;
-    } else if (s->finished) {
-        n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else if (s->finished || !s->req) {
+        n = 0; /* the end */
     } else {
         /* Nothing yet: park the connection until an event comes. */
-        s->suspended = true;
-        MHD_suspend_connection(s->conn);
-        n = 0;
+        s->parked = true;
+        http_stream_park(s->req);
+        n = HTTP_STREAM_WAIT;
     }
     pthread_mutex_unlock(&s->lock);
     return n;
 }
 
-static void release_reader(void *cls)
+int live_stream_start(live_stream *s, http_request *req)
 {
-    live_stream_unref(cls);
-}
-
-struct MHD_Response *live_stream_response(live_stream *s, struct MHD_Connection *conn, int client_fd)
-{
-    pthread_mutex_lock(&s->lock);
-    s->conn = conn;
-    s->client_fd = client_fd >= 0 ? fcntl(client_fd, F_DUPFD_CLOEXEC, 3) : -1;
-    s->refs++;
-    pthread_mutex_unlock(&s->lock);
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, read_events, s,
-                                                               release_reader);
-    if (!r) {
-        live_stream_unref(s);
-        return NULL;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            s->format == LIVE_SSE ? "text/event-stream; charset=utf-8" : "application/x-ndjson");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    return r;
+    int fd = http_client_fd(req);
+    s->client_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+    if (s->client_fd < 0)
+        return -1;
+    s->req = req;
+    live_stream_ref(s); /* the reply's, dropped by detach */
+    http_reply_header(req, "Cache-Control", "no-cache");
+    http_reply_header(req, "X-Accel-Buffering", "no");
+    http_reply_stream(req, 200,
+                      s->format == LIVE_SSE ? "text/event-stream; charset=utf-8" : "application/x-ndjson",
+                      HTTP_STREAM_UNKNOWN, read_events, s, detach);
+    http_reply_now(req);
+    return 0;
 }
 
 int live_stream_client_fd(const live_stream *s)
 {
     return s->client_fd;
+}
+
+void live_run_finished(live_stream *s, http_request *req, const char *id, const job_request *job, int rc,
+                       job_result *res, const char *why)
+{
+    http_log_set(req, "stream", json_string(s->format == LIVE_SSE ? "sse" : "ndjson"));
+    http_log_set(req, "queue_ms", json_integer((json_int_t)res->queue_ms));
+    if (rc < 0) {
+        http_log_set(req, "cause", json_string(why));
+        api_error err;
+        api_error_set(&err, 500, "internal", NULL, "the server could not judge this request: %s", why);
+        live_stream_finish(s, "error", api_error_body(&err));
+        return;
+    }
+    http_log_set(req, "verdict", json_string(res->verdict));
+    if (res->cancelled)
+        http_log_set(req, "client", json_string("gone"));
+    json_t *body = api_run_response(id, job, res);
+    if (!body) {
+        api_error err;
+        api_error_set(&err, 500, "internal", NULL, "out of memory building the response");
+        body = api_error_body(&err);
+    }
+    live_stream_finish(s, body && json_object_get(body, "error") ? "error" : "done", body);
 }

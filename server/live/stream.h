@@ -20,9 +20,7 @@
 #include <stddef.h>
 
 #include "judge.h"
-
-struct MHD_Connection;
-struct MHD_Response;
+#include "route.h"
 
 typedef enum live_format { LIVE_SSE, LIVE_NDJSON } live_format;
 
@@ -37,19 +35,22 @@ live_stream *live_stream_new(live_format format, job_request *job);
 void live_stream_ref(live_stream *s);
 void live_stream_unref(live_stream *s);
 
-/* The response to queue with status 200: reads the stream until done; it
- * holds its own reference.  `client_fd`: the connection's socket, shut down
- * if the connection ends before the stream. */
-struct MHD_Response *live_stream_response(live_stream *s, struct MHD_Connection *conn, int client_fd);
-/* Our own descriptor of the client's socket (after live_stream_response):
- * the judge's abort_fd; it reports a hang-up even once the connection is
- * closed. */
+/* From the request's deferred work: answer 200 with the stream now (the
+ * events follow as the work produces them) and keep a descriptor of the
+ * client's socket for the judge's abort_fd (live_stream_client_fd): it
+ * reports the hang-up even after the connection is closed.  0, or -1
+ * (then nothing was replied). */
+int live_stream_start(live_stream *s, http_request *req);
 int live_stream_client_fd(const live_stream *s);
-/* The connection is gone (request_completed): stop using it. */
-void live_stream_detach(live_stream *s);
 
 /* The last event: `done` with the whole response body, or `error` with an
  * error body.  Takes the reference to `body`.  Nothing is queued after. */
 void live_stream_finish(live_stream *s, const char *event, json_t *body);
+
+/* The deferred work's end: log fields, then `done` with the whole response
+ * body (as without streaming) or `error` when the server failed (rc < 0,
+ * `why`). */
+void live_run_finished(live_stream *s, http_request *req, const char *id, const job_request *job, int rc,
+                       job_result *res, const char *why);
 
 #endif

@@ -108,7 +108,116 @@ def outputs_checks(s):
           lambda: (status == 422 and res["error"]["field"] == "max_output_files_bytes", res))
 
 
-SUITES = {"outputs": outputs_checks}
+# ---- streamed output ----
+
+def curl_stream(s, body, accept, max_time=120):
+    """POST /v1/run through `curl -N`; [(seconds since start, line)]."""
+    proc = subprocess.Popen(["curl", "-sN", "--max-time", str(max_time), "-H", "Accept: " + accept,
+                             "-H", "Content-Type: application/json", "--data-binary", json.dumps(body),
+                             "http://127.0.0.1:%d/v1/run" % s.port], stdout=subprocess.PIPE)
+    start = time.monotonic()
+    lines = []
+    for raw in proc.stdout:
+        lines.append((time.monotonic() - start, raw.decode("utf-8", "replace").rstrip("\n")))
+    proc.wait()
+    return lines
+
+
+def sse_events(lines):
+    """[(t, event, data)] from SSE lines."""
+    events, name = [], None
+    for t, line in lines:
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            events.append((t, name, json.loads(line[6:])))
+    return events
+
+
+SLOW_PRINTER = "import time\nprint('first', flush=True)\ntime.sleep(2)\nprint('second')\n"
+
+
+def streaming_checks(s):
+    body = {"language": "python3", "source": SLOW_PRINTER}
+    ev = sse_events(curl_stream(s, body, "text/event-stream"))
+    names = [e[1] for e in ev]
+    check("stream (SSE, curl -N): run_start, stdout, stdout, run_end, done in order",
+          lambda: (names == ["run_start", "stdout", "stdout", "run_end", "done"], names))
+    check("stream (SSE): stdout chunks carry the test id and the text",
+          lambda: ([(e[2]["test"], e[2]["data"]) for e in ev if e[1] == "stdout"] == [("1", "first\n"), ("1", "second\n")],
+                   ev))
+    check("stream (SSE): the first chunk arrives while the program still runs (>= 1 s before done)",
+          lambda: (ev[-1][0] - ev[1][0] >= 1.0, [(round(e[0], 2), e[1]) for e in ev]))
+    check("stream (SSE): done carries the whole response (verdict, runs)",
+          lambda: (ev[-1][2]["verdict"] == "ok" and ev[-1][2]["runs"][0]["stdout"] == "first\nsecond\n", ev[-1]))
+
+    lines = curl_stream(s, {"language": "c", "source": "int main(void) { return x; }"}, "application/x-ndjson")
+    nd = [json.loads(l) for _, l in lines if l]
+    names = [e["event"] for e in nd]
+    check("stream (NDJSON): a compile error streams compile_start, its stderr, compile_end, done",
+          lambda: (names[0] == "compile_start" and "stderr" in names and names[-2:] == ["compile_end", "done"]
+                   and nd[-2]["status"] == "compile_error" and nd[-1]["verdict"] == "compile_error", names))
+    check("stream (NDJSON): the compiler's messages are stage compile",
+          lambda: (any(e["event"] == "stderr" and e["stage"] == "compile" and "undeclared" in e["data"] for e in nd), nd))
+
+    # Not UTF-8: base64 with a flag; a character cut between two chunks stays whole.
+    src = ("import sys, time\nsys.stdout.buffer.write(b'\\xc3'); sys.stdout.flush(); time.sleep(0.3)\n"
+           "sys.stdout.buffer.write(b'\\xa9\\n'); sys.stdout.flush(); time.sleep(0.3)\n"
+           "sys.stdout.buffer.write(b'\\xff\\xfe'); sys.stdout.flush()\n")
+    nd = [json.loads(l) for _, l in curl_stream(s, {"language": "python3", "source": src}, "application/x-ndjson") if l]
+    outs = [e for e in nd if e["event"] == "stdout"]
+    check("stream: a UTF-8 character split across writes arrives whole as text",
+          lambda: (outs[0]["data"] == "\u00e9\n" and "encoding" not in outs[0], outs))
+    check("stream: bytes that are not UTF-8 arrive base64 with encoding: base64",
+          lambda: (outs[-1].get("encoding") == "base64" and base64.b64decode(outs[-1]["data"]) == b"\xff\xfe", outs))
+
+    # Caps hold: only output_bytes of output is streamed.
+    nd = [json.loads(l) for _, l in curl_stream(s, {"language": "python3", "source": "print('x' * 1000000)",
+                                                    "limits": {"output_bytes": 1000}}, "application/x-ndjson") if l]
+    streamed = sum(len(e["data"]) for e in nd if e["event"] == "stdout")
+    check("stream: output over limits.output_bytes is cut at the cap (output_limit)",
+          lambda: (streamed == 1000 and nd[-2]["event"] == "run_end" and nd[-2]["status"] == "output_limit"
+                   and nd[-2]["stdout_truncated"] is True, (streamed, nd[-2:])))
+
+    status, hdrs, res = s.request("POST", "/v1/run", {"language": "nope", "source": ""},
+                                  headers={"Accept": "text/event-stream"})
+    check("stream: a bad request still gets its JSON error (422), not a stream",
+          lambda: (status == 422 and hdrs.get("content-type") == "application/json", (status, hdrs, res)))
+
+    # A client that goes away cancels the run.
+    proc = subprocess.Popen(["curl", "-sN", "-H", "Accept: application/x-ndjson", "--data-binary",
+                             json.dumps({"language": "bash", "source": "echo started; sleep 45",
+                                         "limits": {"wall_ms": 50000}}),
+                             "http://127.0.0.1:%d/v1/run" % s.port], stdout=subprocess.PIPE)
+    first = [proc.stdout.readline() for _ in range(2)]
+    gone_at = time.monotonic()
+    proc.kill()
+    proc.wait()
+
+    def cancelled():
+        for _ in range(600):
+            for e in s.log():
+                if e.get("stream") == "ndjson" and e.get("verdict") == "cancelled":
+                    return True, time.monotonic() - gone_at
+            time.sleep(0.05)
+        return False, "no cancelled log line"
+    ok, took = cancelled()
+    check("stream: a client that disconnects mid-run cancels it (log: verdict cancelled, client gone)",
+          lambda: (ok and b"started" in first[1], (took, first)))
+    check("stream: the cancelled run stops long before its 45 s sleep", lambda: (ok and took < 30, took))
+    check("stream: the server answers normally after the cancelled stream",
+          lambda: (s.run({"language": "bash", "source": "echo ok"})[2]["runs"][0]["stdout"] == "ok\n", ""))
+
+    # A real SSE client.
+    r = node("sse.mjs", s.port, json.dumps(body))
+    names = [e["event"] for e in r.get("events", [])]
+    check("stream (eventsource npm client): the events in order, ending with done",
+          lambda: (names == ["run_start", "stdout", "stdout", "run_end", "done"] and "transport_error" not in r, r))
+    check("stream (eventsource): the first chunk came >= 1 s before done",
+          lambda: (r["events"][-1]["ms"] - r["events"][1]["ms"] >= 1000, [(e["event"], e["ms"]) for e in r["events"]]))
+
+
+SUITES = {"outputs": outputs_checks, "streaming": streaming_checks}
 
 
 def main():

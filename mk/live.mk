@@ -18,3 +18,8 @@ live-test-prereqs: $(LIVE_NODE_MODULES) default-image
 test-prereqs: live-test-prereqs
 TEST_DEB_PACKAGES += nodejs chromium curl
 .PHONY: live-test-prereqs
+
+# WebSocket handshake: SHA-1 and base64 from nettle.
+PKGS         += nettle
+LDLIBS       += -lnettle
+DEB_PACKAGES += nettle-dev

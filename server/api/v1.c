@@ -77,6 +77,7 @@ static void judge_work(http_request *req, void *cls)
     int abort_fd = stream ? live_stream_client_fd(stream) : http_client_fd(req);
     int rc = judge_run(a->context, w->ticket, &w->job, abort_fd, &res, why, sizeof why);
     if (stream) {
+        pool_leave(w->ticket);
         live_run_finished(stream, req, http_request_id(req), &w->job, rc, &res, why);
         if (rc == 0)
             job_result_free(&res);

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "http.h"
+#include "session.h"
 #include "judge.h"
 #include "judge0.h"
 #include "langs.h"
@@ -222,6 +223,7 @@ int command_serve(int argc, char **argv)
     language_table langs = {0};
     pool *workers = NULL, *interact = NULL;
     http_server *server = NULL;
+    live_sessions *live = NULL;
     store *jobs = NULL;
     dispatcher *jobs_dispatcher = NULL;
     unsigned result_ttl = 0, claim_timeout = 0;
@@ -407,6 +409,12 @@ int command_serve(int argc, char **argv)
     };
     metrics_set_gauges(pool_gauges, workers);
     clock_gettime(CLOCK_MONOTONIC, &a.started);
+    /* WebSocket sessions' threads, made now like every other thread. */
+    if (live_sessions_start(&a, config.slots, &live, error, sizeof error) < 0) {
+        status = fatal(error);
+        goto out;
+    }
+    a.live = live;
     unsigned port = 0;
     if (http_start(&a, &server, &port, error, sizeof error) < 0) {
         status = fatal(error);
@@ -440,6 +448,7 @@ int command_serve(int argc, char **argv)
 oom:
     status = fatal("out of memory");
 out:
+    live_sessions_stop(live);    /* ends sessions: libmicrohttpd must hold no upgraded socket */
     http_stop(server);           /* waits for requests in flight */
     dispatcher_stop(jobs_dispatcher); /* lets the jobs being judged finish */
     store_close(jobs);

@@ -104,6 +104,7 @@ typedef enum reply_kind {
     REPLY_RAW,
     REPLY_STREAM,
     REPLY_HANG_UP,
+    REPLY_UPGRADE,
 } reply_kind;
 
 #define MAX_REPLY_HEADERS 8
@@ -148,6 +149,8 @@ struct http_request {
     http_stream_read stream_read;
     void *stream_cls;
     void (*stream_done)(void *);
+    http_upgrade_fn upgrade_fn;
+    void *upgrade_cls;
     char *headers[MAX_REPLY_HEADERS][2];
     unsigned nheaders;
     /* Deferred work. */
@@ -399,6 +402,37 @@ void http_judged(http_request *req, const job_result *result)
     ops_gate_charge(&req->gate, result);
 }
 
+void http_reply_upgrade(http_request *req, http_upgrade_fn upgraded, void *cls)
+{
+    reply_clear(req);
+    req->kind = REPLY_UPGRADE;
+    req->reply_status = MHD_HTTP_SWITCHING_PROTOCOLS;
+    req->upgrade_fn = upgraded;
+    req->upgrade_cls = cls;
+}
+
+/* What the upgrade handler needs, apart from the request (which may be
+ * gone by the time the socket is handed over). */
+typedef struct upgrade_target {
+    http_upgrade_fn fn;
+    void *cls;
+} upgrade_target;
+
+static void upgrade_trampoline(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                               size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)conn;
+    (void)con_cls;
+    upgrade_target *t = cls;
+    t->fn(t->cls, sock, extra, extra_len, (http_upgraded *)urh);
+    free(t);
+}
+
+void http_upgraded_close(http_upgraded *handle)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
 void http_hang_up(http_request *req)
 {
     reply_clear(req);
@@ -494,6 +528,16 @@ static enum MHD_Result deliver(struct MHD_Connection *conn, http_request *r)
         return deliver(conn, r);
     case REPLY_HANG_UP:
         return MHD_NO;
+    case REPLY_UPGRADE: {
+        upgrade_target *t = malloc(sizeof *t);
+        if (!t)
+            return MHD_NO;
+        *t = (upgrade_target){r->upgrade_fn, r->upgrade_cls};
+        resp = MHD_create_response_for_upgrade(upgrade_trampoline, t);
+        if (!resp)
+            free(t);
+        break;
+    }
     case REPLY_JSON: {
         size_t len;
         char *text = json_text(r->reply_json, &len);
@@ -1239,7 +1283,7 @@ int http_start(app *a, http_server **out, unsigned *port, char *error, size_t si
     }
     s->reaper_started = true;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     /* The per-address cap goes last: 0 means none, and MHD takes 0 as
      * "no cap" too. */
     s->daemon = MHD_start_daemon(

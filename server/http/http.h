@@ -28,6 +28,7 @@ typedef struct app {
     struct dispatcher *dispatcher;/* judges the store's jobs, delivers callbacks (NULL: none) */
     struct timespec started;      /* CLOCK_MONOTONIC */
     struct ops *ops;              /* server/ops: auth, quotas (NULL: none) */
+    struct live_sessions *live;   /* WebSocket sessions (server/live); NULL: none */
 } app;
 
 typedef struct http_server http_server;

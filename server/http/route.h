@@ -130,6 +130,16 @@ void http_reply_now(http_request *req);
 #define HTTP_STREAM_WAIT ((ssize_t)-2)
 void http_stream_park(http_request *req);
 void http_stream_wake(http_request *req);
+/* 101 Switching Protocols (WebSocket, server/live/): once sent, `upgraded`
+ * gets the raw socket on a libmicrohttpd thread, with any bytes the client
+ * sent ahead (`extra`); it must take them and return at once.  The socket
+ * is then the callee's until http_upgraded_close(handle) (any thread; never
+ * close the fd itself).  Headers (Upgrade, Sec-WebSocket-Accept) with
+ * http_reply_header first. */
+typedef struct http_upgraded http_upgraded;
+typedef void (*http_upgrade_fn)(void *cls, int fd, const char *extra, size_t extra_len, http_upgraded *handle);
+void http_reply_upgrade(http_request *req, http_upgrade_fn upgraded, void *cls);
+void http_upgraded_close(http_upgraded *handle);
 /* Close the connection without an answer (the client went away). */
 void http_hang_up(http_request *req);
 

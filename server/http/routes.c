@@ -10,6 +10,7 @@
 #include "runs_http.h"
 #include "ops_http.h"
 #include "problems_http.h"
+#include "session.h"
 #include "v1.h"
 
 const http_route http_routes[] = {
@@ -18,6 +19,9 @@ const http_route http_routes[] = {
     {"GET", "/v1/languages", v1_languages, 0},
     {"GET", "/v1/health", v1_health, 0},
     {"GET", "/v1/limits", v1_limits, 0},
+    /* server/live: interactive sessions (WebSocket) */
+    {"GET", "/v1/ws", live_ws, 0},
+    {"GET", "/api/v2/connect", live_ws, 0},
     /* server/store: asynchronous runs (POST /v1/run?async=true is v1_run's) */
     {"GET", "/v1/runs/{id}", runs_get, 0},
     {"DELETE", "/v1/runs/{id}", runs_cancel, 0},

@@ -25,18 +25,13 @@
 #include "route.h"
 #include "text.h"
 
-typedef struct carry {
-    char bytes[4];
-    size_t len;
-} carry;
-
 struct live_stream {
     pthread_mutex_t lock;
     int refs;
     live_format format;
     const job_request *job;
     judge_observer observer;
-    carry *carries;                /* [step][stream]: step 0 the compile, 1 + i test i */
+    carry_state *carries;                /* [step][stream]: step 0 the compile, 1 + i test i */
     size_t nsteps;
     /* The queue. */
     char *data;
@@ -182,25 +177,31 @@ static size_t complete_prefix(const char *data, size_t len)
     return len;
 }
 
+char *utf8_carry(carry_state *c, const char *data, size_t len, size_t *whole)
+{
+    char *joined = malloc(c->len + len + 1);
+    if (!joined)
+        return NULL;
+    memcpy(joined, c->bytes, c->len);
+    memcpy(joined + c->len, data, len);
+    size_t total = c->len + len;
+    *whole = complete_prefix(joined, total);
+    c->len = total - *whole;
+    memcpy(c->bytes, joined + *whole, c->len);
+    return joined;
+}
+
 static void on_output(void *arg, size_t test, int stream, const char *data, size_t len)
 {
     live_stream *s = arg;
     size_t step = test == JUDGE_COMPILE ? 0 : test + 1;
     if (step >= s->nsteps || stream < 1 || stream > 2)
         return;
-    carry *c = &s->carries[step * 2 + (size_t)(stream - 1)];
-    char *joined = malloc(c->len + len);
-    if (!joined)
-        return;
-    memcpy(joined, c->bytes, c->len);
-    memcpy(joined + c->len, data, len);
-    size_t total = c->len + len;
-    size_t whole = complete_prefix(joined, total);
-    c->len = total - whole;
-    memcpy(c->bytes, joined + whole, c->len);
-    if (whole > 0)
-        emit_output(s, test, stream, joined, whole, !utf8_valid(joined, whole));
-    free(joined);
+    size_t whole;
+    char *text = utf8_carry(&s->carries[step * 2 + (size_t)(stream - 1)], data, len, &whole);
+    if (text && whole > 0)
+        emit_output(s, test, stream, text, whole, !utf8_valid(text, whole));
+    free(text);
 }
 
 static json_t *signal_name(int sig)
@@ -220,7 +221,7 @@ static void on_step_end(void *arg, size_t test, const step_result *step)
     live_stream *s = arg;
     size_t index = test == JUDGE_COMPILE ? 0 : test + 1;
     for (int stream = 1; stream <= 2 && index < s->nsteps; stream++) {
-        carry *c = &s->carries[index * 2 + (size_t)(stream - 1)];
+        carry_state *c = &s->carries[index * 2 + (size_t)(stream - 1)];
         if (c->len)
             emit_output(s, test, stream, c->bytes, c->len, true); /* a sequence never completed */
         c->len = 0;

@@ -47,6 +47,17 @@ int live_stream_client_fd(const live_stream *s);
  * error body.  Takes the reference to `body`.  Nothing is queued after. */
 void live_stream_finish(live_stream *s, const char *event, json_t *body);
 
+/* Output cut anywhere by the kernel, made into whole UTF-8 pieces: up to
+ * three bytes of a sequence a chunk ends in the middle of wait in the
+ * carry for the next chunk of the same stream. */
+typedef struct carry_state {
+    char bytes[4];
+    size_t len;
+} carry_state;
+/* The carried bytes and data[0..len) up to the last whole sequence,
+ * malloc'd (*whole bytes, maybe 0); NULL when out of memory. */
+char *utf8_carry(carry_state *c, const char *data, size_t len, size_t *whole);
+
 /* The deferred work's end: log fields, then `done` with the whole response
  * body (as without streaming) or `error` when the server failed (rc < 0,
  * `why`). */

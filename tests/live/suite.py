@@ -217,7 +217,111 @@ def streaming_checks(s):
           lambda: (r["events"][-1]["ms"] - r["events"][1]["ms"] >= 1000, [(e["event"], e["ms"]) for e in r["events"]]))
 
 
-SUITES = {"outputs": outputs_checks, "streaming": streaming_checks}
+# ---- WebSocket sessions ----
+
+def server_children(s):
+    """Processes the server started (a run's init is its child) and still lives."""
+    pids = []
+    for task in os.listdir("/proc/%d/task" % s.pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (s.pid, task)) as f:
+                pids += f.read().split()
+        except OSError:
+            pass
+    return pids
+
+
+def wait_for(pred, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+ECHO = "import sys\nfor line in sys.stdin:\n    print('echo:', line.strip(), flush=True)\nprint('bye')\n"
+
+
+def ws_checks(s):
+    url = "ws://127.0.0.1:%d/v1/ws" % s.port
+    piston_url = "ws://127.0.0.1:%d/api/v2/connect" % s.port
+
+    r = node("ws.mjs", url, "echo", json.dumps({"type": "init", "language": "python3", "version": "3",
+                                                 "files": [{"content": ECHO}]}))
+    msgs = r["messages"]
+    types = [m["type"] for m in msgs]
+    out = "".join(m["data"] for m in msgs if m["type"] == "data" and m["stream"] == "stdout")
+    check("ws: init is answered with runtime {language, version}",
+          lambda: (msgs[0] == {"type": "runtime", "language": "python3", "version": msgs[0]["version"],
+                               "ms": msgs[0]["ms"]} and msgs[0]["version"].startswith("3"), msgs[:1]))
+    check("ws: stage run comes before any data", lambda: (types[1] == "stage" and msgs[1]["stage"] == "run", types))
+    check("ws: lines typed into stdin are echoed one by one, EOF ends the program",
+          lambda: (out == "echo: hello\necho: world\nbye\n", out))
+    check("ws: exit {stage: run, code: 0, signal: null}, then close 4999 Job Completed",
+          lambda: (msgs[-1]["type"] == "exit" and msgs[-1]["stage"] == "run" and msgs[-1]["code"] == 0
+                   and msgs[-1]["signal"] is None and r.get("close") == 4999, (msgs[-1], r.get("close"))))
+
+    r = node("ws.mjs", piston_url, "signal", json.dumps({"type": "init", "language": "bash",
+                                                          "files": [{"content": "echo ready; exec sleep 30"}],
+                                                          "run_timeout": 40000}))
+    last = r["messages"][-1]
+    check("ws (/api/v2/connect): a signal message ends the program (exit signal SIGTERM)",
+          lambda: (last["type"] == "exit" and last["signal"] == "SIGTERM" and last["code"] is None
+                   and last["wall_ms"] < 20000 and r.get("close") == 4999, r))
+
+    r = node("ws.mjs", url, "limit", json.dumps({"type": "init", "language": "bash",
+                                                  "files": [{"content": "echo start; sleep 30"}],
+                                                  "limits": {"wall_ms": 1000}}))
+    last = r["messages"][-1]
+    check("ws: a limit kills the program (exit status wall_time_limit)",
+          lambda: (last["type"] == "exit" and last["status"] == "wall_time_limit" and r.get("close") == 4999, r))
+
+    before = len([e for e in s.log() if e.get("msg", "").endswith(": cancelled")])
+    r = node("ws.mjs", url, "disconnect", json.dumps({"type": "init", "language": "bash",
+                                                       "files": [{"content": "echo ready; sleep 40"}],
+                                                       "limits": {"wall_ms": 50000}}))
+    check("ws: the program ran before the client disconnected", lambda: ("disconnected_at" in r, r))
+    check("ws: a client that disconnects cancels the run (log: cancelled)",
+          lambda: (wait_for(lambda: len([e for e in s.log() if e.get("msg", "").endswith(": cancelled")]) > before),
+                   [e for e in s.log() if "live session" in e.get("msg", "")]))
+    check("ws: nothing of the disconnected session's run survives (no child process of the server)",
+          lambda: (wait_for(lambda: not server_children(s)), server_children(s)))
+
+    r = node("ws.mjs", url, "raw", json.dumps([{"type": "data", "stream": "stdin", "data": "x"}]))
+    check("ws: a message before init closes with 4003", lambda: (r.get("close") == 4003, r))
+    r = node("ws.mjs", url, "raw", json.dumps([{"type": "init", "language": "nope"}]))
+    check("ws: an unknown language is an error message, then close 4002",
+          lambda: (r["messages"][0]["type"] == "error" and "unknown language" in r["messages"][0]["message"]
+                   and r.get("close") == 4002, r))
+    r = node("ws.mjs", url, "raw", json.dumps([{"type": "init", "language": "bash", "files": [{"content": "sleep 5"}],
+                                                "limits": {"wall_ms": 10000}},
+                                               {"type": "data", "stream": "stdout", "data": "x"}]))
+    check("ws: writing to anything but stdin closes with 4004", lambda: (r.get("close") == 4004, r))
+    r = node("ws.mjs", url, "raw", json.dumps([{"type": "init", "language": "bash", "files": [{"content": "sleep 5"}],
+                                                "limits": {"wall_ms": 10000}},
+                                               {"type": "signal", "signal": "SIGNOPE"}]))
+    check("ws: an unknown signal closes with 4005", lambda: (r.get("close") == 4005, r))
+    r = node("ws.mjs", url, "raw", json.dumps([{"type": "init", "language": "bash", "files": [{"content": "true"}]},
+                                               {"type": "init", "language": "bash", "files": [{"content": "true"}]}]))
+    check("ws: a second init closes with 4000", lambda: (r.get("close") == 4000, r))
+    r = node("ws.mjs", url, "raw", json.dumps([{"type": "init", "language": "c",
+                                                "files": [{"content": "int main(void) { return x; }"}]}]))
+    stages = [(m["type"], m.get("stage")) for m in r["messages"] if m["type"] in ("stage", "exit")]
+    check("ws: a compile error: stage compile, its stderr, exit {stage: compile, status: compile_error}",
+          lambda: (stages == [("stage", "compile"), ("exit", "compile")]
+                   and r["messages"][-1]["status"] == "compile_error" and r["messages"][-1]["code"] == 1
+                   and any(m["type"] == "data" and m["stream"] == "stderr" for m in r["messages"]), r))
+    status, hdrs, body = s.request("GET", "/v1/ws")
+    check("ws: GET /v1/ws without Upgrade is 426 with a JSON error",
+          lambda: (status == 426 and body["error"]["code"] == "upgrade_required", (status, body)))
+    status, hdrs, body = s.request("GET", "/v1/ws", headers={"Upgrade": "websocket", "Connection": "Upgrade",
+                                                               "Sec-WebSocket-Version": "13",
+                                                               "Sec-WebSocket-Key": "short"})
+    check("ws: a malformed Sec-WebSocket-Key is 400", lambda: (status == 400, (status, body)))
+
+
+SUITES = {"outputs": outputs_checks, "streaming": streaming_checks, "ws": ws_checks}
 
 
 def main():
@@ -229,7 +333,8 @@ def main():
         report("live: no sanitizer report in the server's log", not s.sanitizer_reports(), s.sanitizer_reports())
     finally:
         code = s.stop()
-        report("live: the server stops cleanly (exit 0)", code == 0, code)
+        report("live: the server stops cleanly (exit 0)", code == 0,
+               "exit %s; %s" % (code, " | ".join(s.sanitizer_reports()[:5]) or open(s.log_path).read()[-600:]))
         report("live: no workspace left mounted", s.workspaces_mounted() == 0)
         s.cleanup()
     return 1 if lib.failures else 0

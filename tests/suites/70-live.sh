@@ -31,4 +31,8 @@ fi
 
 # 2. The server: files out, streaming, WebSocket sessions, the playground.
 command -v python3 >/dev/null || { fail "live server suite" "python3 is not installed (make deps)"; exit 1; }
+# The sanitizer build when there is one (make test builds it): leaks and
+# races in the threads of streams and sessions show there first.
+SAN=${BUILD:-build}/judgebox-san
+[ -z "${JUDGEBOX_SERVE_BIN:-}" ] && [ -x "$SAN" ] && export JUDGEBOX_SERVE_BIN=$SAN
 python3 tests/live/suite.py

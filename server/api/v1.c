@@ -75,6 +75,8 @@ static void judge_work(http_request *req, void *cls)
         stream = NULL;
     }
     int abort_fd = stream ? live_stream_client_fd(stream) : http_client_fd(req);
+    if (stream) /* no interim 102 in the middle of a streamed body: a half-close is a hang-up */
+        pool_ticket_set_probe(w->ticket, NULL, NULL);
     int rc = judge_run(a->context, w->ticket, &w->job, abort_fd, &res, why, sizeof why);
     if (stream) {
         pool_leave(w->ticket);

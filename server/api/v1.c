@@ -80,6 +80,8 @@ static void judge_work(http_request *req, void *cls)
     int rc = judge_run(a->context, w->ticket, &w->job, abort_fd, &res, why, sizeof why);
     if (stream) {
         pool_leave(w->ticket);
+        if (rc == 0)
+            http_judged(req, &res); /* the client's CPU quota */
         live_run_finished(stream, req, http_request_id(req), &w->job, rc, &res, why);
         if (rc == 0)
             job_result_free(&res);

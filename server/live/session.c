@@ -718,6 +718,8 @@ static void read_socket(live_sessions *l, session *s)
 
 static void check_timers(session *s, uint64_t now)
 {
+    if (now < s->created_ms)
+        return; /* `now` was read before this session came in */
     if (s->state == S_INIT && now - s->created_ms > LIVE_INIT_TIMEOUT_S * 1000u) {
         send_close(s, 4001, "Initialization Timeout");
         end_session(s);
@@ -727,7 +729,7 @@ static void check_timers(session *s, uint64_t now)
         return;
     uint64_t output = __atomic_load_n(&s->last_output_ms, __ATOMIC_RELAXED);
     uint64_t active = output > s->last_client_ms ? output : s->last_client_ms;
-    if (now - active > LIVE_IDLE_TIMEOUT_S * 1000u) {
+    if (active < now && now - active > LIVE_IDLE_TIMEOUT_S * 1000u) {
         char why[96];
         snprintf(why, sizeof why, "idle: no message and no output for %d s; the session ends",
                  LIVE_IDLE_TIMEOUT_S);
@@ -798,7 +800,6 @@ static void *io_main(void *arg)
     for (;;) {
         struct epoll_event events[32];
         int n = epoll_wait(l->epfd, events, 32, 100);
-        uint64_t now = now_ms();
         for (int i = 0; i < n; i++) {
             if (events[i].data.ptr == NULL) {
                 uint64_t count;
@@ -810,7 +811,7 @@ static void *io_main(void *arg)
             if (s->state != S_CLOSED)
                 read_socket(l, s);
         }
-        sweep(l, now);
+        sweep(l, now_ms());
         pthread_mutex_lock(&l->lock);
         bool done = l->stopping && !l->all && !l->incoming;
         pthread_mutex_unlock(&l->lock);

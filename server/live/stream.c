@@ -391,7 +391,7 @@ void live_run_finished(live_stream *s, http_request *req, const char *id, const 
     }
     http_log_set(req, "verdict", json_string(res->verdict));
     if (res->cancelled)
-        http_log_set(req, "client", json_string("gone"));
+        http_log_set(req, "gone", json_true());
     json_t *body = api_run_response(id, job, res);
     if (!body) {
         api_error err;

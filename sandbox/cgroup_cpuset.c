@@ -133,8 +133,17 @@ int cgroup_cpuset_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *er
     const cgroup_system *system = slot->system;
     slot->pinned_cpu = -1;
     slot->v1_cpuset_dir[0] = '\0';
-    if (!system->pin_cpus)
+    if (!system->pin_cpus) {
+        /* v2: slotN outlives the server that pinned it, and its cpuset.cpus
+         * with it; an unpinned server must not inherit that pin.  An empty
+         * list ("\n", stripped) means "the parent's CPUs". */
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/cpuset.cpus", slot->v2_slot);
+        if (system->version == 2 && access(path, F_OK) == 0 &&
+            cgroup_write(slot->v2_slot, "cpuset.cpus", "\n", error) < 0)
+            return error_wrap(error, "unpin slot %u", index);
         return 0;
+    }
     int cpu = system->pin_cpu_list[index % system->pin_cpu_count];
     char value[16];
     snprintf(value, sizeof value, "%d", cpu);

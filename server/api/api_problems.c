@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "problem_store.h"
 
 static int oom(api_error *err)
@@ -26,33 +27,13 @@ static int oom(api_error *err)
     return -1;
 }
 
-/* The whole of a (validator source) file, malloc'd. */
+/* The whole of a (validator source) file, malloc'd; -1 with errno. */
 static int read_file(const char *path, unsigned char **data, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    char *text = file_read(path, 64 << 20, false, len);
+    if (!text)
         return -1;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size > (64 << 20)) {
-        close(fd);
-        errno = EFBIG;
-        return -1;
-    }
-    unsigned char *buf = malloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (buf && got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (!buf)
-        return -1;
-    *data = buf;
-    *len = got;
+    *data = (unsigned char *)text;
     return 0;
 }
 

@@ -18,6 +18,7 @@
  * exits with a code its protocol does not know) is judge_error, never
  * the submission's fault.
  */
+#include "files.h"
 #include "judge_internal.h"
 
 #include <errno.h>
@@ -284,25 +285,7 @@ static char *read_small(const char *dir, const char *name, size_t max, size_t *l
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/feedback/%s", dir, name);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    char *data = malloc(max + 1);
-    size_t got = 0;
-    while (data && got < max) {
-        ssize_t n = read(fd, data + got, max - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (data) {
-        data[got] = '\0';
-        *len = got;
-    }
-    return data;
+    return file_read(path, max, true, len);
 }
 
 /* argv: the language's run command, the protocol's files, extra args. */

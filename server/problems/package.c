@@ -11,6 +11,7 @@
  * directory fds, so a duplicate entry is refused rather than overwritten.
  */
 #include "package.h"
+#include "files.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -296,31 +297,6 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Small text file into a malloc'd string; NULL with errno. */
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    char *s = malloc(max + 1);
-    size_t got = 0;
-    while (s && got < max) {
-        ssize_t n = read(fd, s + got, max - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (s) {
-        s[got] = '\0';
-        if (len)
-            *len = got;
-    }
-    return s;
-}
-
 typedef struct test_list {
     problem_test_meta *items;
     size_t count, cap;
@@ -592,7 +568,7 @@ int package_scan(const char *dir, problem_meta *m, char *error, size_t size)
     problem_yaml y = {0};
     snprintf(path, sizeof path, "%s/problem.yaml", root);
     size_t len = 0;
-    char *text = exists(path, false) ? slurp(path, 1 << 20, &len) : NULL;
+    char *text = exists(path, false) ? file_read(path, 1 << 20, true, &len) : NULL;
     if (text && problem_yaml_parse(text, len, &y, error, size) < 0) {
         free(text);
         return -1;
@@ -630,10 +606,10 @@ int package_scan(const char *dir, problem_meta *m, char *error, size_t size)
     /* Time limit: .timelimit (problemtools / DOMjudge), else
      * domjudge-problem.ini, else limits.time_limit. */
     snprintf(path, sizeof path, "%s/.timelimit", root);
-    char *tl = slurp(path, 64, NULL);
+    char *tl = file_read(path, 64, true, NULL);
     if (!tl) {
         snprintf(path, sizeof path, "%s/domjudge-problem.ini", root);
-        char *ini = slurp(path, 4096, NULL);
+        char *ini = file_read(path, 4096, true, NULL);
         char *at = ini ? strstr(ini, "timelimit") : NULL;
         if (at && (at = strchr(at, '='))) {
             at++;

@@ -502,21 +502,34 @@ static void read_work_free(read_work *w)
     free(w);
 }
 
+/* The Judge0 submission named by the request's token into *job: true, or
+ * false with the error already answered (503 when the store failed, 404
+ * for an unknown token or another API's job). */
+static bool find_judge0_job(http_request *req, app *a, const char *token, store_job *job)
+{
+    char why[512];
+    int found = store_id_valid(token) ? store_get(a->store, token, job, why, sizeof why) : 0;
+    if (found < 0) {
+        http_log_set(req, "cause", json_string(why));
+        reply_error(req, 503, "the store could not be read; retry later");
+        return false;
+    }
+    if (found == 0 || !job->origin || strcmp(job->origin, "judge0") != 0) {
+        if (found > 0)
+            store_job_free(job);
+        reply_not_found(req);
+        return false;
+    }
+    return true;
+}
+
 static void show_now(http_request *req, void *cls)
 {
     read_work *w = cls;
     app *a = http_app(req);
     store_job job;
-    char why[512];
-    int found = store_id_valid(w->tokens[0]) ? store_get(a->store, w->tokens[0], &job, why, sizeof why)
-                                             : 0;
-    if (found < 0) {
-        http_log_set(req, "cause", json_string(why));
-        reply_error(req, 503, "the store could not be read; retry later");
-    } else if (found == 0 || !job.origin || strcmp(job.origin, "judge0") != 0) {
-        if (found > 0)
-            store_job_free(&job);
-        reply_not_found(req);
+    if (!find_judge0_job(req, a, w->tokens[0], &job)) {
+        /* answered */
     } else {
         bool not_utf8 = false;
         json_t *b = render_job(&job, a->langs, &w->fields, w->base64, &not_utf8);
@@ -707,15 +720,8 @@ static void delete_now(http_request *req, void *cls)
     app *a = http_app(req);
     store_job job;
     char why[512];
-    int found = store_id_valid(w->tokens[0]) ? store_get(a->store, w->tokens[0], &job, why, sizeof why)
-                                             : 0;
-    if (found < 0) {
-        http_log_set(req, "cause", json_string(why));
-        reply_error(req, 503, "the store could not be read; retry later");
-    } else if (found == 0 || !job.origin || strcmp(job.origin, "judge0") != 0) {
-        if (found > 0)
-            store_job_free(&job);
-        reply_not_found(req);
+    if (!find_judge0_job(req, a, w->tokens[0], &job)) {
+        /* answered */
     } else if (job.state == STORE_QUEUED || job.state == STORE_RUNNING) {
         /* Judge0 refuses to delete what is queued or running. */
         char msg[160];

@@ -57,12 +57,13 @@ static void usage(FILE *out)
           "  --cgroup-parent NAME  cgroup under which the slots live (default judgebox)\n"
           "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
           "                      (two servers on one machine: each its own run dir, state dir, parent, uids)\n"
-          "  --pin-cpus          each slot on one CPU of its own (cpuset, v1 and v2): stable CPU times\n",
+          "  --pin-cpus          each slot on one CPU of its own (cpuset, v1 and v2): stable CPU times\n"
+          "  --no-playground     no playground page at GET / (404; config \"playground\": false)\n",
           out);
     fputs(ops_usage, out);
     fputs("API: POST /v1/run, GET /v1/languages, GET /v1/health, GET /v1/limits, GET /metrics,\n"
           "     /v1/problems (POST, GET, DELETE),\n"
-          "     GET /v1/openapi.json (docs/api.md, docs/operations.md)\n",
+          "     GET /v1/openapi.json, GET / (the playground page) (docs/api.md, docs/operations.md)\n",
           out);
 }
 
@@ -165,7 +166,7 @@ int command_serve(int argc, char **argv)
     const char *slots_arg = NULL, *queue_arg = NULL, *islots_arg = NULL;
     const char *store_url_arg = NULL, *state_dir = NULL, *ttl_arg = NULL, *claim_arg = NULL;
     const char *run_dir = NULL, *cgroup_parent = NULL, *uid_base_arg = NULL;
-    bool pin_cpus = false;
+    bool pin_cpus = false, no_playground = false;
     ops_options ops_opt;
     ops_options_default(&ops_opt);
     for (int i = 1; i < argc; i++) {
@@ -183,6 +184,10 @@ int command_serve(int argc, char **argv)
         }
         if (strcmp(a, "--pin-cpus") == 0) {
             pin_cpus = true;
+            continue;
+        }
+        if (strcmp(a, "--no-playground") == 0) {
+            no_playground = true;
             continue;
         }
         const char **dst = strcmp(a, "--listen") == 0   ? &listen
@@ -247,6 +252,8 @@ int command_serve(int argc, char **argv)
         status = 2;
         goto out;
     }
+    if (no_playground)
+        config.playground = false;
     if (listen && config_set_string(&config.listen, listen) < 0) {
         status = fatal("out of memory");
         goto out;
@@ -355,6 +362,10 @@ int command_serve(int argc, char **argv)
         status = fatal("--run-dir must be an absolute path");
         goto out;
     }
+    /* The page's files hold no data: open while the playground is on;
+     * every API call the page makes needs a token as any other. */
+    if (config.playground)
+        ops_opt.open_mask |= AUTH_OPEN_PLAYGROUND;
     if (ops_open(&ops_opt, config.listen, &langs, &ops_state, error, sizeof error) < 0) {
         status = fatal(error);
         goto out;

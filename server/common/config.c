@@ -112,6 +112,7 @@ void config_defaults(server_config *c)
     set_limits(&c->checker.min, 1, 1, 1024, 1, 1, 64, 1, 64);
     set_limits(&c->checker.max, 60000, 120000, 2097152, 1024, 16 << 20, 1048576, 1048576, 4194304);
     c->interactor = c->checker;
+    c->playground = true;
 }
 
 int config_finish(server_config *c)
@@ -201,7 +202,7 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         "header_timeout_s", "per_ip_connection_limit", "drain_timeout_s",
         "limits", "compile_limits", "state_dir", "time_multiplier", "max_problem_bytes",
         "max_problem_files", "max_problem_unpacked_bytes", "interactive_slots", "checker_limits",
-        "interactor_limits", NULL};
+        "interactor_limits", "playground", NULL};
     const char *unknown = json_unknown_key(root, known);
     if (unknown) {
         snprintf(error, size, "config %s: unknown field '%s'", path, unknown);
@@ -249,6 +250,14 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
     UINT_FIELD("max_problem_unpacked_bytes", 1024, 1ull << 42, c->max_problem_unpacked_bytes);
     UINT_FIELD("interactive_slots", 0, CONFIG_MAX_SLOTS, c->interactive_slots);
 #undef UINT_FIELD
+    json_t *pg = json_object_get(root, "playground");
+    if (pg) {
+        if (!json_is_boolean(pg)) {
+            snprintf(error, size, "config %s: playground must be true or false", path);
+            goto out;
+        }
+        c->playground = json_is_true(pg);
+    }
     json_t *tm = json_object_get(root, "time_multiplier");
     if (tm) {
         if (!json_is_number(tm) || json_number_value(tm) <= 0 || json_number_value(tm) > 100) {

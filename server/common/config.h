@@ -9,6 +9,7 @@
 #define JUDGEBOX_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,7 @@ typedef struct server_config {
     uint64_t max_problem_unpacked_bytes; /* all entries unpacked */
     unsigned interactive_slots;   /* workers with two slots each for interactive tests; 0 = none */
     limit_policy checker, interactor;
+    bool playground;              /* GET / serves the playground page (server/playground/) */
 } server_config;
 
 /* Bounds of slots and queue, for the config file and --slots/--queue. */

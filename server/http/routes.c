@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "runs_http.h"
 #include "ops_http.h"
+#include "playground.h"
 #include "problems_http.h"
 #include "session.h"
 #include "v1.h"
@@ -54,6 +55,9 @@ const http_route http_routes[] = {
     {"GET", "/v1/problems", problems_list, 0},
     {"GET", "/v1/problems/{id}", problems_get, 0},
     {"DELETE", "/v1/problems/{id}", problems_delete, 0},
+    /* server/playground: the page at / (issue 15) */
+    {"GET", "/", playground_index, 0},
+    {"GET", "/playground/{name}", playground_asset, 0},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

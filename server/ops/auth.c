@@ -355,6 +355,9 @@ unsigned auth_required_scope(const char *method, const char *path, unsigned open
         return (open_mask & AUTH_OPEN_METRICS) ? 0 : AUTH_SCOPE_METRICS;
     if (strcmp(path, "/v1/openapi.json") == 0)
         return (open_mask & AUTH_OPEN_OPENAPI) ? 0 : AUTH_SCOPE_READ;
+    /* The playground's static files; its API calls carry the token. */
+    if (get && (open_mask & AUTH_OPEN_PLAYGROUND) && (strcmp(path, "/") == 0 || has_prefix(path, "/playground/")))
+        return 0;
     /* Problem packages are part of the server's configuration. */
     if (!get && (strcmp(path, "/v1/problems") == 0 || has_prefix(path, "/v1/problems/")))
         return AUTH_SCOPE_ADMIN;

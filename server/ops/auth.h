@@ -38,6 +38,7 @@ enum {
     AUTH_OPEN_HEALTH = 1u << 0,    /* /v1/health (and Judge0's /about-style probes) */
     AUTH_OPEN_METRICS = 1u << 1,   /* /metrics */
     AUTH_OPEN_OPENAPI = 1u << 2,   /* /v1/openapi.json */
+    AUTH_OPEN_PLAYGROUND = 1u << 3, /* GET / and the page's files (set by serve while the page is on) */
 };
 #define AUTH_OPEN_DEFAULT AUTH_OPEN_HEALTH
 

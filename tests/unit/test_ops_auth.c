@@ -63,6 +63,14 @@ int main(void)
     CHECK("scope: languages need read", auth_required_scope("GET", "/v1/languages", 0) == AUTH_SCOPE_READ);
     CHECK("scope: problem upload needs admin", auth_required_scope("POST", "/v1/problems", 0) == AUTH_SCOPE_ADMIN);
     CHECK("scope: problem delete needs admin", auth_required_scope("DELETE", "/v1/problems/x", 0) == AUTH_SCOPE_ADMIN);
+    CHECK("scope: the playground page is open while on",
+          auth_required_scope("GET", "/", AUTH_OPEN_PLAYGROUND) == 0 &&
+              auth_required_scope("GET", "/playground/app.js", AUTH_OPEN_PLAYGROUND) == 0);
+    CHECK("scope: the playground page needs read when off",
+          auth_required_scope("GET", "/", AUTH_OPEN_DEFAULT) == AUTH_SCOPE_READ);
+    CHECK("scope: only GET of the page is open", auth_required_scope("POST", "/", AUTH_OPEN_PLAYGROUND) == AUTH_SCOPE_RUN);
+    CHECK("scope: the page does not open the API under it",
+          auth_required_scope("GET", "/v1/languages", AUTH_OPEN_PLAYGROUND) == AUTH_SCOPE_READ);
     unsigned open;
     CHECK("open: list parsed", auth_open_parse("health,metrics,openapi", &open) == 0 && open == 7);
     CHECK("open: none", auth_open_parse("none", &open) == 0 && open == 0);

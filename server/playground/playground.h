@@ -1,0 +1,28 @@
+/*
+ * playground.h - the playground page (issue 15, part 6): GET / and
+ * GET /playground/{name} serve the page's files, built into the binary
+ * from web/playground/ (playground.c); the page itself talks to the
+ * server only through the public API.  Off (404) with --no-playground
+ * or "playground": false in the config.
+ */
+#ifndef JUDGEBOX_PLAYGROUND_H
+#define JUDGEBOX_PLAYGROUND_H
+
+#include <stddef.h>
+
+#include "route.h"
+
+void playground_index(http_request *req);
+void playground_asset(http_request *req);
+
+/* The embedded file served at `path` ("/", "/playground/app.js"), or NULL;
+ * its bytes, length and Content-Type. */
+typedef struct playground_file {
+    const char *path;
+    const char *content_type;
+    const char *data;
+    size_t len;
+} playground_file;
+const playground_file *playground_find(const char *path);
+
+#endif

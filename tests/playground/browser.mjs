@@ -177,6 +177,18 @@ async function main() {
       await page.screenshot({ path: path.join(artifacts, "playground-compile-error.png") });
       result.link = await share(page);
       await reopen(browser, result.link);
+      // Links that cannot be restored say so (no exception, no console error).
+      const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+      result.bad_links = {};
+      for (const [name, frag] of [["garbled", "#s=AAAA"], ["unknown_language", "#s=" + b64({ language: "cobol-2099", source: "x" })]]) {
+        const ctx = await browser.createBrowserContext();
+        const p = await ctx.newPage();
+        watch(p);
+        await p.goto(base + frag, { waitUntil: "load", ...WAIT });
+        await ready(p);
+        result.bad_links[name] = (await shown(p)).notice;
+        await ctx.close();
+      }
     } else {
       throw new Error("unknown scenario " + scenario);
     }

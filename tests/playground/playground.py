@@ -134,6 +134,10 @@ def browser_checks(s):
           lambda: (shown["compile_visible"] and "error: expected" in shown["compile_output"]
                    and "main.c:1:" in shown["compile_output"], shown.get("compile_output")))
     check("browser (compile error): nothing ran (no stdout)", lambda: (shown["stdout"] == "", shown.get("stdout")))
+    check("browser: a garbled link says it could not be read",
+          lambda: ("could not be read" in r["bad_links"]["garbled"], r.get("bad_links")))
+    check("browser: a link naming a language the server lacks says so",
+          lambda: ("'cobol-2099' is not on this server" in r["bad_links"]["unknown_language"], r.get("bad_links")))
     check("browser (compile error): its link restores C17 and the source",
           lambda: (r["reopened"]["language"] == "c17" and r["reopened"]["source"] == "int main(void) { return 0 }",
                    r.get("reopened")))

@@ -33,6 +33,7 @@
   let languages = [];
   let running = null;            // AbortController of the run in flight
   let pending = null;            // state from the link, applied once languages are in
+  let linkProblem = "";          // why the link's state could not be read
 
   // ---- small helpers ----
   function notice(text, isError) {
@@ -107,7 +108,8 @@
       const s = JSON.parse(b64urlDecode(m[1]));
       return s && typeof s === "object" ? s : null;
     } catch (e) {
-      notice("The link's state could not be read (it was cut or changed).", true);
+      linkProblem = "The link's state could not be read (it was cut or changed).";
+      notice(linkProblem, true);
       return null;
     }
   }
@@ -153,14 +155,15 @@
     if (first) select.value = first;
     select.disabled = false;
     $("run").disabled = false;
+    notice(linkProblem, true);
+    linkProblem = "";
     if (pending) {
-      applyState(pending);
+      applyState(pending);      // may say the link's language is not here
       pending = null;
     } else {
       editor.setLanguage(select.value);
       if (editor.getValue() === "") editor.setValue(templateFor(select.value));
     }
-    notice("");
     setState("ready");
     loadLimits();
   }

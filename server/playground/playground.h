@@ -16,12 +16,15 @@ void playground_index(http_request *req);
 void playground_asset(http_request *req);
 
 /* The embedded file served at `path` ("/", "/playground/app.js"), or NULL;
- * its bytes, length and Content-Type. */
+ * its bytes, length and Content-Type, and its gzipped bytes when it has
+ * them (gz NULL otherwise). */
 typedef struct playground_file {
     const char *path;
     const char *content_type;
     const char *data;
     size_t len;
+    const char *gz;
+    size_t gz_len;
 } playground_file;
 const playground_file *playground_find(const char *path);
 

@@ -8,6 +8,7 @@ streamed while it runs, the shareable link reopened, a C compile error, and
 the API key field.  Screenshots go to $JUDGEBOX_TEST_ARTIFACTS/playground
 (default build/test-artifacts/playground)."""
 
+import gzip
 import json
 import os
 import re
@@ -69,10 +70,22 @@ def http_checks(s):
     st, hh, b = s.request("GET", "/playground/editor.js")
     check("http: the CodeMirror bundle is built in (minified, over 200 KB)",
           lambda: (st == 200 and len(b) > 200000 and b"CodeMirror" in b[:400], len(b)))
+    plain = b
+    st, hh, gz = s.request("GET", "/playground/editor.js", headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    check("http: the bundle comes gzipped to a client that accepts gzip (the same bytes, a third the size)",
+          lambda: (st == 200 and hh.get("content-encoding") == "gzip" and gzip.decompress(gz) == plain
+                   and len(gz) * 2 < len(plain) and "Accept-Encoding" in hh.get("vary", ""), (st, hh)))
+    check("http: the gzipped bundle has an ETag of its own",
+          lambda: (hh.get("etag") and hh["etag"] != s.request("GET", "/playground/editor.js")[1].get("etag"), hh.get("etag")))
+    st, hh, b2 = s.request("GET", "/playground/editor.js", headers={"Accept-Encoding": "gzip;q=0, br"})
+    check("http: gzip;q=0 gets the plain bundle",
+          lambda: (st == 200 and "content-encoding" not in hh and b2 == plain, hh.get("content-encoding")))
     etag = h.get("etag", "")
     st, hh, b = s.request("GET", "/", headers={"If-None-Match": etag})
     check("http: If-None-Match with the ETag gives 304 without a body",
           lambda: (etag.startswith('"') and st == 304 and not b and hh.get("etag") == etag, (etag, st)))
+    st, hh, b = s.request("GET", "/", headers={"If-None-Match": 'W/"0000000000000000", W/%s' % etag})
+    check("http: If-None-Match with a list naming the ETag (weak form too) gives 304", lambda: (st == 304, st))
     st, hh, b = s.request("GET", "/", headers={"If-None-Match": '"0000000000000000"'})
     check("http: another ETag gives the page again (200)", lambda: (st == 200 and b, st))
     check("http: Cache-Control no-cache (revalidated, so a new binary is seen at once)",

@@ -180,6 +180,25 @@ int cgroup_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error)
                                       : cgroup_v1_run_end(slot, usage, error);
 }
 
+unsigned cgroup_run_dirs(const cgroup_slot *slot, char (*dirs)[PATH_MAX], unsigned max)
+{
+    const char *members[4] = {slot->v2_run};
+    unsigned count = 1;
+    if (slot->system->version == 1) {
+        /* The run's memory cgroup is its own; cpuacct, pids (and cpuset when pinned) are the slot's. */
+        members[0] = slot->v1_run;
+        members[1] = slot->v1_dirs[CGROUP_V1_CPUACCT];
+        members[2] = slot->v1_dirs[CGROUP_V1_PIDS];
+        count = 3;
+        if (slot->v1_cpuset_dir[0])
+            members[count++] = slot->v1_cpuset_dir;
+    }
+    unsigned n = 0;
+    for (unsigned i = 0; i < count && n < max; i++)
+        snprintf(dirs[n++], PATH_MAX, "%s", members[i]);
+    return n;
+}
+
 void cgroup_slot_close(cgroup_slot *slot)
 {
     if (slot->system && slot->system->version == 1)

@@ -71,6 +71,8 @@ int cgroup_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_er
 int cgroup_run_clone_fd(const cgroup_slot *slot);
 int cgroup_run_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
 int cgroup_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
+/* The directories a run's processes are members of while it runs (at most `max`); their count. */
+unsigned cgroup_run_dirs(const cgroup_slot *slot, char (*dirs)[PATH_MAX], unsigned max);
 /* The slot is no longer ours: drop what only its runs used (v1: the run cgroup). */
 void cgroup_slot_close(cgroup_slot *slot);
 /* Remove the slot's directories (they must be empty). */

@@ -33,7 +33,7 @@ static int make_state_dirs(sandbox_context *context, sandbox_error *error)
     char path[PATH_MAX + 32];
     if (make_dir(context->state_dir, 0755, error) < 0)
         return -1;
-    static const char *const subdirs[] = {"slots", "netns", "seccomp"};
+    static const char *const subdirs[] = {"slots", "netns", "seccomp", "runs"};
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", context->state_dir, subdirs[i]);
         if (make_dir(path, 0700, error) < 0)
@@ -175,6 +175,7 @@ static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_
     }
     if (cgroup_slot_remove(&context->cgroups, index, error) < 0)
         rc = -1;
+    run_record_remove(context->state_dir, index); /* of a supervisor that died mid-run */
     if (fd >= 0) {
         unlink(lock_path);
         close(fd);

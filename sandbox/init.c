@@ -117,7 +117,7 @@ static const char *find_path(const char *const *env)
 }
 
 /* execvpe with the run's own PATH; returns the errno of the best failure. */
-static int exec_program(const char *const *argv, const char *const *env)
+int exec_in_path(const char *const *argv, const char *const *env)
 {
     const char *name = argv[0];
     if (strchr(name, '/')) {
@@ -169,7 +169,7 @@ __attribute__((noreturn)) static void program_main(const child_plan *plan, int n
     }
     close(listener);
     close(notify_socket);
-    int exec_errno = exec_program(plan->spec->argv, plan->env);
+    int exec_errno = exec_in_path(plan->spec->argv, plan->env);
     char message[256];
     snprintf(message, sizeof message, "cannot execute %s: %s", plan->spec->argv[0], strerror(exec_errno));
     dprintf(FD_STDERR, "judgebox: %s\n", message);

@@ -116,6 +116,32 @@ int keeper_lock_slot(const char *state_dir, unsigned index, int fd);
 /* run.c: one run on the slot's runner thread. */
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
 
+/* run.c: the environment of a run whose spec has none (attach.c's too). */
+extern const char *const sandbox_default_env[];
+/* init.c: execve argv[0] looked up in env's PATH; returns the errno of the best failure. */
+int exec_in_path(const char *const *argv, const char *const *env);
+
+/* runs.c: the record of the run alive in a slot, <state_dir>/runs/slot<N>
+ * (written by the run's supervisor, read by attach.c). */
+#define RUN_CGROUPS_MAX 4
+typedef struct run_record {
+    sandbox_run_info info;
+    unsigned long long init_start;  /* starttime of /proc/<init>/stat: a reused pid differs */
+    sandbox_limits limits;          /* filled */
+    unsigned cgroup_count;
+    char cgroups[RUN_CGROUPS_MAX][PATH_MAX]; /* the directories the run's processes are members of */
+} run_record;
+bool run_id_valid(const char *id);
+int run_record_write(const sandbox_slot *slot, const sandbox_spec *spec, const sandbox_limits *limits, pid_t init_pid,
+                     sandbox_error *error);
+void run_record_remove(const char *state_dir, unsigned index);
+/* 0 with the record of slot `index`; -1 with errno (ENOENT: none, EINVAL: malformed). */
+int run_record_read(const char *state_dir, unsigned index, run_record *record);
+/* Is the record's init still the process it names (same pid, same start time)? */
+bool run_record_alive(const run_record *record);
+/* starttime (clock ticks since boot) of `pid`, 0 when it cannot be read. */
+unsigned long long process_start_time(pid_t pid);
+
 /* workspace.c: unmount and remove the workspaces of processes that died
  * without destroying them (a server killed with SIGKILL). */
 void workspace_reclaim_dead(const char *workspace_dir);

@@ -55,7 +55,7 @@
 enum { REQUEST_RUN = 1, REQUEST_QUIT = 2 };
 enum { REPLY_DONE = 0, REPLY_STALE = 1, REPLY_STARTED = 2, REPLY_DECLINED = 3 };
 enum { PASSED_STDIN = 1, PASSED_STDOUT = 2, PASSED_STDERR = 4 };
-enum { HAS_WORKDIR = 1, HAS_BOX_DIR = 2, HAS_HOSTNAME = 4 };
+enum { HAS_WORKDIR = 1, HAS_BOX_DIR = 2, HAS_HOSTNAME = 4, HAS_RUN_ID = 8 };
 #define MAX_PASSED FDPASS_MAX /* stdin, stdout, stderr, the slot lock */
 #define NO_ENV UINT32_MAX
 
@@ -64,7 +64,7 @@ typedef struct keeper_identity {
 } keeper_identity;
 
 /* Then `bytes` of NUL-terminated strings: rootfs, the optional workdir,
- * box_dir and hostname (`has`), argv, env; then the descriptors of
+ * box_dir, hostname and run id (`has`), argv, env; then the descriptors of
  * `passed` and the lock, in that order, with the header. */
 typedef struct keeper_request {
     uint32_t magic, kind;
@@ -230,8 +230,11 @@ static bool decode_spec(const keeper_request *request, const char *payload, cons
         spec->box_dir = next_string(&cursor, end);
     if (request->has & HAS_HOSTNAME)
         spec->hostname = next_string(&cursor, end);
+    if (request->has & HAS_RUN_ID)
+        spec->run_id = next_string(&cursor, end);
     if (!spec->rootfs || ((request->has & HAS_WORKDIR) && !spec->workdir) ||
-        ((request->has & HAS_BOX_DIR) && !spec->box_dir) || ((request->has & HAS_HOSTNAME) && !spec->hostname))
+        ((request->has & HAS_BOX_DIR) && !spec->box_dir) || ((request->has & HAS_HOSTNAME) && !spec->hostname) ||
+        ((request->has & HAS_RUN_ID) && !spec->run_id))
         return false;
     *argv = calloc((size_t)request->argc + 1, sizeof **argv);
     if (!*argv)
@@ -460,6 +463,8 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
         request.has |= HAS_BOX_DIR;
     if (ok && spec->hostname && (ok = add_string(&payload, &size, &used, spec->hostname)))
         request.has |= HAS_HOSTNAME;
+    if (ok && spec->run_id && (ok = add_string(&payload, &size, &used, spec->run_id)))
+        request.has |= HAS_RUN_ID;
     for (const char *const *a = spec->argv; ok && *a; a++, request.argc++)
         ok = add_string(&payload, &size, &used, *a);
     if (spec->env) {

@@ -28,7 +28,7 @@
 #include "internal.h"
 #include "mounts.h"
 
-static const char *const default_env[] = {
+const char *const sandbox_default_env[] = {
     "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "HOME=/box", "LANG=C.UTF-8",
     "TMPDIR=/tmp", NULL};
 
@@ -108,6 +108,9 @@ static int check_spec(const sandbox_spec *spec, sandbox_error *error)
     }
     if (spec->workdir && spec->workdir[0] != '/')
         return error_set(error, EINVAL, "workdir %s must be absolute", spec->workdir);
+    if (spec->run_id && !run_id_valid(spec->run_id))
+        return error_set(error, EINVAL, "run id '%s' must be 1 to %d of A-Z a-z 0-9 . _ : -", spec->run_id,
+                         SANDBOX_RUN_ID_MAX - 1);
     return 0;
 }
 
@@ -715,7 +718,8 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     if (make_pipes(pipes, error) < 0)
         goto end_cgroup;
     child_plan plan = {
-        .context = slot->context, .spec = spec, .limits = &limits, .env = spec->env ? spec->env : default_env,
+        .context = slot->context, .spec = spec, .limits = &limits,
+        .env = spec->env ? spec->env : sandbox_default_env,
         .stdin_fd = spec->stdin_fd, .stdout_fd = pipes[PIPE_OUT][1], .stderr_fd = pipes[PIPE_ERR][1],
         .status_fd = pipes[PIPE_STATUS][1], .go_fd = pipes[PIPE_GO][0],
     };
@@ -733,13 +737,17 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
                 .stream = 2, .hooks = spec->hooks, .order = &order},
     };
     int started = start_run(slot, &plan, pipes, &s, error);
+    /* Findable while it lives (runs.c): judgebox attach. */
+    if (started == 0 && run_record_write(slot, spec, &limits, s.init_pid, error) < 0)
+        started = -1;
     if (started == 0) {
         supervise(slot, &limits, &s);
         call_finished(spec->hooks, &s);
     }
-    if (s.init_pid > 0)
+    if (s.init_pid > 0) {
         finish_processes(&s);
-    else {
+        run_record_remove(slot->context->state_dir, slot->index);
+    } else {
         if (s.go_fd >= 0)
             close(s.go_fd);
         close(s.status_fd);

@@ -93,6 +93,8 @@ typedef struct sandbox_spec {
                                     the program and every other process of the run but its init */
     bool stderr_to_stdout;       /* the program's fd 2 is its stdout: one stream, in order (stderr
                                     then comes back empty) */
+    const char *run_id;          /* names the run while it lives (`judgebox attach RUN_ID`): 1 to
+                                    SANDBOX_RUN_ID_MAX - 1 of [A-Za-z0-9._:-]; NULL = "slot<N>-<pid>" */
 } sandbox_spec;
 
 /* Called as things happen in a run (see sandbox_spec.hooks). */
@@ -191,5 +193,43 @@ typedef struct sandbox_workspace sandbox_workspace;
 int sandbox_workspace_create(sandbox_context *context, uint64_t size_kb, sandbox_workspace **out, sandbox_error *error);
 const char *sandbox_workspace_path(const sandbox_workspace *workspace);
 void sandbox_workspace_destroy(sandbox_workspace *workspace);
+
+/* Live runs (runs.c, attach.c; docs/attach.md).  While a run lives the
+ * core keeps a record of it under <state_dir>/runs (its id, slot, init
+ * pid and that pid's start time, uid, cgroups, limits), removed when the
+ * run ends and by sandbox_cleanup after a crash. */
+#define SANDBOX_RUN_ID_MAX 128
+typedef struct sandbox_run_info {
+    char run_id[SANDBOX_RUN_ID_MAX];
+    int slot;
+    pid_t init_pid;              /* host pid of the run's init */
+    pid_t supervisor_pid;        /* the process running it (a server, a CLI, a keeper) */
+    uid_t uid;                   /* host uid of the program (uid 1000 inside) */
+    uint64_t started_ms;         /* Unix time */
+} sandbox_run_info;
+
+/* The runs alive now, by slot; *runs is malloc'd (free it), *count may be 0. */
+int sandbox_runs_list(const sandbox_config *config, sandbox_run_info **runs, size_t *count, sandbox_error *error);
+/* The live run named `run_id`, or (run_id NULL) the one in slot `slot`.
+ * ESRCH in error->errno_value when there is none. */
+int sandbox_run_find(const sandbox_config *config, const char *run_id, int slot, sandbox_run_info *run,
+                     sandbox_error *error);
+
+typedef struct sandbox_attach_result {
+    int wait_status;             /* the command's, as waitpid gives it (valid unless run_ended) */
+    bool run_ended;              /* the run ended while attached: the command died with it */
+    char forbidden_syscall[64];  /* the last forbidden syscall that killed a process of the attach */
+} sandbox_attach_result;
+
+/* Run `argv` (NULL: /bin/sh of the run's image) inside the live run `run`
+ * as `nsenter` would: in its cgroups and namespaces, chrooted to its root
+ * and in its working directory, as its program's uid 1000 with no
+ * capabilities, its rlimits, no_new_privs and the same seccomp filter
+ * (a forbidden syscall kills the process that made it).  stdin, stdout
+ * and stderr are the caller's.  Waits until the command (and whatever it
+ * left running) is gone.  Root only; the calling process must be single-
+ * threaded.  0 with *result set; -1 with `error` when it could not attach. */
+int sandbox_attach(sandbox_context *context, const sandbox_run_info *run, const char *const *argv,
+                   sandbox_attach_result *result, sandbox_error *error);
 
 #endif

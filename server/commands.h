@@ -10,5 +10,6 @@ int command_serve(int argc, char **argv);    /* judgebox serve [flags]          
 int command_cleanup(int argc, char **argv);  /* judgebox cleanup                (cli_run.c) */
 int command_image(int argc, char **argv);    /* judgebox image import|list|rm   (cli_image.c) */
 int command_judge(int argc, char **argv);    /* judgebox judge PROBLEM_DIR ...  (cli_judge.c) */
+int command_attach(int argc, char **argv);   /* judgebox attach RUN_ID|--slot N|--list (cli_attach.c) */
 
 #endif

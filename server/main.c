@@ -20,6 +20,8 @@ static void print_usage(FILE *out)
           "  judge PROBLEM_DIR FILE [--language ID] | PROBLEM_DIR --all\n"
           "                 judge a submission against a problem package directory\n"
           "  cleanup        remove judgebox's idle cgroups, net namespaces and state\n"
+          "  attach RUN_ID|--slot N [-- CMD...] | attach --list\n"
+          "                 run a command (default: a shell) inside a live run, to debug it (root, opt-in)\n"
           "  image import NAME SOURCE | image list | image rm NAME\n"
           "                 import an OCI layout or docker tarball as a rootfs image, list, remove\n"
           "run 'judgebox COMMAND --help' for a command's options\n", out);
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
         return command_judge(argc - 1, argv + 1);
     if (strcmp(command, "cleanup") == 0)
         return command_cleanup(argc - 1, argv + 1);
+    if (strcmp(command, "attach") == 0)
+        return command_attach(argc - 1, argv + 1);
     if (strcmp(command, "image") == 0)
         return command_image(argc - 1, argv + 1);
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 || strcmp(command, "help") == 0) {

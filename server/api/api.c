@@ -1144,6 +1144,10 @@ static json_t *run_response(const char *id, const job_request *job, const job_re
         }
         if (job->outputs)
             outputs_to_json(&s->files, r);
+        char run_id[SANDBOX_RUN_ID_MAX];
+        judge_run_id(job, i, run_id, sizeof run_id);
+        if (run_id[0])
+            json_object_set_new(r, "run_id", json_string(run_id));
         json_array_append_new(runs, r);
     }
     json_object_set_new(body, "runs", runs);

@@ -153,6 +153,7 @@ void v1_run(http_request *req)
         http_reply_error(req, &err);
         return;
     }
+    snprintf(w->job.run_id_prefix, sizeof w->job.run_id_prefix, "%s", http_request_id(req));
     w->streamed = live_stream_wanted(http_header(req, "Accept"), &w->format);
     http_log_set(req, "language", json_string(w->job.lang->id));
     http_log_set(req, "tests", json_integer((json_int_t)w->job.ntests));

@@ -53,7 +53,7 @@ static const numeric_flag numeric_flags[] = {
 };
 #define NUMERIC_COUNT (sizeof numeric_flags / sizeof numeric_flags[0])
 
-enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_PIN_CPUS, OPT_HELP,
+enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_PIN_CPUS, OPT_HELP, OPT_RUN_ID,
        OPT_NUMERIC };
 
 static void usage(FILE *out)
@@ -74,6 +74,7 @@ static void usage(FILE *out)
           "  --slot N            use slot N (default: the first free one)\n"
           "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
           "  --pin-cpus          run on the slot's own CPU (cpuset; slot N gets the N-th allowed CPU)\n"
+          "  --run-id ID         the run's name for `judgebox attach ID` while it lives (default slot<N>-<pid>)\n"
           "  --result FILE       write the JSON result there (else a summary on stderr)\n",
           out);
 }
@@ -102,7 +103,7 @@ static int parse_number(const char *flag, const char *text, uint64_t minimum, ui
 
 static int parse_options(int argc, char **argv, cli_options *o)
 {
-    struct option long_options[NUMERIC_COUNT + 12];
+    struct option long_options[NUMERIC_COUNT + 13];
     size_t n = 0;
     for (size_t i = 0; i < NUMERIC_COUNT; i++)
         long_options[n++] = (struct option){numeric_flags[i].name, required_argument, NULL, OPT_NUMERIC + (int)i};
@@ -116,6 +117,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"uid-base", required_argument, NULL, OPT_UID_BASE};
     long_options[n++] = (struct option){"pin-cpus", no_argument, NULL, OPT_PIN_CPUS};
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    long_options[n++] = (struct option){"run-id", required_argument, NULL, OPT_RUN_ID};
     long_options[n] = (struct option){0};
     opterr = 0;
     int c;
@@ -127,6 +129,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
         case OPT_BOX: o->spec.box_dir = optarg; o->spec.box_mode = SANDBOX_BOX_COPY_ON_WRITE; break;
         case OPT_BOX_RW: o->spec.box_dir = optarg; o->spec.box_mode = SANDBOX_BOX_WRITABLE; break;
         case OPT_WORKDIR: o->spec.workdir = optarg; break;
+        case OPT_RUN_ID: o->spec.run_id = optarg; break;
         case OPT_ENV:
             if (!strchr(optarg, '=') || o->env_count == MAX_ENV) {
                 fprintf(stderr, "judgebox run: --env: expected NAME=VALUE (at most %d)\n", MAX_ENV);

@@ -141,7 +141,8 @@ void config_free(server_config *c)
     free(c->langs_dir);
     free(c->state_dir);
     free(c->programs_dir);
-    c->listen = c->images_dir = c->langs_dir = c->state_dir = c->programs_dir = NULL;
+    free(c->attach_log);
+    c->listen = c->images_dir = c->langs_dir = c->state_dir = c->programs_dir = c->attach_log = NULL;
 }
 
 /* An integer field in [lo, hi]; absent is fine. */
@@ -182,6 +183,36 @@ static int read_limits(json_t *obj, sandbox_limits *l, const char *path, const c
     return 0;
 }
 
+/* "attach": {"enabled": BOOL, "log": PATH} (docs/attach.md); absent: off. */
+static int read_attach(json_t *root, server_config *c, const char *path, char *error, size_t size)
+{
+    json_t *attach = json_object_get(root, "attach");
+    if (!attach)
+        return 0;
+    static const char *const known[] = {"enabled", "log", NULL};
+    const char *unknown = json_is_object(attach) ? json_unknown_key(attach, known) : NULL;
+    if (!json_is_object(attach) || unknown) {
+        snprintf(error, size, "config %s: attach must be an object with enabled and log%s%s%s", path,
+                 unknown ? " (unknown field '" : "", unknown ? unknown : "", unknown ? "')" : "");
+        return -1;
+    }
+    json_t *enabled = json_object_get(attach, "enabled"), *log = json_object_get(attach, "log");
+    if (enabled && !json_is_boolean(enabled)) {
+        snprintf(error, size, "config %s: attach.enabled must be true or false", path);
+        return -1;
+    }
+    if (log && (!json_is_string(log) || json_string_value(log)[0] != '/')) {
+        snprintf(error, size, "config %s: attach.log must be an absolute path", path);
+        return -1;
+    }
+    c->attach_enabled = enabled && json_is_true(enabled);
+    if (log && config_set_string(&c->attach_log, json_string_value(log)) < 0) {
+        snprintf(error, size, "config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int config_load_file(server_config *c, const char *path, char *error, size_t size)
 {
     json_error_t jerr;
@@ -202,7 +233,7 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         "header_timeout_s", "per_ip_connection_limit", "drain_timeout_s",
         "limits", "compile_limits", "state_dir", "time_multiplier", "max_problem_bytes",
         "max_problem_files", "max_problem_unpacked_bytes", "interactive_slots", "checker_limits",
-        "interactor_limits", "playground", NULL};
+        "interactor_limits", "playground", "attach", NULL};
     const char *unknown = json_unknown_key(root, known);
     if (unknown) {
         snprintf(error, size, "config %s: unknown field '%s'", path, unknown);
@@ -267,6 +298,8 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         }
         c->time_multiplier = json_number_value(tm);
     }
+    if (read_attach(root, c, path, error, size) < 0)
+        goto out;
     /* "limits": {"default": {...}, "min": {...}, "max": {...}}, same for
      * "compile_limits". */
     const char *pkeys[] = {"limits", "compile_limits", "checker_limits", "interactor_limits"};

@@ -75,6 +75,8 @@ typedef struct server_config {
     unsigned interactive_slots;   /* workers with two slots each for interactive tests; 0 = none */
     limit_policy checker, interactor;
     bool playground;              /* GET / serves the playground page (server/playground/) */
+    bool attach_enabled;          /* "attach": {"enabled": true}: `judgebox attach` may enter live runs */
+    char *attach_log;             /* "attach": {"log": PATH}: where attaches are logged; NULL = <run-dir>/attach.log */
 } server_config;
 
 /* Bounds of slots and queue, for the config file and --slots/--queue. */

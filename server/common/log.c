@@ -30,10 +30,16 @@ static void timestamp(char *buf, size_t size)
 
 void log_json(const char *level, json_t *fields)
 {
+    (void)log_json_fd(STDERR_FILENO, level, fields);
+}
+
+int log_json_fd(int fd, const char *level, json_t *fields)
+{
     json_t *line = json_object();
     if (!line) {
         json_decref(fields);
-        return;
+        errno = ENOMEM;
+        return -1;
     }
     char ts[48];
     timestamp(ts, sizeof ts);
@@ -44,14 +50,16 @@ void log_json(const char *level, json_t *fields)
     json_decref(fields);
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(line);
-    if (!text)
-        return;
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
     size_t len = strlen(text);
     text[len] = '\n';               /* replaces the NUL: write len + 1 bytes */
     const char *p = text;
     size_t left = len + 1;
     while (left > 0) {
-        ssize_t n = write(STDERR_FILENO, p, left);
+        ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -59,7 +67,10 @@ void log_json(const char *level, json_t *fields)
         p += n;
         left -= (size_t)n;
     }
+    int saved = errno;
     free(text);
+    errno = left ? (saved ? saved : EIO) : 0;
+    return left ? -1 : 0;
 }
 
 void log_message(const char *level, const char *fmt, ...)

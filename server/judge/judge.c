@@ -178,6 +178,7 @@ void judge_run_step(sandbox_slot *slot, const step_input *in, sandbox_result *ou
         .stderr_to_stdout = in->stderr_to_stdout,
         .hooks = in->hooks,
         .signal_fd = in->signal_fd,
+        .run_id = in->run_id && in->run_id[0] ? in->run_id : NULL,
     };
     sandbox_error err = {0};
     struct timespec t0, t1;
@@ -240,6 +241,9 @@ static void compile_task(void *arg, size_t index, void *resource)
         .stdout_fd = -1,
         .cancel_fd = b->cancel_fd,
     };
+    char run_id[SANDBOX_RUN_ID_MAX];
+    judge_run_id(b->job, JUDGE_COMPILE, run_id, sizeof run_id);
+    in.run_id = run_id;
     step_hooks live;
     in.hooks = live_hooks(&live, b->job, JUDGE_COMPILE, &b->result->compile);
     const judge_observer *o = b->job->observer;
@@ -302,6 +306,9 @@ static void test_task(void *arg, size_t index, void *resource)
         .cancel_fd = b->cancel_fd,
         .stderr_to_stdout = b->job->stderr_to_stdout,
     };
+    char run_id[SANDBOX_RUN_ID_MAX];
+    judge_run_id(b->job, index, run_id, sizeof run_id);
+    in.run_id = run_id;
     step_hooks live;
     in.hooks = live_hooks(&live, b->job, index, out);
     const judge_observer *o = b->job->observer;

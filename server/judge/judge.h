@@ -7,6 +7,7 @@
 #define JUDGEBOX_JUDGE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,7 +84,21 @@ typedef struct job_request {
     char *problem_dir;              /* its directory, owned by the request */
     output_request *outputs;        /* files out after each run; NULL when none asked */
     const judge_observer *observer; /* NULL: nobody watches */
+    char run_id_prefix[48];         /* the request's id: its runs are named <prefix>-<test index> and
+                                       <prefix>-compile while they live (judgebox attach, docs/attach.md);
+                                       "" = the sandbox's default names */
 } job_request;
+
+/* The name of a job's run `test` (JUDGE_COMPILE: its compile) into out; "" without a prefix. */
+static inline void judge_run_id(const job_request *job, size_t test, char *out, size_t size)
+{
+    if (!job->run_id_prefix[0])
+        snprintf(out, size, "%s", "");
+    else if (test == JUDGE_COMPILE)
+        snprintf(out, size, "%s-compile", job->run_id_prefix);
+    else
+        snprintf(out, size, "%s-%zu", job->run_id_prefix, test);
+}
 
 /* The commands a job compiles and runs with: its own, else its language's. */
 static inline char *const *job_compile_argv(const job_request *job)

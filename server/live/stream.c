@@ -141,6 +141,10 @@ static void on_step_start(void *arg, size_t test)
     json_t *p = json_object();
     if (test != JUDGE_COMPILE)
         json_object_set_new(p, "test", test_id(s, test));
+    char run_id[SANDBOX_RUN_ID_MAX];
+    judge_run_id(s->job, test, run_id, sizeof run_id);
+    if (run_id[0]) /* judgebox attach RUN_ID, while it runs */
+        json_object_set_new(p, "run_id", json_string(run_id));
     emit(s, test == JUDGE_COMPILE ? "compile_start" : "run_start", p, false);
 }
 

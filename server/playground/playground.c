@@ -99,7 +99,7 @@ const playground_file *playground_find(const char *path)
 }
 
 /* Does If-None-Match name `etag` ("*", or one of a comma list, W/ or not)? */
-static int etag_matches(const char *header, const char *etag)
+int playground_etag_matches(const char *header, const char *etag)
 {
     if (!header)
         return 0;
@@ -121,7 +121,7 @@ static int etag_matches(const char *header, const char *etag)
 
 /* Does Accept-Encoding take gzip?  A "gzip" coding without q=0 (RFC 9110
  * 12.5.3; "*" is not taken as gzip: browsers name it). */
-static int accepts_gzip(const char *header)
+int playground_accepts_gzip(const char *header)
 {
     for (const char *p = header ? header : ""; *p;) {
         while (*p == ' ' || *p == ',' || *p == '\t')
@@ -146,7 +146,7 @@ static void serve(http_request *req, const char *path)
         http_reply_errorf(req, 404, "not_found", NULL, "no such endpoint: %s", http_path(req));
         return;
     }
-    bool gzip = f->gz && accepts_gzip(http_header(req, "Accept-Encoding"));
+    bool gzip = f->gz && playground_accepts_gzip(http_header(req, "Accept-Encoding"));
     const char *etag = gzip ? gz_etags[f - table] : etags[f - table];
     if (f->gz)
         http_reply_header(req, "Vary", "Accept-Encoding");
@@ -156,7 +156,7 @@ static void serve(http_request *req, const char *path)
     http_reply_header(req, "Cache-Control", "no-cache");
     http_reply_header(req, "Content-Security-Policy", csp);
     http_reply_header(req, "X-Content-Type-Options", "nosniff");
-    if (etag_matches(http_header(req, "If-None-Match"), etag)) {
+    if (playground_etag_matches(http_header(req, "If-None-Match"), etag)) {
         http_reply_raw(req, 304, NULL, "", 0, NULL);
         return;
     }

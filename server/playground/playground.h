@@ -28,4 +28,10 @@ typedef struct playground_file {
 } playground_file;
 const playground_file *playground_find(const char *path);
 
+/* Request headers, as the handlers read them (tests/fuzz/fuzz_playground_headers.c):
+ * does If-None-Match `header` (NULL: absent) name `etag` (quoted), and
+ * does Accept-Encoding `header` take gzip?  1 or 0. */
+int playground_etag_matches(const char *header, const char *etag);
+int playground_accepts_gzip(const char *header);
+
 #endif

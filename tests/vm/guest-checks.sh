@@ -11,6 +11,7 @@
 # summed over processes, wall-time kill, nothing surviving a run, and
 # `judgebox cleanup` leaving no cgroup behind.  Timing under TCG is 10-25x
 # slower than native, so limits and tolerances are loose where timing matters.
+# Also `judgebox attach` into a live run (its v2 cgroup and namespaces).
 # Needs build/judgebox and build/testroot with /t/payload (mk/vm.mk).
 set -u
 LAYOUT=${1:-root}
@@ -107,6 +108,38 @@ ok "--pin-cpus: slot 5 runs on CPU $want alone" "$(tr '\n' ' ' <"$OUT")" \
     sh -c "[ \"\$(awk 'NR == 1 {print \$2}' '$OUT')\" = '$want' ] && [ \"\$(awk 'NR == 2 {print \$2}' '$OUT')\" = '$want' ]"
 ok "--pin-cpus: slot5/cpuset.cpus is $want" "$(cat "$CG/judgebox/slot5/cpuset.cpus" 2>&1)" \
     [ "$(cat "$CG/judgebox/slot5/cpuset.cpus" 2>/dev/null)" = "$want" ]
+
+# --- judgebox attach: into a live run's v2 cgroup and namespaces (docs/attach.md) --
+printf '{"attach": {"enabled": true, "log": "%s/attach.log"}}\n' "$TMPD" >"$TMPD/attach.json"
+AID=vm-attach-$LAYOUT
+sb --wall-ms 300000 --run-id "$AID" -- /bin/sh -c 'mkfifo /tmp/go; read l < /tmp/go; echo "done $l"' &
+bg=$!
+init=""; i=0
+while [ $i -lt 600 ]; do
+    init=$("$JUDGEBOX" attach --list 2>/dev/null | awk -v id="$AID" '$1 == id {print $3}')
+    [ -n "$init" ] && [ -p "/proc/$init/root/tmp/go" ] && break
+    i=$((i + 1)); sleep 0.2
+done
+if [ -n "$init" ]; then
+    "$JUDGEBOX" attach --config "$TMPD/attach.json" "$AID" -- /bin/sh -c 'grep "^0::" /proc/self/cgroup; set -- /proc/[0-9]*; echo $#; id -u; readlink /proc/self/ns/cgroup' \
+        >"$TMPD/attach.out" 2>"$TMPD/attach.err" </dev/null; rc=$?
+    ok "attach: exit 0" "exit $rc: $(head -c 300 "$TMPD/attach.err")" [ $rc = 0 ]
+    ok "attach: in the run's cgroup (0::/ in its cgroup namespace)" "$(tr '\n' ' ' <"$TMPD/attach.out")" \
+        sh -c "sed -n 1p '$TMPD/attach.out' | grep -qx '0::/'"
+    ok "attach: sees the run's program and itself only (2 processes)" "$(tr '\n' ' ' <"$TMPD/attach.out")" \
+        sh -c "sed -n 2p '$TMPD/attach.out' | grep -qx 2"
+    ok "attach: as uid 1000" "$(tr '\n' ' ' <"$TMPD/attach.out")" sh -c "sed -n 3p '$TMPD/attach.out' | grep -qx 1000"
+    ok "attach: in the run's cgroup namespace" "$(sed -n 4p "$TMPD/attach.out") vs $(readlink "/proc/$init/ns/cgroup")" \
+        [ "$(sed -n 4p "$TMPD/attach.out")" = "$(readlink "/proc/$init/ns/cgroup")" ]
+    "$JUDGEBOX" attach --config "$TMPD/attach.json" "$AID" -- /bin/sh -c 'echo x > /tmp/go' >/dev/null 2>&1 </dev/null
+else
+    fail "attach: the run is listed" "$("$JUDGEBOX" attach --list 2>&1 | tr '\n' ' ')"
+    kill $bg 2>/dev/null
+fi
+wait $bg
+check "attach: the run ends ok after the attaches" is status ok
+ok "attach: the run's output is its own" "$(head -c 200 "$OUT")" grep -qx "done x" "$OUT"
+ok "attach: the run's record is gone" "$(ls /run/judgebox/runs)" [ -z "$(ls /run/judgebox/runs)" ]
 
 # --- cleanup ------------------------------------------------------------------
 left=$(procs_in_cgroups /judgebox/)

@@ -19,9 +19,12 @@ printf '{"attach": {"enabled": false, "log": "%s"}}\n' "$LOG" >"$TMPD/off.json"
 mkdir -p "$TMPD/box" && echo "hello from the box" >"$TMPD/box/file"
 A_OUT=$TMPD/a.out A_ERR=$TMPD/a.err
 
+# The attach command itself from the sanitizer build when there is one (make test builds it).
+ATTACH=$JUDGEBOX
+[ -x "${BUILD:-build}/judgebox-san" ] && ATTACH=${BUILD:-build}/judgebox-san
 # at ARGS...: judgebox attach with the enabling config; output in $A_OUT, $A_ERR, status in $A_RC.
 at() {
-    "$JUDGEBOX" attach --config "$TMPD/on.json" "$@" >"$A_OUT" 2>"$A_ERR" </dev/null
+    "$ATTACH" attach --config "$TMPD/on.json" "$@" >"$A_OUT" 2>"$A_ERR" </dev/null
     A_RC=$?
 }
 a_has() { grep -q -- "$1" "$A_OUT"; }

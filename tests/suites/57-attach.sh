@@ -66,6 +66,13 @@ check "attach: the refusal is logged" grep -q '"refused":"attaching is off' "$LO
 printf '{}\n' >"$TMPD/none.json"
 "$JUDGEBOX" attach --config "$TMPD/none.json" --run-dir "$TMPD" "$ID" -- id >"$A_OUT" 2>"$A_ERR"; A_RC=$?
 check "attach: refused when the config does not mention it" sh -c "[ $A_RC -eq 125 ] && grep -q 'attaching is off' '$A_ERR'"
+printf '{"attach": {"enabled": "yes"}}\n' >"$TMPD/bad1.json"
+printf '{"attach": {"enabld": true}}\n' >"$TMPD/bad2.json"
+printf '{"attach": {"enabled": true, "log": "relative.log"}}\n' >"$TMPD/bad3.json"
+for bad in "bad1:attach.enabled must be true or false" "bad2:unknown field 'enabld'" "bad3:attach.log must be an absolute path"; do
+    "$JUDGEBOX" attach --config "$TMPD/${bad%%:*}.json" "$ID" -- id >"$A_OUT" 2>"$A_ERR"; A_RC=$?
+    check "attach: a bad config is refused (${bad#*:})" sh -c "[ $A_RC -eq 125 ] && grep -qF \"${bad#*:}\" '$A_ERR'"
+done
 at "no-such-run-$$" -- id
 check "attach: refused for an unknown id" sh -c "[ $A_RC -eq 125 ] && grep -q 'no live run' '$A_ERR'"
 at "bad/id" -- id

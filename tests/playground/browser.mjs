@@ -161,7 +161,11 @@ async function main() {
       // Output shows as it comes: the first line while the program still runs.
       await typeSource(page, 'import time\nprint("first", flush=True)\ntime.sleep(4)\nprint("second")');
       await fill(page, "#wall_ms", "30000");
-      await page.click("#run");
+      // Ctrl+Enter in the editor runs (and inserts no line).
+      await page.click(CONTENT);
+      await page.keyboard.down("Control");
+      await page.keyboard.press("Enter");
+      await page.keyboard.up("Control");
       result.seen_while_running = await page.waitForFunction(
         () => document.getElementById("stdout").textContent.includes("first") &&
               (document.body.dataset.state === "running" ? "running" : document.body.dataset.state),

@@ -132,6 +132,9 @@ def browser_checks(s):
                    and reo["cpu_ms"] == "4000" and reo["args"] == "one\ntwo words", (reo, shown)))
     check("browser: output is shown while the program still runs (streamed)",
           lambda: (r["seen_while_running"] == "running", r.get("seen_while_running")))
+    check("browser: Ctrl+Enter in the editor runs without inserting a line",
+          lambda: (r["streamed"]["source"] == 'import time\nprint("first", flush=True)\ntime.sleep(4)\nprint("second")',
+                   r["streamed"].get("source")))
     check("browser: the streamed run ends with all its output and ok",
           lambda: (r["streamed"]["stdout"] == "first\nsecond\n" and r["streamed"]["verdict"] == "ok", r.get("streamed")))
 

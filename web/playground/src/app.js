@@ -326,7 +326,9 @@
       notice("The editor bundle did not load.", true);
       return;
     }
-    editor = window.JudgeboxEditor.create($("editor"), {});
+    editor = window.JudgeboxEditor.create($("editor"), {
+      onRun: () => { if (!$("run").disabled) run(); },
+    });
     pending = stateFromFragment();
     $("api-key").value = localStorage.getItem(KEY_STORE) || "";
     $("language").addEventListener("change", changeLanguage);
@@ -339,6 +341,7 @@
       loadLanguages();
     });
     document.addEventListener("keydown", (e) => {
+      if (e.defaultPrevented) return;     // the editor ran it already
       if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && !$("run").disabled) {
         e.preventDefault();
         run();

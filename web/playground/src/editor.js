@@ -84,7 +84,7 @@ const frame = EditorView.theme({
   ".cm-gutters": { backgroundColor: "#f6f7f8", borderRight: "1px solid #d8dde2" },
 });
 
-export function create(host, { doc = "", language = "", onChange = () => {} } = {}) {
+export function create(host, { doc = "", language = "", onChange = () => {}, onRun = null } = {}) {
   const shadow = host.attachShadow({ mode: "open" });
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(":host { display: block; height: 100%; } .mount { height: 100%; }");
@@ -103,7 +103,12 @@ export function create(host, { doc = "", language = "", onChange = () => {} } = 
         drawSelection(), indentOnInput(), bracketMatching(), highlightActiveLine(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         indentUnit.of("    "),
-        keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        // Ctrl/Cmd+Enter runs (before the default keymap, where it would
+        // insert a blank line).
+        keymap.of([
+          ...(onRun ? [{ key: "Mod-Enter", run: () => { onRun(); return true; } }] : []),
+          ...defaultKeymap, ...historyKeymap, indentWithTab,
+        ]),
         lang.of(modeFor(language)),
         EditorView.updateListener.of((u) => { if (u.docChanged) onChange(); }),
         EditorView.contentAttributes.of({ "aria-label": "source code" }),

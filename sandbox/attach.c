@@ -38,6 +38,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,7 +117,7 @@ static void kill_leftovers(void)
     }
 }
 
-__attribute__((noreturn)) static void attach_main(const attach_plan *plan)
+__attribute__((noreturn)) static void attach_main(attach_plan *plan)
 {
     sandbox_error error = {0};
     default_signals();
@@ -144,9 +145,14 @@ __attribute__((noreturn)) static void attach_main(const attach_plan *plan)
         error_errno(&error, "enter the run's root and working directory");
         attach_fail(plan, &error);
     }
-    close(plan->root_fd);
-    close(plan->cwd_fd);
-    close(plan->pidfd);
+    /* Nothing of the host goes in but stdin, stdout and stderr: every
+     * other descriptor the caller had (inherited ones without
+     * close-on-exec too) is closed; the report socket becomes fd 3. */
+    if (dup2(plan->socket_fd, 3) < 0 || syscall(SYS_close_range, 4, ~0U, 0) < 0) {
+        error_errno(&error, "close the caller's descriptors");
+        attach_fail(plan, &error);
+    }
+    plan->socket_fd = 3;
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 || prctl(PR_SET_NAME, "judgebox-attach", 0, 0, 0) < 0) {
         error_errno(&error, "prctl");
         attach_fail(plan, &error);
@@ -316,6 +322,14 @@ int sandbox_attach(sandbox_context *context, const sandbox_run_info *run, const 
     memset(result, 0, sizeof *result);
     if (geteuid() != 0)
         return error_set(error, EPERM, "only root may attach to a run");
+    /* A directory there would be a way out of the run's root. */
+    for (int fd = 0; fd < 3; fd++) {
+        struct stat info;
+        if (fstat(fd, &info) < 0)
+            return error_errno(error, "fd %d (stdin, stdout, stderr must be open)", fd);
+        if (S_ISDIR(info.st_mode))
+            return error_set(error, EINVAL, "fd %d is a directory: not passed into a run", fd);
+    }
     run_record record;
     if (run_record_read(context->state_dir, (unsigned)run->slot, &record) < 0 || !run_record_alive(&record) ||
         record.info.init_pid != run->init_pid || strcmp(record.info.run_id, run->run_id) != 0)

@@ -89,3 +89,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include mk/*.mk
+# Fragments appended their libraries; mk/link.mk says which are linked
+# statically and which are loaded on first use instead.
+LDLIBS := $(call link_libs,$(LDLIBS))

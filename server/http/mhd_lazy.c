@@ -4,55 +4,20 @@
  * more shared libraries (p11-kit, nettle, gmp, idn2, ...) into every
  * process, whose loading and constructors cost ~4 ms per start here:
  * more than a whole sandboxed run of /bin/true, and paid by every
- * `judgebox run`.  So the binary is not linked with it (see LDLIBS in the
- * Makefile); these definitions of the MHD functions the server uses
- * dlopen the library on first use and forward to it.
+ * `judgebox run`.  So the binary is not linked with it (mk/link.mk);
+ * these definitions of the MHD functions the server uses dlopen the
+ * library on first use and forward to it (lazy_lib.h).
  *
  * The server may call only the functions defined here: using another MHD
  * function fails the link with an undefined symbol, add a forwarder below.
  */
-#include <dlfcn.h>
+#include "lazy_lib.h"
+
 #include <microhttpd.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 
-static void *library;
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-
-static void load_library(void)
-{
-    static const char *const names[] = {"libmicrohttpd.so.12", "libmicrohttpd.so"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++)
-        library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-    if (!library)
-        fprintf(stderr, "judgebox: cannot load libmicrohttpd: %s\n", dlerror());
-}
-
-/* The library's definition of `name`; NULL when it cannot be loaded. */
-static void *resolve(const char *name)
-{
-    pthread_once(&load_once, load_library);
-    if (!library)
-        return NULL;
-    void *symbol = dlsym(library, name);
-    if (!symbol)
-        fprintf(stderr, "judgebox: libmicrohttpd has no %s\n", name);
-    return symbol;
-}
-
-/* `function`: the library's `name`, of type `call`, resolved on first use
- * (MHD's threads call these concurrently: atomic load and store). */
-#define RESOLVED(call, name)                                                                                        \
-    static void *cached;                                                                                            \
-    void *symbol = __atomic_load_n(&cached, __ATOMIC_ACQUIRE);                                                      \
-    if (!symbol) {                                                                                                  \
-        symbol = resolve(name);                                                                                     \
-        __atomic_store_n(&cached, symbol, __ATOMIC_RELEASE);                                                        \
-    }                                                                                                               \
-    __typeof__(call) function;                                                                                                \
-    *(void **)&function = symbol
+static struct lazy_lib mhd = LAZY_LIB("libmicrohttpd.so.12", "libmicrohttpd.so");
+#define RESOLVED(call, name) LAZY_RESOLVED(&mhd, call, name)
 
 struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc, void *apc_cls,
                                     MHD_AccessHandlerCallback dh, void *dh_cls, ...)

@@ -206,6 +206,10 @@ static int tar_kind(int fd, bool *packaged, char *error, size_t size)
 {
     *packaged = false;
     struct archive *a = archive_read_new();
+    if (!a) {
+        snprintf(error, size, "libarchive: cannot start a reader");
+        return -1;
+    }
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);

@@ -45,7 +45,7 @@ int callback_url_check(const char *url, char *why, size_t size)
 {
     CURLU *u = curl_url();
     if (!u) {
-        snprintf(why, size, "out of memory");
+        snprintf(why, size, "cannot be checked: libcurl cannot be loaded or is out of memory");
         return -1;
     }
     char *scheme = NULL, *host = NULL, *user = NULL;
@@ -122,12 +122,27 @@ static size_t discard(char *ptr, size_t size, size_t n, void *ud)
     return size * n;
 }
 
+/* libcurl is loaded and started by the first delivery, not at start-up:
+ * a server that never delivers a callback does not map it and the ~30
+ * libraries it needs (lazy_lib.h; idle RSS, issue 13). */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_started = CURLE_FAILED_INIT;
+static void start_curl(void)
+{
+    curl_started = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 /* One PUT.  0 on a 2xx answer, else -1 with why. */
 static int put_once(const callbacks *c, const delivery *d, char *why, size_t size)
 {
     char entry[512];
     if (resolve_entry(d->url, entry, sizeof entry, why, size) < 0)
         return -1;
+    pthread_once(&curl_once, start_curl);
+    if (curl_started != CURLE_OK) {
+        snprintf(why, size, "start libcurl: %s", curl_easy_strerror(curl_started));
+        return -1;
+    }
     CURL *h = curl_easy_init();
     if (!h) {
         snprintf(why, size, "curl_easy_init failed");
@@ -223,15 +238,9 @@ static void *callback_main(void *arg)
 
 int callbacks_start(const callback_options *o, callbacks **out, char *error, size_t size)
 {
-    CURLcode g = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (g != CURLE_OK) {
-        snprintf(error, size, "start libcurl: %s", curl_easy_strerror(g));
-        return -1;
-    }
     callbacks *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(error, size, "start callbacks: %s", strerror(errno));
-        curl_global_cleanup();
         return -1;
     }
     c->o = *o;
@@ -309,5 +318,6 @@ void callbacks_stop(callbacks *c)
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->work);
     free(c);
-    curl_global_cleanup();
+    if (curl_started == CURLE_OK)
+        curl_global_cleanup();
 }

@@ -15,13 +15,15 @@
  *   runloop -P WORKERS -d SECONDS LABEL CMD ARGS...
  *
  * Throughput instead: WORKERS processes each run CMD in a loop for
- * SECONDS; prints runs/s and the median latency.
+ * SECONDS; prints runs/s, the median latency and the CPU time (user +
+ * system) per run of the commands, the baseline of a server's CPU per run.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,8 +124,15 @@ static int throughput(const command *c, int workers, double seconds)
         return 1;
     }
     double rate = (double)count / elapsed;
-    printf("%-28s runs %zu seconds %.2f rate %.1f p50 %.3f p99 %.3f\n", c->label, count, elapsed, rate,
-           quantile(samples, count, 0.5), quantile(samples, count, 0.99));
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) < 0) {
+        perror("runloop: getrusage");
+        return 1;
+    }
+    double cpu_ms = ((double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3) / (double)count;
+    printf("%-28s runs %zu seconds %.2f rate %.1f p50 %.3f p99 %.3f cpu_ms %.3f\n", c->label, count, elapsed, rate,
+           quantile(samples, count, 0.5), quantile(samples, count, 0.99), cpu_ms);
     return 0;
 }
 

@@ -3,9 +3,13 @@
 # and docs/performance.md.  Not part of `make test`.
 #   make bench                      every figure (about 5 minutes)
 #   make bench BENCH_ONLY="1 2"     some of them (1 true, 2 python, 3 HTTP
-#                                   throughput, 4 C compile+run, 5 long run,
+#                                   throughput, CPU per run and 1-client p50,
+#                                   4 C compile+run, 5 long run and idle RSS,
 #                                   6 async vs sync Python submissions,
-#                                   13 server RSS idle / after load / idle again)
+#                                   9 CPU-time stability with --pin-cpus,
+#                                   13 server RSS after 5,000 mixed requests,
+#                                   14 a stored 100-test problem); the end
+#                                   prints every figure as one table
 #   make bench-tools                only build bench/runloop and bench/httpload
 # BENCH_N, BENCH_N_PY, BENCH_ROUNDS, BENCH_HTTP_S, BENCH_C_N and
 # BENCH_LONG_RUNS, BENCH_ASYNC_N, BENCH_RSS_N size it (bench/bench.sh).

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "internal.h"
+#include "network.h"
 
 static int make_dir(const char *path, mode_t mode, sandbox_error *error)
 {
@@ -148,7 +149,7 @@ int sandbox_context_cgroup_version(const sandbox_context *context)
 }
 
 /* One idle slot: its net namespace mount, lock file and cgroups. */
-static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_error *error)
+static int cleanup_slot(const sandbox_context *context, unsigned index, char **tables, sandbox_error *error)
 {
     char lock_path[PATH_MAX + 64], netns_path[PATH_MAX + 64];
     slot_state_path(context->state_dir, index, "lock", lock_path, sizeof lock_path);
@@ -176,6 +177,8 @@ static int cleanup_slot(const sandbox_context *context, unsigned index, sandbox_
     if (cgroup_slot_remove(&context->cgroups, index, error) < 0)
         rc = -1;
     run_record_remove(context->state_dir, index); /* of a supervisor that died mid-run */
+    if (network_cleanup_slot(context->state_dir, index, tables, error) < 0)
+        rc = -1;
     if (fd >= 0) {
         unlink(lock_path);
         close(fd);
@@ -189,9 +192,11 @@ int sandbox_cleanup(const sandbox_config *config, sandbox_error *error)
     if (sandbox_context_open(config, &context, error) < 0)
         return -1;
     int rc = 0;
+    char *tables = NULL; /* the host's nftables tables, listed once */
     for (unsigned i = 0; i < context->max_slots; i++)
-        if (cleanup_slot(context, i, error) < 0)
+        if (cleanup_slot(context, i, &tables, error) < 0)
             rc = -1;
+    free(tables);
     /* Compiled seccomp filters: the next start rebuilds its own. */
     DIR *cache = opendir(context->seccomp_dir);
     if (cache) {

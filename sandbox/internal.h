@@ -44,6 +44,8 @@ struct sandbox_slot {
     uid_t host_user_uid;            /* SANDBOX_INNER_UID inside the run (the program) */
     cgroup_slot cgroups;
     char netns_path[PATH_MAX];
+    int host_netns_fd;              /* the net namespace the runner started in; -1 = none */
+    int slot_netns_fd;              /* the slot's own; the runner returns to it after a networked run */
     pthread_t runner;
     bool runner_started;
     pthread_mutex_t mutex;

@@ -432,7 +432,7 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
     unsigned max_slots = config_max_slots(config);
     uid_t uid_base = config_uid_base(config);
     /* Captured output, cancel and signal descriptors and hooks do not cross the socket. */
-    if (geteuid() != 0 || spec->stdout_fd < 0 || spec->stderr_fd < 0 || spec->stderr_to_stdout || spec->cancel_fd > 0 || spec->hooks ||
+    if (geteuid() != 0 || spec->stdout_fd < 0 || spec->stderr_fd < 0 || spec->stderr_to_stdout || spec->cancel_fd > 0 || spec->hooks || spec->network ||
         spec->signal_fd > 0 || !spec->rootfs ||
         !spec->argv || !spec->argv[0] || (config && config->force_cgroup_version == 2) || cgroup_host_version() != 1 ||
         (config && config->pin_cpus))

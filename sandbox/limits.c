@@ -16,6 +16,7 @@ static const char *const status_names[] = {
     [SANDBOX_OUTPUT_LIMIT] = "output_limit",
     [SANDBOX_FORBIDDEN_SYSCALL] = "forbidden_syscall",
     [SANDBOX_INTERNAL_ERROR] = "internal_error",
+    [SANDBOX_NETWORK_LIMIT] = "network_limit",
 };
 
 const char *sandbox_status_name(sandbox_status status)

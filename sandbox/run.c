@@ -2,7 +2,8 @@
  * run.c - one run, on the slot's runner thread: check the spec, set the
  * cgroup limits, clone the run's init into fresh user, pid, mount, ipc,
  * uts and cgroup namespaces (the net namespace is the slot's, inherited
- * from the runner thread), write its uid/gid maps, let it go, and
+ * from the runner thread, or a networked run's own: network.c), write its
+ * uid/gid maps, let it go, and
  * supervise: capture output up to the cap, poll CPU time only as often as
  * the remaining budget requires, enforce wall time, kill on any limit, and
  * turn what happened into a sandbox_result.
@@ -27,12 +28,16 @@
 #include "error.h"
 #include "internal.h"
 #include "mounts.h"
+#include "network.h"
 
 const char *const sandbox_default_env[] = {
     "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "HOME=/box", "LANG=C.UTF-8",
     "TMPDIR=/tmp", NULL};
 
-typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT, KILLED_CANCELLED } kill_reason;
+typedef enum kill_reason { KILLED_NONE, KILLED_CPU, KILLED_WALL, KILLED_OUTPUT, KILLED_CANCELLED, KILLED_NETWORK } kill_reason;
+
+/* How often a networked run's traffic is checked against its cap. */
+#define NETWORK_CHECK_NS 10000000u
 
 /* The order output was read in (sandbox_output_piece), shared by both
  * captures of a run. */
@@ -65,6 +70,7 @@ typedef struct supervision {
     int cancel_fd;          /* -1 when the caller gave none */
     int signal_fd;          /* -1 when the caller gave none */
     uint64_t runner_cpu_start_ns;
+    const run_network *network; /* NULL, or a networked run with a byte cap */
 } supervision;
 
 static uint64_t monotonic_ns(void)
@@ -111,6 +117,17 @@ static int check_spec(const sandbox_spec *spec, sandbox_error *error)
     if (spec->run_id && !run_id_valid(spec->run_id))
         return error_set(error, EINVAL, "run id '%s' must be 1 to %d of A-Z a-z 0-9 . _ : -", spec->run_id,
                          SANDBOX_RUN_ID_MAX - 1);
+    if (spec->network) {
+        if (spec->network->allow_count && !spec->network->allow)
+            return error_set(error, EINVAL, "network: %zu allowed destinations given as NULL",
+                             spec->network->allow_count);
+        for (size_t i = 0; i < spec->network->allow_count; i++) {
+            const sandbox_net_rule *r = &spec->network->allow[i];
+            if (r->prefix > 32 || r->port_min == 0 || r->port_min > r->port_max)
+                return error_set(error, EINVAL, "network: allowed destination %zu is not prefix 0..32, ports 1..65535",
+                                 i);
+        }
+    }
     return 0;
 }
 
@@ -424,11 +441,19 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
     uint64_t cpu_limit_ns = limits->cpu_ms * 1000000u;
     uint64_t wall_deadline = s->start_ns + limits->wall_ms * 1000000u;
     uint64_t next_cpu_check = s->start_ns + cpu_limit_ns / cpus;
+    uint64_t next_network_check = s->network ? s->start_ns + NETWORK_CHECK_NS : UINT64_MAX;
     while (s->status_fd >= 0 && !s->have_report) {
         uint64_t now = monotonic_ns();
         if (now >= wall_deadline) {
             kill_run(s, KILLED_WALL);
             break;
+        }
+        if (now >= next_network_check) {
+            if (network_bytes(s->network) > s->network->max_bytes) {
+                kill_run(s, KILLED_NETWORK);
+                break;
+            }
+            next_network_check = now + NETWORK_CHECK_NS;
         }
         if (now >= next_cpu_check) {
             uint64_t used = run_cpu_ns(slot, s);
@@ -440,6 +465,8 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
             next_cpu_check = now + (wait < 1000000u ? 1000000u : wait);
         }
         uint64_t until = next_cpu_check < wall_deadline ? next_cpu_check : wall_deadline;
+        if (next_network_check < until)
+            until = next_network_check;
         int timeout_ms = (int)((until - now + 999999u) / 1000000u);
         struct pollfd fds[5] = {{.fd = s->status_fd, .events = POLLIN},
                                 {.fd = s->out.fd, .events = POLLIN},
@@ -537,6 +564,8 @@ static void classify(const sandbox_limits *limits, const supervision *s, const c
         result->status = SANDBOX_TIME_LIMIT;
     else if (s->killed == KILLED_WALL)
         result->status = SANDBOX_WALL_TIME_LIMIT;
+    else if (s->killed == KILLED_NETWORK)
+        result->status = SANDBOX_NETWORK_LIMIT;
     else if (s->killed == KILLED_OUTPUT || (result->signal == SIGXFSZ))
         result->status = SANDBOX_OUTPUT_LIMIT;
     else if (usage->oom_killed)
@@ -601,6 +630,9 @@ static void collect(sandbox_slot *slot, const sandbox_limits *limits, supervisio
         snprintf(result->message, sizeof result->message, "wall time over %" PRIu64 " ms", limits->wall_ms);
     else if (s->killed == KILLED_OUTPUT)
         snprintf(result->message, sizeof result->message, "output over %" PRIu64 " bytes", limits->output_bytes);
+    else if (s->killed == KILLED_NETWORK)
+        snprintf(result->message, sizeof result->message, "network traffic over %" PRIu64 " bytes",
+                 s->network->max_bytes);
 }
 
 /* Capture pipes: give the ends to the result's strings (NUL-terminated). */
@@ -712,8 +744,11 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     result->status = SANDBOX_INTERNAL_ERROR;
     sandbox_limits limits = spec->limits;
     sandbox_limits_fill(&limits);
+    run_network network = {.run_netns_fd = -1, .counter_fds = {-1, -1}};
     if (check_spec(spec, error) < 0 || cgroup_run_begin(&slot->cgroups, &limits, error) < 0)
         goto fail;
+    if (spec->network && network_begin(slot, spec->network, &network, error) < 0)
+        goto end_cgroup;
     int pipes[PIPE_COUNT][2];
     if (make_pipes(pipes, error) < 0)
         goto end_cgroup;
@@ -735,6 +770,7 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
                 .stream = 1, .hooks = spec->hooks, .order = &order},
         .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes,
                 .stream = 2, .hooks = spec->hooks, .order = &order},
+        .network = network.active && network.max_bytes ? &network : NULL,
     };
     int started = start_run(slot, &plan, pipes, &s, error);
     /* Findable while it lives (runs.c): judgebox attach. */
@@ -760,12 +796,21 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         free(order.pieces);
         goto end_cgroup;
     }
+    sandbox_error network_error = {0};
+    int network_rc = network_end(slot, &network, &network_error);
     collect(slot, &limits, &s, result);
+    result->network_bytes = network.bytes;
+    if (network_rc < 0 && result->status != SANDBOX_INTERNAL_ERROR) {
+        result->status = SANDBOX_INTERNAL_ERROR;
+        snprintf(result->message, sizeof result->message, "%s", network_error.message);
+    }
     result->output_order = order.pieces;
     result->output_pieces = order.count;
     terminate_strings(result);
     return 0;
 end_cgroup:;
+    sandbox_error ignored_error;
+    network_end(slot, &network, &ignored_error);
     cgroup_usage ignored;
     cgroup_run_end(&slot->cgroups, &ignored, NULL); /* the error that matters is in `error` */
 fail:

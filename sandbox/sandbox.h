@@ -36,6 +36,7 @@ typedef enum sandbox_status {
     SANDBOX_OUTPUT_LIMIT,      /* a stream over output_bytes, or file size */
     SANDBOX_FORBIDDEN_SYSCALL,
     SANDBOX_INTERNAL_ERROR,
+    SANDBOX_NETWORK_LIMIT,     /* network traffic over sandbox_network.max_bytes */
 } sandbox_status;
 
 const char *sandbox_status_name(sandbox_status status);
@@ -67,6 +68,31 @@ typedef enum sandbox_box_mode {
     SANDBOX_BOX_WRITABLE,      /* box_dir bound read-write: writes persist */
 } sandbox_box_mode;
 
+/* One allowed destination of a networked run: IPv4 addresses
+ * address/prefix (prefix 32: one host), TCP and UDP ports port_min..port_max. */
+typedef struct sandbox_net_rule {
+    uint32_t address;            /* network byte order */
+    uint8_t prefix;              /* 0..32 */
+    uint16_t port_min, port_max; /* 1..65535 */
+} sandbox_net_rule;
+
+/* A run's network (sandbox_spec.network; NULL = none, the default: the
+ * run's net namespace then holds only a loopback).  A networked run gets
+ * a fresh net namespace of its own, a veth pair to the host (host end
+ * "jb<hash>-<slot>"), the slot's /30 out of `subnet`, a default route and
+ * nftables rules, made before the program starts, in a table the program
+ * cannot change, that let out only connections to `allow` (DNS too only
+ * when allowed); everything else is dropped.  All of it goes with the run. */
+typedef struct sandbox_network {
+    const sandbox_net_rule *allow;
+    size_t allow_count;
+    uint64_t max_bytes;          /* traffic both ways, link headers included; past it the run ends with
+                                    SANDBOX_NETWORK_LIMIT (and nftables drops the rest); 0 = no cap */
+    uint32_t subnet;             /* network byte order: slot N gets subnet + 4N as a /30 (host .1, run .2);
+                                    0 = 10.213.0.0 */
+    bool no_masquerade;          /* false: the host masquerades the run's address (a table of its own) */
+} sandbox_network;
+
 typedef struct sandbox_env_var { const char *name, *value; } sandbox_env_var;
 
 /* One run: what to execute, where, with what limits. */
@@ -95,6 +121,7 @@ typedef struct sandbox_spec {
                                     then comes back empty) */
     const char *run_id;          /* names the run while it lives (`judgebox attach RUN_ID`): 1 to
                                     SANDBOX_RUN_ID_MAX - 1 of [A-Za-z0-9._:-]; NULL = "slot<N>-<pid>" */
+    const sandbox_network *network; /* NULL = no network (see sandbox_network) */
 } sandbox_spec;
 
 /* Called as things happen in a run (see sandbox_spec.hooks). */
@@ -128,6 +155,7 @@ typedef struct sandbox_result {
     int signal;                  /* 0 when it exited */
     char syscall[64];            /* with SANDBOX_FORBIDDEN_SYSCALL */
     uint64_t cpu_ms, wall_ms, memory_kb;
+    uint64_t network_bytes;      /* networked runs: bytes on the run's link, both ways */
     char *stdout_data, *stderr_data;   /* captured bytes, malloc'd; NUL-terminated for convenience */
     size_t stdout_len, stderr_len;
     bool stdout_truncated, stderr_truncated;

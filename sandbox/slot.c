@@ -57,14 +57,30 @@ int slot_lock(const char *state_dir, unsigned max_slots, int wanted, int *lock_f
     return -1;
 }
 
+static int join_net_namespace(sandbox_slot *slot, sandbox_error *error);
+
 static bool is_namespace_file(int fd)
 {
     struct statfs fs;
     return fstatfs(fd, &fs) == 0 && fs.f_type == NSFS_MAGIC;
 }
 
-/* In the runner thread: join the slot's net namespace, making it first. */
+/* In the runner thread: join the slot's net namespace, making it first;
+ * keep both it and the one it came from (networked runs go between them). */
 static int enter_net_namespace(sandbox_slot *slot, sandbox_error *error)
+{
+    slot->host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (slot->host_netns_fd < 0)
+        return error_errno(error, "open the host's net namespace");
+    if (join_net_namespace(slot, error) < 0)
+        return -1;
+    slot->slot_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (slot->slot_netns_fd < 0)
+        return error_errno(error, "open the net namespace of slot %u", slot->index);
+    return 0;
+}
+
+static int join_net_namespace(sandbox_slot *slot, sandbox_error *error)
 {
     int fd = open(slot->netns_path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && is_namespace_file(fd)) {
@@ -164,6 +180,7 @@ int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **
     if (!slot)
         return error_set(error, ENOMEM, "allocate a slot");
     slot->lock_fd = -1;
+    slot->host_netns_fd = slot->slot_netns_fd = -1;
     if (open_slot(context, index, slot, error) < 0) {
         sandbox_slot_release(slot);
         return -1;
@@ -213,6 +230,10 @@ void sandbox_slot_release(sandbox_slot *slot)
         pthread_cond_destroy(&slot->cond);
     }
     cgroup_slot_close(&slot->cgroups);
+    if (slot->host_netns_fd >= 0)
+        close(slot->host_netns_fd);
+    if (slot->slot_netns_fd >= 0)
+        close(slot->slot_netns_fd);
     if (slot->lock_fd >= 0)
         close(slot->lock_fd);
     free(slot);

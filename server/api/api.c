@@ -855,7 +855,7 @@ int api_parse_run_local(const char *body, size_t len, const server_config *c,
                                         "checker", "limits", "compile_limits", "compile_options",
                                         "checker_limits", "interactor", "interactor_limits",
                                         "stop_on_first_failure", "problem", "outputs",
-                                        "max_output_files_bytes", NULL};
+                                        "max_output_files_bytes", "network", NULL};
     if (check_keys(root, known, "", err) < 0)
         goto out;
     json_t *lang = json_object_get(root, "language");
@@ -938,6 +938,14 @@ int api_parse_run_local(const char *body, size_t len, const server_config *c,
         goto out;
     if (parse_outputs(root, job, err) < 0)
         goto out;
+    int net_status;
+    char net_message[400];
+    if (network_request_parse(&c->network, json_object_get(root, "network"), &job->network, &net_status,
+                              net_message, sizeof net_message) < 0) {
+        api_error_set(err, net_status, net_status == 403 ? "forbidden" : "invalid_value", "network", "%s",
+                      net_message);
+        goto out;
+    }
     /* Every run's output is held until the response: bound the total. */
     uint64_t total = (uint64_t)job->ntests * job->limits.output_bytes;
     if (total > c->max_request_output_bytes) {
@@ -1065,6 +1073,8 @@ static void set_common(json_t *o, const sandbox_result *r, bool with_syscall, ou
     json_object_set_new(o, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
     json_object_set_new(o, "wall_ms", json_integer((json_int_t)r->wall_ms));
     json_object_set_new(o, "memory_kb", json_integer((json_int_t)r->memory_kb));
+    if (r->network_bytes)
+        json_object_set_new(o, "network_bytes", json_integer((json_int_t)r->network_bytes));
     if (r->message[0])
         json_object_set_new(o, "message", safe_string(r->message, strnlen(r->message, sizeof r->message)));
 }

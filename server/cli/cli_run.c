@@ -6,6 +6,7 @@
  * 128+N when killed by signal N, 124 when a limit or forbidden syscall
  * ended it, 125 when judgebox itself failed or a flag was bad.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "netpolicy.h"
 #include "sandbox.h"
 
 #define EXIT_LIMIT 124
@@ -31,6 +33,9 @@ typedef struct cli_options {
     int slot;
     sandbox_config config;
     char default_rootfs[4096];
+    bool networked;
+    sandbox_network network;
+    sandbox_net_rule net_rules[NET_MAX_RULES];
 } cli_options;
 
 typedef struct numeric_flag {
@@ -54,7 +59,7 @@ static const numeric_flag numeric_flags[] = {
 #define NUMERIC_COUNT (sizeof numeric_flags / sizeof numeric_flags[0])
 
 enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_PIN_CPUS, OPT_HELP, OPT_RUN_ID,
-       OPT_NUMERIC };
+       OPT_NET_ALLOW, OPT_NET_MAX_BYTES, OPT_NET_SUBNET, OPT_NET_NO_MASQUERADE, OPT_NUMERIC };
 
 static void usage(FILE *out)
 {
@@ -75,7 +80,12 @@ static void usage(FILE *out)
           "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
           "  --pin-cpus          run on the slot's own CPU (cpuset; slot N gets the N-th allowed CPU)\n"
           "  --run-id ID         the run's name for `judgebox attach ID` while it lives (default slot<N>-<pid>)\n"
-          "  --result FILE       write the JSON result there (else a summary on stderr)\n",
+          "  --result FILE       write the JSON result there (else a summary on stderr)\n"
+          "  --net-allow A:PORT  network: a link of its own, out only to A:PORT (A.B.C.D[/N], PORT or\n"
+          "                      LOW-HIGH; repeatable); without any --net-* flag the run has no network\n"
+          "  --net-max-bytes N   network: traffic both ways over N ends the run (network_limit)\n"
+          "  --net-subnet A.B.0.0  network: slot N's /30 is the N-th of A.B.0.0/16 (default 10.213.0.0)\n"
+          "  --net-no-masquerade network: the host does not masquerade the run's address\n",
           out);
 }
 
@@ -103,7 +113,7 @@ static int parse_number(const char *flag, const char *text, uint64_t minimum, ui
 
 static int parse_options(int argc, char **argv, cli_options *o)
 {
-    struct option long_options[NUMERIC_COUNT + 13];
+    struct option long_options[NUMERIC_COUNT + 17];
     size_t n = 0;
     for (size_t i = 0; i < NUMERIC_COUNT; i++)
         long_options[n++] = (struct option){numeric_flags[i].name, required_argument, NULL, OPT_NUMERIC + (int)i};
@@ -149,6 +159,35 @@ static int parse_options(int argc, char **argv, cli_options *o)
             o->config.uid_base = (uid_t)value;
             break;
         case OPT_PIN_CPUS: o->config.pin_cpus = true; break;
+        case OPT_NET_ALLOW: {
+            char why[300];
+            if (o->network.allow_count == NET_MAX_RULES ||
+                net_rule_parse(optarg, false, o->net_rules + o->network.allow_count, 1, why, sizeof why) < 0) {
+                fprintf(stderr, "judgebox run: --net-allow: %s\n",
+                        o->network.allow_count == NET_MAX_RULES ? "too many" : why);
+                return -1;
+            }
+            o->network.allow_count++;
+            o->networked = true;
+            break;
+        }
+        case OPT_NET_MAX_BYTES:
+            if (parse_number("net-max-bytes", optarg, 1, UINT64_MAX / 2, &value) < 0)
+                return -1;
+            o->network.max_bytes = value;
+            o->networked = true;
+            break;
+        case OPT_NET_SUBNET: {
+            struct in_addr address;
+            if (inet_pton(AF_INET, optarg, &address) != 1 || (ntohl(address.s_addr) & 0xffff) != 0) {
+                fprintf(stderr, "judgebox run: --net-subnet: '%s' is not A.B.0.0\n", optarg);
+                return -1;
+            }
+            o->network.subnet = address.s_addr;
+            o->networked = true;
+            break;
+        }
+        case OPT_NET_NO_MASQUERADE: o->network.no_masquerade = true; o->networked = true; break;
         case OPT_HELP: usage(stdout); exit(0);
         case '?':
             fprintf(stderr, "judgebox run: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -166,6 +205,10 @@ static int parse_options(int argc, char **argv, cli_options *o)
         return -1;
     }
     o->spec.argv = (const char *const *)argv + optind;
+    if (o->networked) {
+        o->network.allow = o->net_rules;
+        o->spec.network = &o->network;
+    }
     return 0;
 }
 
@@ -191,12 +234,13 @@ static json_t *result_json(const sandbox_result *r)
         const char *abbrev = sigabbrev_np(r->signal);
         snprintf(signal_name, sizeof signal_name, "SIG%s", abbrev ? abbrev : "UNKNOWN");
     }
-    return json_pack("{s:s, s:i, s:o, s:o, s:I, s:I, s:I, s:b, s:b, s:o}", "status", sandbox_status_name(r->status),
+    return json_pack("{s:s, s:i, s:o, s:o, s:I, s:I, s:I, s:b, s:b, s:o, s:I}", "status", sandbox_status_name(r->status),
                      "exit_code", r->exit_code, "signal", r->signal ? json_string(signal_name) : json_null(),
                      "syscall", r->syscall[0] ? json_string(r->syscall) : json_null(), "cpu_ms",
                      (json_int_t)r->cpu_ms, "wall_ms", (json_int_t)r->wall_ms, "memory_kb", (json_int_t)r->memory_kb,
                      "stdout_truncated", r->stdout_truncated, "stderr_truncated", r->stderr_truncated, "message",
-                     r->message[0] ? json_string(r->message) : json_null());
+                     r->message[0] ? json_string(r->message) : json_null(), "network_bytes",
+                     (json_int_t)r->network_bytes);
 }
 
 static int report(const cli_options *o, const sandbox_result *r)

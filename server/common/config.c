@@ -136,6 +136,7 @@ int config_set_string(char **field, const char *value)
 
 void config_free(server_config *c)
 {
+    network_policy_free(&c->network);
     free(c->listen);
     free(c->images_dir);
     free(c->langs_dir);
@@ -233,7 +234,7 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
         "header_timeout_s", "per_ip_connection_limit", "drain_timeout_s",
         "limits", "compile_limits", "state_dir", "time_multiplier", "max_problem_bytes",
         "max_problem_files", "max_problem_unpacked_bytes", "interactive_slots", "checker_limits",
-        "interactor_limits", "playground", "attach", NULL};
+        "interactor_limits", "playground", "attach", "network", NULL};
     const char *unknown = json_unknown_key(root, known);
     if (unknown) {
         snprintf(error, size, "config %s: unknown field '%s'", path, unknown);
@@ -288,6 +289,13 @@ int config_load_file(server_config *c, const char *path, char *error, size_t siz
             goto out;
         }
         c->playground = json_is_true(pg);
+    }
+    json_t *network = json_object_get(root, "network");
+    if (network && network_policy_load(&c->network, network, error, size) < 0) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", error);
+        snprintf(error, size, "config %s: %s", path, why);
+        goto out;
     }
     json_t *tm = json_object_get(root, "time_multiplier");
     if (tm) {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netpolicy.h"
 #include "sandbox.h"
 
 /* One limit the API exposes: its JSON name and where it lives in
@@ -77,6 +78,7 @@ typedef struct server_config {
     bool playground;              /* GET / serves the playground page (server/playground/) */
     bool attach_enabled;          /* "attach": {"enabled": true}: `judgebox attach` may enter live runs */
     char *attach_log;             /* "attach": {"log": PATH}: where attaches are logged; NULL = <run-dir>/attach.log */
+    network_policy network;       /* opt-in network (netpolicy.h); off by default */
 } server_config;
 
 /* Bounds of slots and queue, for the config file and --slots/--queue. */

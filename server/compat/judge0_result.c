@@ -169,6 +169,11 @@ static void map_run(const judge0_submission *s, json_t *run, judge0_outcome *o)
         o->has_exit_signal = true;
         o->exit_signal = SIGXFSZ;
         set_message(o, "Caught fatal signal %d", SIGXFSZ);
+    } else if (strcmp(status, "network_limit") == 0) {
+        o->status_id = 12; /* Runtime Error (Other): killed */
+        o->has_exit_signal = true;
+        o->exit_signal = SIGKILL;
+        set_message(o, "Network traffic limit exceeded");
     } else if (strcmp(status, "forbidden_syscall") == 0) {
         const char *name = json_string_value(json_object_get(run, "syscall"));
         o->status_id = 12;

@@ -348,6 +348,12 @@ static json_t *stage(const sandbox_result *r)
                  r->syscall[0] ? r->syscall : "unknown");
         message = json_string(msg);
         break;
+    case SANDBOX_NETWORK_LIMIT:
+        /* Piston has no network cap: killed, as for its other limits. */
+        signo = SIGKILL;
+        status = json_string("SG");
+        message = json_string("Network traffic limit exceeded");
+        break;
     case SANDBOX_INTERNAL_ERROR:
         status = json_string("XX");
         message = json_string(r->message[0] ? r->message : "internal error");

@@ -179,6 +179,7 @@ void judge_run_step(sandbox_slot *slot, const step_input *in, sandbox_result *ou
         .hooks = in->hooks,
         .signal_fd = in->signal_fd,
         .run_id = in->run_id && in->run_id[0] ? in->run_id : NULL,
+        .network = in->network,
     };
     sandbox_error err = {0};
     struct timespec t0, t1;
@@ -305,6 +306,7 @@ static void test_task(void *arg, size_t index, void *resource)
         .stdout_fd = -1,
         .cancel_fd = b->cancel_fd,
         .stderr_to_stdout = b->job->stderr_to_stdout,
+        .network = b->job->network,
     };
     char run_id[SANDBOX_RUN_ID_MAX];
     judge_run_id(b->job, index, run_id, sizeof run_id);
@@ -695,5 +697,6 @@ void job_request_free(job_request *job)
         output_request_free(job->outputs);
         free(job->outputs);
     }
+    free(job->network);
     memset(job, 0, sizeof *job);
 }

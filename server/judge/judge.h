@@ -83,6 +83,7 @@ typedef struct job_request {
     char *problem_id;               /* judged against a stored package */
     char *problem_dir;              /* its directory, owned by the request */
     output_request *outputs;        /* files out after each run; NULL when none asked */
+    sandbox_network *network;       /* the runs' network (not the compile's), malloc'd; NULL = none */
     const judge_observer *observer; /* NULL: nobody watches */
     char run_id_prefix[48];         /* the request's id: its runs are named <prefix>-<test index> and
                                        <prefix>-compile while they live (judgebox attach, docs/attach.md);

@@ -25,6 +25,7 @@ typedef struct step_input {
     const sandbox_hooks *hooks;  /* live output, files out (server/live); NULL = none */
     int signal_fd;               /* > 0: signals for the program (an interactive session) */
     const char *run_id;          /* the run's name while it lives; NULL or "" = the sandbox's default */
+    const sandbox_network *network; /* NULL = none */
 } step_input;
 
 /* One run in `slot`; out->result holds its result (internal_error with a

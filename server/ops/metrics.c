@@ -41,12 +41,12 @@ enum { H_QUEUE, H_COMPILE, H_RUN_WALL, H_RUN_CPU, H_SETUP, H_COUNT };
 static const char *const verdicts[] = {
     "accepted", "wrong_answer", "ok", "compile_error", "runtime_error", "time_limit",
     "wall_time_limit", "memory_limit", "output_limit", "forbidden_syscall", "internal_error",
-    "cancelled", "judge_error", "partially_accepted", "skipped", "other",
+    "network_limit", "cancelled", "judge_error", "partially_accepted", "skipped", "other",
 };
 #define NVERDICTS (sizeof verdicts / sizeof verdicts[0])
 
 /* Sandbox statuses (sandbox.h order) plus one for anything newer. */
-#define NSTATUS (SANDBOX_INTERNAL_ERROR + 2)
+#define NSTATUS (SANDBOX_NETWORK_LIMIT + 2)
 static const char *const stages[] = {"compile", "run"};
 
 static const char *const error_places[] = {"judge", "http", "sandbox", "other"};

@@ -128,6 +128,10 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"pin-cpus", no_argument, NULL, OPT_PIN_CPUS};
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     long_options[n++] = (struct option){"run-id", required_argument, NULL, OPT_RUN_ID};
+    long_options[n++] = (struct option){"net-allow", required_argument, NULL, OPT_NET_ALLOW};
+    long_options[n++] = (struct option){"net-max-bytes", required_argument, NULL, OPT_NET_MAX_BYTES};
+    long_options[n++] = (struct option){"net-subnet", required_argument, NULL, OPT_NET_SUBNET};
+    long_options[n++] = (struct option){"net-no-masquerade", no_argument, NULL, OPT_NET_NO_MASQUERADE};
     long_options[n] = (struct option){0};
     opterr = 0;
     int c;

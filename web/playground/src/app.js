@@ -126,6 +126,7 @@
 
   // ---- languages and limits ----
   async function loadLanguages() {
+    setState("loading");          // at once: a waiter never sees the last load's end
     const select = $("language");
     select.disabled = true;
     $("run").disabled = true;
@@ -316,6 +317,7 @@
       running = null;
       $("run").textContent = "▶ Run";
       $("phase").textContent = "";
+      document.body.dataset.runs = String(Number(document.body.dataset.runs || 0) + 1);
       setState("done");
     }
   }

@@ -57,6 +57,7 @@ test-cgroup2: all $(BUILD)/judgebox-san testroot $(TESTROOT)/t/payload default-i
 		'cd $(CURDIR) && exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \' \
 		'  HOME=/tmp LANG=C.UTF-8 BUILD=$(BUILD) VM_SUITES="$(VM_SUITES)" VM_PHASES="$(VM_PHASES)" \' \
 		"  JUDGEBOX_TEST_TIME_SLACK_MS=$$(($(VM_TIME_SLACK_MS) * f)) VM_PHASE_TIMEOUT=$$((300 * f)) \\" \
+		"  JUDGEBOX_TEST_HEAVY_CPU_MS=$$((20000 * $$1)) \\" \
 		'  VM_RUN=$(VM_RUN) sh tests/vm/guest-run.sh' \
 		> $(VM_RUN)/run.sh && \
 	{ HOSTROOT=1 VM_IMAGE=$(VM_IMAGE) sh tests/vm/run-vm.sh $(VM_RUN) $$(($(VM_TIMEOUT) * f)); rc=$$?; \

@@ -224,17 +224,17 @@ check "memory_kb never exceeds the limit" between memory_kb 1 65536
 ws=$TMPD/ws; mkdir "$ws"
 trap 'umount "$ws" 2>/dev/null; rm -rf "$TMPD"' EXIT
 mount -t tmpfs -o size=80m,mode=0777 judgebox-test-ws "$ws"
-sb --memory-kb 131072 --cpu-ms 20000 --wall-ms 60000 --box-rw "$ws" -- /bin/sh -c 'head -c 50000000 /dev/zero > /box/program'   # CPU: the v2 VM emulates it
+sb --memory-kb 131072 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" --box-rw "$ws" -- /bin/sh -c 'head -c 50000000 /dev/zero > /box/program'   # CPU: the v2 VM emulates it
 check "a run leaves 50 MB in a tmpfs workspace" is status ok
 sb --memory-kb 32768 -- /bin/true
 check "a later run's smaller memory limit is its own (not EBUSY)" is status ok
-sb --memory-kb 65536 -- /t/probe memory 40
+sb --memory-kb 65536 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" -- /t/probe memory 40
 check "a later run gets its whole limit (40 MiB under 64 MiB after 50 MB left charged)" is status ok
 check "its peak is its own ($(field memory_kb) KiB for 40 MiB)" between memory_kb 40000 50000
 umount "$ws"
 mkdir "$TMPD/cache" && chmod 0777 "$TMPD/cache"
-sb --memory-kb 262144 --cpu-ms 20000 --wall-ms 60000 --box-rw "$TMPD/cache" -- /bin/sh -c 'head -c 100000000 /dev/zero > /box/cached'
-sb --memory-kb 65536 --cpu-ms 20000 --wall-ms 60000 -- /bin/sh -c 'head -c 30000000 /dev/zero > /tmp/x'
+sb --memory-kb 262144 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" --box-rw "$TMPD/cache" -- /bin/sh -c 'head -c 100000000 /dev/zero > /box/cached'
+sb --memory-kb 65536 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" -- /bin/sh -c 'head -c 30000000 /dev/zero > /tmp/x'
 check "after 100 MB of page cache left on the slot, 30 MB written to /tmp fit a 64 MiB limit" is status ok
 check "after 100 MB of page cache left on the slot, the peak counts the 30 MB ($(field memory_kb) KiB)" between memory_kb 29000 65536
 rm -f "$TMPD/cache/cached"

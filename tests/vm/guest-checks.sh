@@ -22,9 +22,11 @@ EXPECT_PREFIX=/judgebox/        # both layouts: see the header
 [ -x "$TESTROOT/t/payload" ] || { fail "cannot test" "$TESTROOT/t/payload is missing (make test-cgroup2 builds it)"; exit 1; }
 
 # --- the run's cgroup, seen from outside while it runs -------------------------
-sb --memory-kb 65536 --pids 24 --wall-ms 60000 -- /t/payload hog 4 10 &
+# It sleeps up to 100 s so that a slow (emulated, busy) guest reads its cgroup
+# while it lives; SIGUSR1 ends the sleep once the checks are done.
+sb --memory-kb 65536 --pids 24 --wall-ms 120000 -- /t/payload hog 4 100 &
 bg=$!
-if pid=$(wait_pid_of_cmdline "/t/payload hog 4 10" 100); then
+if pid=$(wait_pid_of_cmdline "/t/payload hog 4 100" 100); then
     cg=$(cgroup_of "$pid"); d=$CG$cg
     info "a run's cgroup: $cg"
     case "$cg" in
@@ -44,6 +46,7 @@ if pid=$(wait_pid_of_cmdline "/t/payload hog 4 10" 100); then
     # children must hold no process itself
     ok "the run's parent cgroup holds no process" "$(dirname "$d")/cgroup.procs: $(tr '\n' ' ' <"$(dirname "$d")/cgroup.procs" 2>&1)" \
         [ -z "$(cat "$(dirname "$d")/cgroup.procs" 2>/dev/null)" ]
+    kill -USR1 "$pid"
 else
     fail "run's cgroup" "the payload never appeared in /proc"
 fi
@@ -53,16 +56,16 @@ check "a run of 4 MiB with a 64 MiB limit is ok" is status ok
 # Bounds here are in_range of a field, not between: between widens times by
 # JUDGEBOX_TEST_TIME_SLACK_MS, and these bounds already allow for TCG.
 # --- memory -------------------------------------------------------------------
-sb --memory-kb 32768 --wall-ms 60000 -- /t/payload hog 96
+sb --memory-kb 32768 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" -- /t/payload hog 96
 check "96 MiB under a 32 MiB limit gives memory_limit" is status memory_limit
 check "memory_kb after an OOM kill is about the limit" in_range "$(field memory_kb)" 28000 36864
 
 if [ "$LAYOUT" = root ]; then
-sb --memory-kb 131072 --wall-ms 60000 -- /t/payload hog 24
+sb --memory-kb 131072 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" -- /t/payload hog 24
 check "24 MiB under a 128 MiB limit is ok" is status ok
 check "memory_kb is the peak (24 MiB touched)" in_range "$(field memory_kb)" 24576 49152
 
-sb --memory-kb 131072 --wall-ms 60000 -- /t/payload hog 1
+sb --memory-kb 131072 --cpu-ms "$HEAVY_CPU_MS" --wall-ms "$HEAVY_WALL_MS" -- /t/payload hog 1
 check "a 1 MiB run is ok" is status ok
 check "memory_kb is per run, not the slot's old peak" in_range "$(field memory_kb)" 1 16384
 

@@ -114,7 +114,7 @@ fi
 wait $cpid
 expect_run live ok "a sleeping run is ok"
 
-post oom '{"language":"python3","source":"s = b\"x\" * (256 << 20)\nprint(len(s))","limits":{"memory_kb":65536,"wall_ms":60000}}'
+post oom '{"language":"python3","source":"s = b\"x\" * (256 << 20)\nprint(len(s))","limits":{"memory_kb":65536,"cpu_ms":30000,"wall_ms":60000}}'
 expect_run oom memory_limit "python allocating 256 MiB under 64 MiB gives memory_limit"
 
 post spin '{"language":"bash","source":"while :; do :; done","limits":{"cpu_ms":1000,"wall_ms":60000}}'
@@ -123,7 +123,7 @@ expect_run spin time_limit "a bash spin gives time_limit"
 post sleep '{"language":"bash","source":"sleep 60","limits":{"wall_ms":2000}}'
 expect_run sleep wall_time_limit "a sleep gives wall_time_limit"
 
-post c '{"language":"c","source":"#include <stdio.h>\nint main(void){int a,b;scanf(\"%d %d\",&a,&b);printf(\"%d\\n\",a+b);return 0;}","tests":[{"id":"1","stdin":"1 2\n","expected_output":"3\n"},{"id":"2","stdin":"20 22\n","expected_output":"42\n"}]}'
+post c '{"language":"c","source":"#include <stdio.h>\nint main(void){int a,b;scanf(\"%d %d\",&a,&b);printf(\"%d\\n\",a+b);return 0;}","tests":[{"id":"1","stdin":"1 2\n","expected_output":"3\n"},{"id":"2","stdin":"20 22\n","expected_output":"42\n"}],"compile_limits":{"cpu_ms":60000,"wall_ms":120000}}'
 v=$(py "$TMPD/c.json" "d['verdict']")
 ok "C compiled once, judged on 2 tests: accepted" "HTTP $(code c), verdict '$v'" \
     [ "$(code c)/$v" = 200/accepted ] || details c

@@ -3,6 +3,8 @@
  * (built statically into build/testroot/t/payload by mk/vm.mk).
  *
  *   payload hog MB [SLEEP_S]   touch MB MiB, read it back, optionally sleep
+ *                              (SIGUSR1 ends the sleep early: a check that
+ *                              looks at a live run wakes it when done)
  *   payload forks N            fork up to N children that wait; print
  *                              "forked K" (K < N when pids.max stops it)
  *   payload spin [P]           burn CPU forever in P processes (default 1)
@@ -44,8 +46,14 @@ static void burn(double seconds)
     }
 }
 
+static void wake(int sig)
+{
+    (void)sig;
+}
+
 static int hog(long mb, long sleep_s)
 {
+    signal(SIGUSR1, wake);
     size_t n = (size_t)mb << 20;
     volatile char *p = malloc(n);
     if (!p) {

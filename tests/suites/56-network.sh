@@ -98,6 +98,13 @@ for _ in $(seq 300); do [ "$(sandbox_processes)" -eq 0 ] && break; sleep 0.1; do
 "$JUDGEBOX" cleanup >"$OUT" 2>"$ERR"
 check "judgebox cleanup succeeds" [ $? -eq 0 ]
 check "after cleanup nothing of the killed run is left" [ "$(leftovers)" -eq 0 ]
+# The same through `judgebox serve` (its own run dir, cgroup parent and uids).
+mkdir -p "$TMPD/serve"
+python3 tests/network/server_net.py "$SERVER" "$SECOND" "$NET.1" "$TMPD/serve"
+"$JUDGEBOX" cleanup --run-dir "$TMPD/serve/run" --cgroup-parent judgebox-nettest --uid-base 3600000 >"$OUT" 2>"$ERR"
+check "cleanup of the servers' run dir succeeds" [ $? -eq 0 ]
+check "no mount of the servers' run dir is left" sh -c "! grep -q '$TMPD/serve' /proc/mounts"
+
 tests/network/testnet.sh down "$NS" "$WWW"
 check "no netns mount of the suite is left" sh -c "! grep -q '$NS' /proc/mounts"
 check "no interface of the suite is left" sh -c "! ip -o link show | grep -q '${NS}h'"

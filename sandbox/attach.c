@@ -84,10 +84,14 @@ __attribute__((noreturn)) static void attach_fail(const attach_plan *plan, const
     _exit(126);
 }
 
-static void default_signals(void)
+/* The caller ignores the terminal's signals while it waits, and so does
+ * the helper (Ctrl-C must not kill it: the command would go with it).
+ * The command gets Ctrl-C and Ctrl-\ (`command` true); Ctrl-Z stays
+ * ignored for both, since nothing would resume a stopped command. */
+static void reset_signals(bool command)
 {
-    static const int signals[] = {SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE, SIGCHLD};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+    static const int signals[] = {SIGINT, SIGQUIT, SIGPIPE, SIGCHLD};
+    for (size_t i = command ? 0 : 2; i < sizeof signals / sizeof signals[0]; i++)
         signal(signals[i], SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
@@ -120,7 +124,7 @@ static void kill_leftovers(void)
 __attribute__((noreturn)) static void attach_main(attach_plan *plan)
 {
     sandbox_error error = {0};
-    default_signals();
+    reset_signals(false);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
         error_errno(&error, "prctl PR_SET_PDEATHSIG");
         attach_fail(plan, &error);
@@ -176,6 +180,7 @@ __attribute__((noreturn)) static void attach_main(attach_plan *plan)
     }
     if (command == 0) {
         close(plan->socket_fd);
+        reset_signals(true);
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         int exec_errno = exec_in_path(plan->argv, plan->env);
         dprintf(STDERR_FILENO, "judgebox attach: cannot execute %s: %s\n", plan->argv[0], strerror(exec_errno));

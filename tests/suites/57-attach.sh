@@ -145,6 +145,15 @@ check "attach: a forbidden syscall kills the command (137)" [ $A_RC -eq 137 ]
 check "attach: the forbidden syscall is named" err_has "forbidden syscall unshare"
 check "attach: the forbidden syscall is logged" grep -q '"forbidden_syscall":"unshare"' "$LOG"
 check "attach: the run lives on after a forbidden syscall" listed "$ID"
+# Ctrl-C at the terminal (SIGINT to the attach's process group): judgebox attach and its
+# helper ignore it; a command that ignores it too carries on.
+setsid "$ATTACH" attach --config "$TMPD/on.json" "$ID" -- /bin/sh -c 'trap "" INT; /t/probe sleep 5000; echo survived' \
+    >"$A_OUT" 2>"$A_ERR" </dev/null &
+AP=$!
+i=0; while ! pgrep -f "^/t/probe sleep 5000" >/dev/null && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+/bin/kill -INT -- -"$AP" 2>/dev/null # (dash's kill takes no process group)
+wait $AP; A_RC=$?
+check "attach: Ctrl-C (SIGINT to its process group) does not end the attach" sh -c "[ $A_RC -eq 0 ] && grep -qx survived '$A_OUT'"
 at "$ID" -- /bin/sh -c 'exit 7'
 check "attach: the command's exit code is attach's" [ $A_RC -eq 7 ]
 at "$ID" -- /no/such/program

@@ -215,6 +215,16 @@ else
     kill "$RUN2" 2>/dev/null; wait "$RUN2"
 fi
 
+# --- the record of a supervisor that died mid-run (SIGKILL) ----------------------
+STALE=$RUNDIR/runs/slot55
+printf 'run_id stale-%s\nslot 55\ninit_pid 999999999\ninit_start 1\nsupervisor_pid 999999999\nuid 3000111\nstarted_ms 1\nlimits 1 1 1 1 1 1 1 1 1 1\n' $$ >"$STALE"
+check "attach: a dead run's record is not listed" sh -c "! \"$JUDGEBOX\" attach --list | grep -q 'stale-$$'"
+at "stale-$$" -- id
+check "attach: a dead run's record is not attached to" sh -c "[ $A_RC -eq 125 ] && grep -q 'no live run' '$A_ERR'"
+"$JUDGEBOX" cleanup >/dev/null 2>&1
+check "attach: judgebox cleanup removes the record of a slot nobody holds" [ ! -e "$STALE" ]
+rm -f "$STALE"
+
 # --- a run of the server, found by the run id its stream announces -------------
 command -v python3 >/dev/null && command -v curl >/dev/null || { fail "attach server" "python3 and curl are needed (make deps)"; exit 0; }
 SAN=${BUILD:-build}/judgebox-san

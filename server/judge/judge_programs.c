@@ -647,6 +647,9 @@ static void pair_task(void *arg, size_t index, void *resource)
         .stdout_fd = to_interactor[1],
         .cancel_fd = b->cancel_fd,
     };
+    char run_id[SANDBOX_RUN_ID_MAX]; /* the solution's, as a test's of a plain request */
+    judge_run_id(job, x->test, run_id, sizeof run_id);
+    sstep.run_id = run_id;
     pthread_mutex_lock(&p->lock);
     p->job = &istep;
     p->job_result = &r->checker;

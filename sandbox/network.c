@@ -255,12 +255,19 @@ static int default_route(struct mnl_socket *nl, const char *ifname, uint32_t gat
 
 /* ---- nftables ---- */
 
+/* libnftables keeps some state process-wide (its GMP set-up, symbol
+ * tables): slots' runner threads take turns with it. */
+static pthread_mutex_t nft_mutex = PTHREAD_MUTEX_INITIALIZER;
+
 /* Run `commands` in the current net namespace; `quiet`: failures are not errors. */
 static int nft_apply(const char *commands, bool quiet, sandbox_error *error)
 {
+    pthread_mutex_lock(&nft_mutex);
     struct nft_ctx *nft = lib.nft_new(NFT_CTX_DEFAULT);
-    if (!nft)
+    if (!nft) {
+        pthread_mutex_unlock(&nft_mutex);
         return error_set(error, ENOMEM, "network: nft_ctx_new");
+    }
     lib.nft_buffer_error(nft);
     int rc = lib.nft_run(nft, commands);
     if (rc != 0 && !quiet) {
@@ -268,6 +275,7 @@ static int nft_apply(const char *commands, bool quiet, sandbox_error *error)
         error_set(error, EINVAL, "network: nftables refused the rules: %.300s", why ? why : "?");
     }
     lib.nft_free(nft);
+    pthread_mutex_unlock(&nft_mutex);
     return rc != 0 && !quiet ? -1 : 0;
 }
 
@@ -504,9 +512,12 @@ static char *list_tables(void)
     pthread_once(&lib_once, load_libraries);
     if (lib.error[0])
         return NULL;
+    pthread_mutex_lock(&nft_mutex);
     struct nft_ctx *nft = lib.nft_new(NFT_CTX_DEFAULT);
-    if (!nft)
+    if (!nft) {
+        pthread_mutex_unlock(&nft_mutex);
         return NULL;
+    }
     lib.nft_buffer_output(nft);
     lib.nft_buffer_error(nft);
     char *text = NULL;
@@ -515,6 +526,7 @@ static char *list_tables(void)
         text = strdup(out ? out : "");
     }
     lib.nft_free(nft);
+    pthread_mutex_unlock(&nft_mutex);
     return text;
 }
 

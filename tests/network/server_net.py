@@ -35,7 +35,7 @@ def start(config, name):
     path = os.path.join(WORK, name + ".json")
     with open(path, "w") as f:
         json.dump(config, f)
-    return lib.Server("--slots", "1", "--queue", "8", "--config", path, "--state-dir",
+    return lib.Server("--slots", "2", "--queue", "8", "--config", path, "--state-dir",
                       os.path.join(WORK, "state-" + name), *ISOLATION)
 
 
@@ -66,6 +66,16 @@ def networked_checks(srv):
         return ok, "%s %s" % (status, run)
     check("network: true: the allowed port answers, another port, another address and the host are "
           "blocked, allowed DNS answers, traffic counted", everything_allowed)
+
+    def two_at_once():
+        """Two tests of one request run on two slots at the same time, each with its own network."""
+        body = {"language": "python3", "source": CLIENT, "network": True, "limits": {"wall_ms": 30000},
+                "tests": [{"args": [allowed, other_port]}, {"args": [allowed, other_port]}]}
+        status, _, resp = srv.run(body)
+        runs = [lines_of({"runs": [r]})[1] for r in resp["runs"]]
+        return (status == 200 and len(runs) == 2 and
+                all(r.get(allowed) == "open" and r.get(other_port) == "blocked" for r in runs)), resp
+    check("two networked runs at once (two slots): each reaches the allowed port only", two_at_once)
 
     def subset():
         status, _, resp = client(srv, [allowed, dns], {"allow": ["%s:8000" % SERVER]})

@@ -46,6 +46,7 @@ struct sandbox_slot {
     char netns_path[PATH_MAX];
     int host_netns_fd;              /* the net namespace the runner started in; -1 = none */
     int slot_netns_fd;              /* the slot's own; the runner returns to it after a networked run */
+    bool network_broken;            /* the runner could not leave the host's namespace: no more runs */
     pthread_t runner;
     bool runner_started;
     pthread_mutex_t mutex;

@@ -500,8 +500,13 @@ int network_end(sandbox_slot *slot, run_network *rn, sandbox_error *error)
     if (rn->run_netns_fd >= 0)
         close(rn->run_netns_fd); /* the namespace goes with its last process */
     rn->run_netns_fd = -1;
-    if (enter(slot->slot_netns_fd, "slot's", error) < 0)
+    if (enter(slot->slot_netns_fd, "slot's", error) < 0) {
         rc = -1;
+        /* Never leave the runner in the host's namespace: later runs start
+         * where it is.  An empty namespace of its own will do. */
+        if (unshare(CLONE_NEWNET) < 0)
+            slot->network_broken = true; /* run.c refuses every later run of the slot */
+    }
     return rc;
 }
 

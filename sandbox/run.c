@@ -745,6 +745,10 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     sandbox_limits limits = spec->limits;
     sandbox_limits_fill(&limits);
     run_network network = {.run_netns_fd = -1, .counter_fds = {-1, -1}};
+    if (slot->network_broken) {
+        error_set(error, EIO, "slot %u: the runner is not in an isolated net namespace", slot->index);
+        goto fail;
+    }
     if (check_spec(spec, error) < 0 || cgroup_run_begin(&slot->cgroups, &limits, error) < 0)
         goto fail;
     if (spec->network && network_begin(slot, spec->network, &network, error) < 0)

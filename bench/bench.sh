@@ -89,9 +89,9 @@ vs_bare() {
         "bwrap --unshare-all" $(bwrap_cmd "$root" "$@") | tee "$file"
     r=$(awk '$1 == "judgebox" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+x$/) { sub(/x$/, "", $i); print $i } }' "$file")
     jb_ms=$(awk '$1 == "judgebox" { print $3 }' "$file")
-    bare_ms=$(awk -v r="$ROUNDS" 'NR == 2 { print $(NF - 3 - r) }' "$file")
+    bare_ms=$(awk -v r="$ROUNDS" 'NR == 2 { print $(NF - 2 - r) }' "$file")   # median, p90, ratio, rounds
     note "-> judgebox/bare = ${r}x, target <= ${target}x: $(verdict "$r" "<=" "$target")"
-    row_ratio "$label in judgebox run" "$jb_ms ms" "$bare_ms ms" "$r" "$target"
+    row_ratio "judgebox run -- ${label#bare }" "$jb_ms ms" "bare $bare_ms ms" "$r" "$target"
 }
 # have_image PATH: the default image has PATH, or say the figure is skipped
 have_image() {

@@ -302,9 +302,11 @@ def metrics_checks(srv, tmp):
           lambda: ((metric(text, "judgebox_quota_refusals_total", {"quota": "concurrent"}) or 0) >= 1 and
                    (metric(text, "judgebox_auth_refusals_total", {"code": "403"}) or 0) >= 1, "refusal counters"))
     # A busy server shows it: 2 slots held by sleepers, then the gauge.  Three
-    # tokens: the queue gives each client one turn at a time.
+    # tokens: the queue gives each client one turn at a time.  The sleep is long
+    # enough that on a busy machine the third request is queued while the first
+    # two still sleep (2 s was not: their set-up skew ate the window).
     sleepers = [threading.Thread(target=srv.request, args=("POST", "/v1/run",
-                {"language": "bash", "source": "sleep 2", "limits": {"wall_ms": 20000}}, bearer(tok)))
+                {"language": "bash", "source": "sleep 6", "limits": {"wall_ms": 30000}}, bearer(tok)))
                 for tok in (RUNNER, CONC, RATE)]
     for t in sleepers:
         t.start()

@@ -305,17 +305,24 @@ def metrics_checks(srv, tmp):
     # tokens: the queue gives each client one turn at a time.  The sleep is long
     # enough that on a busy machine the third request is queued while the first
     # two still sleep (2 s was not: their set-up skew ate the window).
-    sleepers = [threading.Thread(target=srv.request, args=("POST", "/v1/run",
-                {"language": "bash", "source": "sleep 6", "limits": {"wall_ms": 30000}}, bearer(tok)))
-                for tok in (RUNNER, CONC, RATE)]
+    answers = {}
+
+    def sleeper(tok):
+        answers[tok[:4]] = srv.request("POST", "/v1/run", {"language": "bash", "source": "sleep 6",
+                                                          "limits": {"wall_ms": 30000}}, bearer(tok))[0]
+    sleepers = [threading.Thread(target=sleeper, args=(tok,)) for tok in (RUNNER, CONC, RATE)]
     for t in sleepers:
         t.start()
-    seen = {}
+    seen = {"max_busy": 0, "max_queued": 0, "max_waiting": 0}
 
     def busy_seen():
         _, t = scrape(srv)
-        seen["busy"], seen["queued"] = metric(t, "judgebox_slots_busy"), metric(t, "judgebox_queue_depth")
-        return seen["busy"] == 2 and seen["queued"] >= 1
+        busy, queued = metric(t, "judgebox_slots_busy"), metric(t, "judgebox_queue_depth")
+        waiting = metric(t, "judgebox_runs_waiting")
+        seen["max_busy"] = max(seen["max_busy"], busy or 0)
+        seen["max_queued"] = max(seen["max_queued"], queued or 0)
+        seen["max_waiting"] = max(seen["max_waiting"], waiting or 0)
+        return busy == 2 and (queued or 0) >= 1
 
     deadline, ok = time.time() + 20, False
     while time.time() < deadline and not ok:
@@ -323,6 +330,7 @@ def metrics_checks(srv, tmp):
         time.sleep(0.05)
     for t in sleepers:
         t.join()
+    seen["answers"] = answers
     check("metrics: slots_busy and queue_depth follow the load (2 busy, 1 queued)", lambda: (ok, seen))
 
 

@@ -350,7 +350,25 @@ def main():
                "exit %s; %s" % (code, " | ".join(s.sanitizer_reports()[:5]) or open(s.log_path).read()[-600:]))
         report("live: no workspace left mounted", s.workspaces_mounted() == 0)
         s.cleanup()
+    validate_captures()
     return 1 if lib.failures else 0
+
+
+def validate_captures():
+    """The plain JSON answers of this suite (files out, WebSocket refusals) against
+    the OpenAPI document, with the ops suite's validator (its npm set-up)."""
+    ops = os.path.join(lib.ROOT, "tests", "ops")
+    if not lib.CAPTURE or not os.path.isdir(os.path.join(ops, "node_modules")):
+        report("live: responses match the OpenAPI document", False,
+               "tests/ops/node_modules is missing (make test-prereqs runs npm ci)")
+        return
+    p = subprocess.run(["node", os.path.join(ops, "validate-responses.mjs"),
+                        os.path.join(lib.ROOT, "server", "ops", "openapi.json"), lib.CAPTURE, "live"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    out = p.stdout.decode(errors="replace").strip()
+    print(out, flush=True)
+    if p.returncode != 0 and "FAIL" not in out:
+        report("live: responses match the OpenAPI document", False, "validator exit %d" % p.returncode)
 
 
 if __name__ == "__main__":

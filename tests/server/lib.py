@@ -24,11 +24,13 @@ failures = 0
 passes = 0
 
 # Every response Server.request gets is appended to
-# $BUILD/captures/<script>.jsonl (truncated when the script starts), so the
+# $BUILD/captures/<folder>-<script>.jsonl (truncated when the script starts), so the
 # ops suite can check the server suite's real responses against the OpenAPI
 # document (tests/ops/validate-responses.mjs).
-CAPTURE = os.path.join(ROOT, BUILD, "captures",
-                       os.path.splitext(os.path.basename(sys.argv[0] or "python"))[0] + ".jsonl")
+# <folder>-<script>: tests/server/suite.py and tests/live/suite.py must not share a file.
+_script = os.path.abspath(sys.argv[0] or "python")
+CAPTURE = os.path.join(ROOT, BUILD, "captures", "%s-%s.jsonl" % (
+    os.path.basename(os.path.dirname(_script)), os.path.splitext(os.path.basename(_script))[0]))
 try:
     os.makedirs(os.path.dirname(CAPTURE), exist_ok=True)
     open(CAPTURE, "w").close()

@@ -140,8 +140,13 @@ stop_server() {
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=
 }
-server_cpu_ticks() { # utime+stime+cutime+cstime of the server
-    awk '{ print $14 + $15 + $16 + $17 }' "/proc/$SERVER_PID/stat"
+# utime+stime+cutime+cstime of the server and of every live process below
+# it: its slots' helper processes (and their zygote) clone the runs and reap
+# them, so the runs' CPU is theirs (sandbox/helper.c)
+tree_pids() { echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done; }
+server_cpu_ticks() {
+    for p in $(tree_pids "$SERVER_PID"); do cat "/proc/$p/stat" 2>/dev/null; done |
+        awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { print t + 0 }'
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
 SLOTS=$(nproc)

@@ -109,6 +109,7 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
     if (!context)
         return error_set(error, ENOMEM, "allocate the sandbox context");
     apply_config(context, config);
+    context->zygote_fd = -1;
     pthread_mutex_init(&context->mutex, NULL);
     if (make_state_dirs(context, error) < 0 ||
         cgroup_system_detect(&context->cgroups, parent, config ? config->force_cgroup_version : 0,
@@ -124,7 +125,7 @@ int sandbox_context_open(const sandbox_config *config, sandbox_context **out, sa
         sandbox_context_close(context);
         return -1;
     }
-    if (protect_from_oom_killer(error) < 0) {
+    if (protect_from_oom_killer(error) < 0 || (config && config->helpers && helper_zygote_start(context, error) < 0)) {
         sandbox_context_close(context);
         return -1;
     }
@@ -136,6 +137,7 @@ void sandbox_context_close(sandbox_context *context)
 {
     if (!context)
         return;
+    helper_zygote_stop(context);
     seccomp_program_free(&context->seccomp);
     if (context->empty_caps)
         cap_free(context->empty_caps);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "fdpass.h"
 
@@ -54,4 +55,32 @@ bool fdpass_receive(int socket_fd, void *data, size_t size, int *fds, int max, i
         memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * (size_t)*count);
     }
     return got == (ssize_t)size && !(message.msg_flags & MSG_CTRUNC);
+}
+
+bool fdpass_read_all(int fd, void *data, size_t size)
+{
+    for (char *p = data; size;) {
+        ssize_t n = read(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        size -= (size_t)n;
+    }
+    return true;
+}
+
+bool fdpass_write_all(int fd, const void *data, size_t size)
+{
+    for (const char *p = data; size;) {
+        ssize_t n = send(fd, p, size, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        size -= (size_t)n;
+    }
+    return true;
 }

@@ -19,4 +19,9 @@ bool fdpass_send(int socket_fd, const void *data, size_t size, const int *fds, i
  * closes them).  False on a short message or truncated descriptors. */
 bool fdpass_receive(int socket_fd, void *data, size_t size, int *fds, int max, int *count);
 
+/* Read or write exactly `size` bytes of a stream socket (EINTR retried,
+ * no SIGPIPE); false on EOF or error. */
+bool fdpass_read_all(int fd, void *data, size_t size);
+bool fdpass_write_all(int fd, const void *data, size_t size);
+
 #endif

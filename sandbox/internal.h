@@ -31,10 +31,12 @@ struct sandbox_context {
     cgroup_system cgroups;
     seccomp_program seccomp;
     cap_t empty_caps;               /* prebuilt: the child must not allocate */
+    int zygote_fd;                  /* helper.c: forks the slots' helpers; -1 = none */
     pthread_mutex_t mutex;
 };
 
-typedef enum runner_state { RUNNER_STARTING, RUNNER_IDLE, RUNNER_BUSY, RUNNER_DONE, RUNNER_QUIT } runner_state;
+/* RUNNER_AWAY: the slot's helper process has the run (helper.c); the runner thread sleeps. */
+typedef enum runner_state { RUNNER_STARTING, RUNNER_IDLE, RUNNER_BUSY, RUNNER_DONE, RUNNER_QUIT, RUNNER_AWAY } runner_state;
 
 struct sandbox_slot {
     sandbox_context *context;
@@ -57,6 +59,7 @@ struct sandbox_slot {
     sandbox_error *job_error;
     int job_rc;
     sandbox_error start_error;
+    int helper_fd;                  /* helper.c: socket to this slot's helper process; -1 = none */
 };
 
 /* What a run's init (or its program before exec) tells the supervisor. */
@@ -144,6 +147,16 @@ int run_record_read(const char *state_dir, unsigned index, run_record *record);
 bool run_record_alive(const run_record *record);
 /* starttime (clock ticks since boot) of `pid`, 0 when it cannot be read. */
 unsigned long long process_start_time(pid_t pid);
+
+/* helper.c: a server's slots run their specs in small processes of their own. */
+int helper_zygote_start(sandbox_context *context, sandbox_error *error);
+void helper_zygote_stop(sandbox_context *context);
+void helper_attach(sandbox_slot *slot);      /* best effort: helper_fd stays -1 on failure */
+void helper_detach(sandbox_slot *slot);      /* returns once the helper left the slot */
+bool helper_takes(const sandbox_slot *slot, const sandbox_spec *spec);
+/* 0 or -1 as sandbox_run, *ran true; or 0 with *ran false: nothing ran, run it here. */
+int helper_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error,
+               bool *ran);
 
 /* workspace.c: unmount and remove the workspaces of processes that died
  * without destroying them (a server killed with SIGKILL). */

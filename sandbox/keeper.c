@@ -47,31 +47,27 @@
 #include "error.h"
 #include "fdpass.h"
 #include "internal.h"
+#include "spec_wire.h"
 
 #define KEEPER_IDLE_MS 30000
 #define KEEPER_MAGIC 0x4a424b31u /* "JBK1" */
-#define KEEPER_MAX_BYTES (1 << 20)
 
 enum { REQUEST_RUN = 1, REQUEST_QUIT = 2 };
 enum { REPLY_DONE = 0, REPLY_STALE = 1, REPLY_STARTED = 2, REPLY_DECLINED = 3 };
 enum { PASSED_STDIN = 1, PASSED_STDOUT = 2, PASSED_STDERR = 4 };
-enum { HAS_WORKDIR = 1, HAS_BOX_DIR = 2, HAS_HOSTNAME = 4, HAS_RUN_ID = 8 };
 #define MAX_PASSED FDPASS_MAX /* stdin, stdout, stderr, the slot lock */
-#define NO_ENV UINT32_MAX
 
 typedef struct keeper_identity {
     uint64_t device, inode, mtime_ns;
 } keeper_identity;
 
-/* Then `bytes` of NUL-terminated strings: rootfs, the optional workdir,
- * box_dir, hostname and run id (`has`), argv, env; then the descriptors of
- * `passed` and the lock, in that order, with the header. */
+/* Then the spec's payload (spec_wire.h, wire.bytes long); the
+ * descriptors of `passed` and the lock, in that order, come with the header. */
 typedef struct keeper_request {
     uint32_t magic, kind;
     keeper_identity identity;
-    uint32_t uid_base, passed, has, box_mode;
-    uint32_t argc, envc, bytes;
-    sandbox_limits limits;
+    uint32_t uid_base, passed;
+    spec_wire wire;
 } keeper_request;
 
 typedef struct keeper_reply {
@@ -106,34 +102,6 @@ static int connect_keeper(const char *state_dir, unsigned index)
     return fd;
 }
 
-static bool read_all(int fd, void *data, size_t size)
-{
-    for (char *p = data; size;) {
-        ssize_t n = read(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
-static bool write_all(int fd, const void *data, size_t size)
-{
-    for (const char *p = data; size;) {
-        ssize_t n = send(fd, p, size, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
 /* The request header and its descriptors; *count of them (also on failure). */
 static bool receive_request(int socket_fd, keeper_request *request, int fds[MAX_PASSED], int *count)
 {
@@ -156,7 +124,7 @@ void keeper_stop(const char *state_dir, unsigned index)
     if (fd < 0)
         return;
     keeper_request request = {.magic = KEEPER_MAGIC, .kind = REQUEST_QUIT};
-    if (write_all(fd, &request, sizeof request)) {
+    if (fdpass_write_all(fd, &request, sizeof request)) {
         char byte;
         while (read(fd, &byte, 1) > 0 || errno == EINTR)
             ; /* the keeper closes once it is out of the cgroups */
@@ -204,58 +172,12 @@ static int count_bits(uint32_t value)
     return count;
 }
 
-/* The next NUL-terminated string of the payload, or NULL past its end. */
-static const char *next_string(const char **cursor, const char *end)
-{
-    const char *string = *cursor;
-    if (string >= end)
-        return NULL;
-    const char *nul = memchr(string, '\0', (size_t)(end - string));
-    if (!nul)
-        return NULL;
-    *cursor = nul + 1;
-    return string;
-}
-
-/* The spec of a request, pointing into `payload`; false if malformed. */
+/* The spec of a request, pointing into `payload`, with its descriptors. */
 static bool decode_spec(const keeper_request *request, const char *payload, const int *fds, sandbox_spec *spec,
                         const char ***argv, const char ***env)
 {
-    const char *cursor = payload, *end = payload + request->bytes;
-    memset(spec, 0, sizeof *spec);
-    spec->rootfs = next_string(&cursor, end);
-    if (request->has & HAS_WORKDIR)
-        spec->workdir = next_string(&cursor, end);
-    if (request->has & HAS_BOX_DIR)
-        spec->box_dir = next_string(&cursor, end);
-    if (request->has & HAS_HOSTNAME)
-        spec->hostname = next_string(&cursor, end);
-    if (request->has & HAS_RUN_ID)
-        spec->run_id = next_string(&cursor, end);
-    if (!spec->rootfs || ((request->has & HAS_WORKDIR) && !spec->workdir) ||
-        ((request->has & HAS_BOX_DIR) && !spec->box_dir) || ((request->has & HAS_HOSTNAME) && !spec->hostname) ||
-        ((request->has & HAS_RUN_ID) && !spec->run_id))
+    if (!spec_wire_decode(&request->wire, payload, spec, argv, env))
         return false;
-    *argv = calloc((size_t)request->argc + 1, sizeof **argv);
-    if (!*argv)
-        return false;
-    for (uint32_t i = 0; i < request->argc; i++)
-        if (!((*argv)[i] = next_string(&cursor, end)))
-            return false;
-    if (request->envc != NO_ENV) {
-        *env = calloc((size_t)request->envc + 1, sizeof **env);
-        if (!*env)
-            return false;
-        for (uint32_t i = 0; i < request->envc; i++)
-            if (!((*env)[i] = next_string(&cursor, end)))
-                return false;
-    }
-    if (cursor != end)
-        return false;
-    spec->argv = *argv;
-    spec->env = *env;
-    spec->box_mode = (sandbox_box_mode)request->box_mode;
-    spec->limits = request->limits;
     int next = 0;
     spec->stdin_fd = request->passed & PASSED_STDIN ? fds[next++] : -1;
     spec->stdout_fd = request->passed & PASSED_STDOUT ? fds[next++] : -1;
@@ -281,22 +203,22 @@ static bool handle_client(sandbox_slot *slot, int client, const keeper_identity 
     reply->magic = KEEPER_MAGIC;
     if (request.kind != REQUEST_RUN || memcmp(&request.identity, self, sizeof *self) != 0) {
         reply->kind = REPLY_STALE;
-        write_all(client, reply, sizeof *reply);
+        fdpass_write_all(client, reply, sizeof *reply);
         keep_going = false; /* another binary: let a fresh keeper take over */
         goto done;
     }
     sandbox_spec spec;
     if (request.uid_base != (uint32_t)slot->context->uid_base || request.passed > 7 ||
-        count != count_bits(request.passed) + 1 || request.bytes > KEEPER_MAX_BYTES || request.argc == 0 ||
-        request.box_mode > SANDBOX_BOX_WRITABLE || !(payload = malloc((size_t)request.bytes + 1)) ||
-        !read_all(client, payload, request.bytes) || !decode_spec(&request, payload, fds, &spec, &argv, &env)) {
+        count != count_bits(request.passed) + 1 || request.wire.bytes > SPEC_WIRE_MAX_BYTES ||
+        !(payload = malloc((size_t)request.wire.bytes + 1)) || !fdpass_read_all(client, payload, request.wire.bytes) ||
+        !decode_spec(&request, payload, fds, &spec, &argv, &env)) {
         reply->kind = REPLY_DECLINED; /* the client runs it itself */
-        write_all(client, reply, sizeof *reply);
+        fdpass_write_all(client, reply, sizeof *reply);
         goto done;
     }
     /* From here on the command runs: the client must not run it again. */
     reply->kind = REPLY_STARTED;
-    if (!write_all(client, reply, sizeof *reply))
+    if (!fdpass_write_all(client, reply, sizeof *reply))
         goto done;
     spec.cancel_fd = client; /* readable (EOF) when the client is gone */
     sandbox_result result;
@@ -306,7 +228,7 @@ static bool handle_client(sandbox_slot *slot, int client, const keeper_identity 
     reply->result.stdout_data = reply->result.stderr_data = NULL;
     reply->result.stdout_len = reply->result.stderr_len = 0;
     sandbox_result_free(&result);
-    write_all(client, reply, sizeof *reply);
+    fdpass_write_all(client, reply, sizeof *reply);
 done:
     for (int i = 0; i < count; i++)
         close(fds[i]); /* the slot lock last: the client's, held while the run lasted */
@@ -409,22 +331,6 @@ static void start_keeper(const sandbox_config *config, unsigned index)
 
 /* ---- the client's side ---- */
 
-static size_t add_string(char **buffer, size_t *size, size_t *used, const char *string)
-{
-    size_t length = strlen(string) + 1;
-    if (*used + length > *size) {
-        size_t grown = (*size ? *size * 2 : 4096) + length;
-        char *bigger = realloc(*buffer, grown);
-        if (!bigger)
-            return 0;
-        *buffer = bigger;
-        *size = grown;
-    }
-    memcpy(*buffer + *used, string, length);
-    *used += length;
-    return length;
-}
-
 int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spec *spec, sandbox_result *result,
                        sandbox_error *error, int *rc)
 {
@@ -452,26 +358,10 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
         start_keeper(config, index);
         return 1;
     }
-    keeper_request request = {.magic = KEEPER_MAGIC, .kind = REQUEST_RUN, .uid_base = (uint32_t)uid_base,
-                              .box_mode = (uint32_t)spec->box_mode, .limits = spec->limits, .envc = NO_ENV};
+    keeper_request request = {.magic = KEEPER_MAGIC, .kind = REQUEST_RUN, .uid_base = (uint32_t)uid_base};
     char *payload = NULL;
-    size_t size = 0, used = 0;
-    bool ok = identity_of_self(&request.identity) == 0 && add_string(&payload, &size, &used, spec->rootfs);
-    if (ok && spec->workdir && (ok = add_string(&payload, &size, &used, spec->workdir)))
-        request.has |= HAS_WORKDIR;
-    if (ok && spec->box_dir && (ok = add_string(&payload, &size, &used, spec->box_dir)))
-        request.has |= HAS_BOX_DIR;
-    if (ok && spec->hostname && (ok = add_string(&payload, &size, &used, spec->hostname)))
-        request.has |= HAS_HOSTNAME;
-    if (ok && spec->run_id && (ok = add_string(&payload, &size, &used, spec->run_id)))
-        request.has |= HAS_RUN_ID;
-    for (const char *const *a = spec->argv; ok && *a; a++, request.argc++)
-        ok = add_string(&payload, &size, &used, *a);
-    if (spec->env) {
-        request.envc = 0;
-        for (const char *const *e = spec->env; ok && *e; e++, request.envc++)
-            ok = add_string(&payload, &size, &used, *e);
-    }
+    bool ok = identity_of_self(&request.identity) == 0 && spec_wire_encode(spec, &request.wire, &payload);
+    size_t used = ok ? request.wire.bytes : 0;
     int fds[MAX_PASSED], count = 0;
     if (spec->stdin_fd >= 0) {
         request.passed |= PASSED_STDIN;
@@ -481,12 +371,11 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
     fds[count++] = spec->stdout_fd;
     fds[count++] = spec->stderr_fd;
     fds[count++] = lock_fd;
-    request.bytes = (uint32_t)used;
     keeper_reply *reply = calloc(1, sizeof *reply);
-    ok = ok && reply && used <= KEEPER_MAX_BYTES && fdpass_send(fd, &request, sizeof request, fds, count) &&
-         write_all(fd, payload, used);
+    ok = ok && reply && fdpass_send(fd, &request, sizeof request, fds, count) &&
+         fdpass_write_all(fd, payload, used);
     free(payload);
-    bool started = ok && read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC &&
+    bool started = ok && fdpass_read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC &&
                    reply->kind == REPLY_STARTED;
     if (!started) {
         close(fd);
@@ -494,7 +383,7 @@ int sandbox_keeper_run(const sandbox_config *config, int slot, const sandbox_spe
         free(reply);
         return 1; /* nothing ran (stale, declined, leaving keeper): run here */
     }
-    bool answered = read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC && reply->kind == REPLY_DONE;
+    bool answered = fdpass_read_all(fd, reply, sizeof *reply) && reply->magic == KEEPER_MAGIC && reply->kind == REPLY_DONE;
     close(fd);
     close(lock_fd);
     if (answered) {

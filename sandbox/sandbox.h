@@ -176,6 +176,9 @@ typedef struct sandbox_config {
     bool pin_cpus;               /* slot N on one CPU of its own (cpuset): stable CPU times */
     bool one_run;                /* true: one run, then exit (judgebox run); false: a server, which
                                     holds its slots and sends their keepers away (keeper.c) */
+    bool helpers;                /* a long-lived, threaded caller (the server): each slot's runs are
+                                    cloned by a small process of its own, forked at context open
+                                    (helper.c); open the context early, before threads start */
 } sandbox_config;
 
 typedef struct sandbox_context sandbox_context;

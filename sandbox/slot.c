@@ -181,6 +181,7 @@ int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **
         return error_set(error, ENOMEM, "allocate a slot");
     slot->lock_fd = -1;
     slot->host_netns_fd = slot->slot_netns_fd = -1;
+    slot->helper_fd = -1;
     if (open_slot(context, index, slot, error) < 0) {
         sandbox_slot_release(slot);
         return -1;
@@ -213,6 +214,7 @@ int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out
         return -1;
     }
     (*out)->lock_fd = lock_fd;
+    helper_attach(*out);
     return 0;
 }
 
@@ -220,6 +222,7 @@ void sandbox_slot_release(sandbox_slot *slot)
 {
     if (!slot)
         return;
+    helper_detach(slot);
     if (slot->runner_started) {
         pthread_mutex_lock(&slot->mutex);
         slot->state = RUNNER_QUIT;
@@ -252,6 +255,18 @@ int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         memset(result, 0, sizeof *result);
         result->status = SANDBOX_INTERNAL_ERROR;
         return error_set(error, EBUSY, "slot %u is not idle", slot->index);
+    }
+    if (helper_takes(slot, spec)) {
+        slot->state = RUNNER_AWAY;
+        pthread_mutex_unlock(&slot->mutex);
+        bool ran;
+        int rc = helper_run(slot, spec, result, error, &ran);
+        pthread_mutex_lock(&slot->mutex);
+        slot->state = RUNNER_IDLE;
+        if (ran) {
+            pthread_mutex_unlock(&slot->mutex);
+            return rc;
+        }
     }
     slot->job_spec = spec;
     slot->job_result = result;

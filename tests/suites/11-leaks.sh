@@ -77,3 +77,42 @@ kill $live; wait $live 2>/dev/null
 umount "$rd/workspaces/$live-$live_start-1"
 for name in "$gone-$gone_start-1" "$gone-7" "$$-1-1"; do umount "$rd/workspaces/$name" 2>/dev/null; done
 check "no test workspace mount is left" [ "$(grep -c " $rd/workspaces/" /proc/self/mountinfo)" -eq 0 ]
+
+# A server's runs are cloned by small helper processes (sandbox/helper.c): a
+# zygote forked at start and one helper per slot.  They die with the server,
+# even killed with SIGKILL, and hold nothing that cleanup cannot remove.
+IMAGES=${JUDGEBOX_IMAGES:-/var/lib/judgebox/images}
+descendants() { # pid: every live descendant's pid
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; descendants "$c"; done
+}
+srv_cgroups() { find /sys/fs/cgroup -path "*/judgebox-leaks-srv-$$*" -type d 2>/dev/null | wc -l; }
+start_server() { # log: starts a one-slot server on a run dir of its own; sets SRV, PORT
+    "$JUDGEBOX" serve --langs langs --images "$IMAGES" --listen 127.0.0.1:0 --slots 1 --interactive-slots 0 \
+        --run-dir "$TMPD/srv-run" --state-dir "$TMPD/srv-state" --cgroup-parent "judgebox-leaks-srv-$$" \
+        --uid-base 3700000 >"$1" 2>&1 &
+    SRV=$! PORT=
+    for _ in $(seq 600); do
+        PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$1" | head -1)
+        [ -n "$PORT" ] || ! kill -0 $SRV 2>/dev/null && break
+        sleep 0.1
+    done
+}
+all_gone() { for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+wait_gone() { for _ in $(seq 300); do all_gone "$@" && return 0; sleep 0.1; done; return 1; }
+if [ -x "$IMAGES/default/rootfs/bin/bash" ] && command -v curl >/dev/null; then
+    for how in TERM KILL; do
+        start_server "$TMPD/srv.log"
+        curl -s -m 120 -d '{"language":"bash","source":"echo hi"}' "http://127.0.0.1:$PORT/v1/run" >"$OUT"
+        check "server ($how): a run through the slot's helper works" grep -q '"stdout":"hi\\n"' "$OUT"
+        tree=$(descendants $SRV)
+        check "server ($how): a zygote and a helper run beside it ($(echo $tree | wc -w) processes)" \
+            [ "$(echo $tree | wc -w)" -ge 2 ]
+        kill -$how $SRV; wait $SRV 2>/dev/null
+        check "server ($how): its zygote and helpers die with it" wait_gone $tree
+        "$JUDGEBOX" cleanup --run-dir "$TMPD/srv-run" --cgroup-parent "judgebox-leaks-srv-$$" 2>"$ERR"
+        check "server ($how): cleanup then removes every cgroup of its slot" [ "$(srv_cgroups)" -eq 0 ]
+        check "server ($how): no mount of its run dir is left" [ "$(grep -c " $TMPD/srv-run/" /proc/self/mountinfo)" -eq 0 ]
+    done
+else
+    echo "PASS server helpers: skipped (no default image at $IMAGES or no curl)"
+fi

@@ -3,28 +3,27 @@
  * server itself.
  *
  * clone3 copies the caller's address space: a run's init cloned from a
- * server with ~90 threads, ~470 mappings and ~20 MB resident paid for
- * dup_mmap/copy_page_range, then for copy-on-write faults and TLB
+ * server with ~90 threads, ~250-470 mappings and 3-10 MB of private memory
+ * paid for dup_mmap/copy_page_range, then for copy-on-write faults and TLB
  * shootdowns in the server, on every run (a quarter of all CPU under HTTP
  * load, docs/performance.md).  So a server's context (config->helpers)
  * forks, while it is still small and single-threaded, a "zygote": a
  * process with no thread and no descriptor of the server's, which only
- * forks one helper per slot on request.  A helper opens its slot as a
- * keeper does (slot_open_unlocked: its runner thread joins the slot's net
- * namespace and, on v1, cgroups; the server holds the slot's lock) and
- * runs the specs the server sends it with sandbox_run(), exactly as the
- * server would: fresh namespaces, mounts, cgroup limits per run.  The
- * server's thread sends the spec (spec_wire.h) with stdin, the forwarded
- * stdout/stderr and the cancel eventfd as descriptors, and reads back the
- * sandbox_result with the captured output and its order.
+ * forks one helper per slot on request.  A helper's only thread joins the
+ * slot (slot_open_here: its net namespace and, on v1, its cgroups; the
+ * server holds the slot's lock) and runs the specs the server sends it
+ * with run_in_slot(), exactly as the server's runner thread would: fresh
+ * namespaces, mounts, cgroup limits per run.  The server's thread sends
+ * the spec (spec_wire.h) with stdin, the forwarded stdout/stderr and the
+ * cancel eventfd as descriptors, and reads back the sandbox_result with
+ * the captured output and its order.
  *
  * Specs with hooks, a signal fd or a network (live output, files out,
  * signals, network/) run in the server as before, and so does every spec
- * when the helper is gone.
- * Nothing outlives the server: the zygote and the helpers die with their
- * parent (PR_SET_PDEATHSIG), and a run's init with its helper's runner
- * thread.  A slot's release waits until its helper has left the slot's
- * cgroups.  JUDGEBOX_NO_HELPERS=1 turns helpers off.
+ * when the helper is gone.  Nothing outlives the server: the zygote and
+ * the helpers die with their parent (PR_SET_PDEATHSIG), and a run's init
+ * with its helper.  A slot's release waits until its helper is gone (out
+ * of the slot's cgroups).  JUDGEBOX_NO_HELPERS=1 turns helpers off.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -134,7 +134,7 @@ static bool serve_one(sandbox_slot *slot, int fd)
         spec.cancel_fd = request.passed & PASSED_CANCEL ? fds[next++] : 0;
         sandbox_result result;
         sandbox_error error = {0};
-        int rc = sandbox_run(slot, &spec, &result, &error);
+        int rc = run_in_slot(slot, &spec, &result, &error);
         ok = send_result(fd, rc, &result, &error);
         sandbox_result_free(&result);
     }
@@ -153,13 +153,12 @@ __attribute__((noreturn)) static void helper_main(sandbox_context *context, unsi
     fd = 3;
     helper_hello hello = {.magic = HELPER_MAGIC};
     sandbox_slot *slot = NULL;
-    hello.rc = slot_open_unlocked(context, index, &slot, &hello.error);
+    hello.rc = slot_open_here(context, index, &slot, &hello.error);
     if (!fdpass_write_all(fd, &hello, sizeof hello) || hello.rc < 0)
         _exit(1);
     while (serve_one(slot, fd))
         ;
-    sandbox_slot_release(slot); /* its runner thread leaves the slot's cgroups */
-    _exit(0);                   /* and the server sees the socket close after that */
+    _exit(0); /* the server sees the socket close once nothing of us is in the slot's cgroups */
 }
 
 /* ---- the zygote ---- */
@@ -248,21 +247,31 @@ void helper_attach(sandbox_slot *slot)
         close(sockets[0]); /* the server's own runner thread runs this slot's specs */
         return;
     }
+    struct ucred peer;
+    socklen_t length = sizeof peer;
+    if (getsockopt(sockets[0], SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0) {
+        close(sockets[0]);
+        return;
+    }
     slot->helper_fd = sockets[0];
+    slot->helper_pid = peer.pid;
 }
 
 void helper_detach(sandbox_slot *slot)
 {
     if (slot->helper_fd < 0)
         return;
-    /* EOF tells the helper to release its slot; its socket closes when it
-     * has exited, its runner thread out of the slot's cgroups. */
+    /* EOF tells the helper to exit; its socket closes as it exits, and its
+     * pid is gone (the zygote reaps it at once) when it is out of the
+     * slot's cgroups: then the slot may be cleaned up. */
     shutdown(slot->helper_fd, SHUT_WR);
     char byte;
     while (read(slot->helper_fd, &byte, 1) > 0 || errno == EINTR)
         ;
     close(slot->helper_fd);
     slot->helper_fd = -1;
+    for (int waited = 0; waited < 5000 && kill(slot->helper_pid, 0) == 0; waited++)
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 }
 
 bool helper_takes(const sandbox_slot *slot, const sandbox_spec *spec)

@@ -60,6 +60,7 @@ struct sandbox_slot {
     int job_rc;
     sandbox_error start_error;
     int helper_fd;                  /* helper.c: socket to this slot's helper process; -1 = none */
+    pid_t helper_pid;
 };
 
 /* What a run's init (or its program before exec) tells the supervisor. */
@@ -105,6 +106,9 @@ int privileges_drop(const sandbox_context *context, const sandbox_limits *limits
 /* slot.c: slot `index` without taking its lock (a keeper: its clients
  * hold the lock while it runs for them). */
 int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error);
+/* The same without a runner thread: the caller's thread joins the slot and
+ * calls run_in_slot itself (a helper process, helper.c). */
+int slot_open_here(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error);
 /* <state_dir>/slots/<index>.<suffix>: the slot's lock, keeper lock and socket. */
 void slot_state_path(const char *state_dir, unsigned index, const char *suffix, char *path, size_t size);
 /* Lock slot `wanted`, or the first free one when wanted < 0 (waiting a

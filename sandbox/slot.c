@@ -173,6 +173,34 @@ static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slo
     return start_runner(slot, error);
 }
 
+/* A slot run by the calling thread itself, which joins the slot's net
+ * namespace and cgroups as a runner thread would: for a process that only
+ * runs this slot's specs (a helper), one thread hop less per run. */
+int slot_open_here(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error)
+{
+    *out = NULL;
+    sandbox_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return error_set(error, ENOMEM, "allocate a slot");
+    slot->lock_fd = -1;
+    slot->helper_fd = -1;
+    slot->host_netns_fd = slot->slot_netns_fd = -1;
+    slot->context = context;
+    slot->index = index;
+    slot->host_root_uid = context->uid_base + 2 * index;
+    slot->host_user_uid = context->uid_base + 2 * index + 1;
+    snprintf(slot->netns_path, sizeof slot->netns_path, "%.*s/netns/slot%u", PATH_MAX - 32, context->state_dir,
+             index);
+    if (cgroup_slot_open(&context->cgroups, index, &slot->cgroups, error) < 0 ||
+        prepare_runner_thread(slot, error) < 0) {
+        error_wrap(error, "slot %u", index);
+        sandbox_slot_release(slot);
+        return -1;
+    }
+    *out = slot;
+    return 0;
+}
+
 int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error)
 {
     *out = NULL;

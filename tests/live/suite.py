@@ -227,15 +227,33 @@ def streaming_checks(s):
 # ---- WebSocket sessions ----
 
 def server_children(s):
-    """Processes the server started (a run's init is its child) and still lives."""
-    pids = []
-    for task in os.listdir("/proc/%d/task" % s.pid):
+    """Processes of a run (a run's init or program, in a pid namespace of its own) still alive below the
+    server; its zygote and slot helpers (sandbox/helper.c) live in the host's pid namespace and stay."""
+    def children(pid):
+        pids = []
         try:
-            with open("/proc/%d/task/%s/children" % (s.pid, task)) as f:
-                pids += f.read().split()
+            for task in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                    pids += [int(p) for p in f.read().split()]
         except OSError:
             pass
-    return pids
+        return pids
+
+    def in_own_pid_namespace(pid):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                return any(line.startswith("NSpid:") and len(line.split()) > 2 for line in f)
+        except OSError:
+            return False
+
+    found, todo = [], children(s.pid)
+    while todo:
+        pid = todo.pop()
+        if in_own_pid_namespace(pid):
+            found.append(pid)
+        else:
+            todo += children(pid)
+    return found
 
 
 def wait_for(pred, timeout=60):

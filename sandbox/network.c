@@ -259,9 +259,24 @@ static int default_route(struct mnl_socket *nl, const char *ifname, uint32_t gat
  * tables): slots' runner threads take turns with it. */
 static pthread_mutex_t nft_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* libnftables calls exit(3) from inside the library when it cannot open
+ * its netlink socket (a kernel built without nf_tables' netlink, as the
+ * cgroup v2 VM's is): ask the kernel first, so that a server or `judgebox
+ * cleanup` gets an error instead of ending. */
+static int nftables_netlink_available(sandbox_error *error)
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0)
+        return error_errno(error, "network: this kernel offers no nftables (netlink NETLINK_NETFILTER)");
+    close(fd);
+    return 0;
+}
+
 /* Run `commands` in the current net namespace; `quiet`: failures are not errors. */
 static int nft_apply(const char *commands, bool quiet, sandbox_error *error)
 {
+    if (nftables_netlink_available(error) < 0)
+        return quiet ? 0 : -1;
     pthread_mutex_lock(&nft_mutex);
     struct nft_ctx *nft = lib.nft_new(NFT_CTX_DEFAULT);
     if (!nft) {
@@ -511,11 +526,13 @@ int network_end(sandbox_slot *slot, run_network *rn, sandbox_error *error)
 }
 
 /* "list tables" in the host's namespace, once per cleanup; NULL when
- * the libraries cannot load (then no run here could have made one). */
+ * the libraries cannot load or the kernel has no nftables (then no run
+ * here could have made one). */
 static char *list_tables(void)
 {
     pthread_once(&lib_once, load_libraries);
-    if (lib.error[0])
+    sandbox_error ignored;
+    if (lib.error[0] || nftables_netlink_available(&ignored) < 0)
         return NULL;
     pthread_mutex_lock(&nft_mutex);
     struct nft_ctx *nft = lib.nft_new(NFT_CTX_DEFAULT);

@@ -16,6 +16,7 @@
 #include "judge0.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,16 @@ static int boolean(json_t *body, const char *key, bool def, bool *out, json_t *e
 }
 
 /* Ruby's String#to_i: leading blanks, a sign, digits; anything else 0. */
+/* A language id as Judge0 would look it up: a number beyond an int's range
+ * names no language (-1: "doesn't exist"), never another one by wrapping
+ * around, and a huge float is not cast (undefined behaviour). */
+static int language_id_from(double value)
+{
+    if (!(value >= 0 && value < (double)INT_MAX))
+        return -1;
+    return (int)value;
+}
+
 static long ruby_to_i(const char *s)
 {
     while (*s == ' ' || *s == '\t' || *s == '\n')
@@ -310,16 +321,16 @@ int judge0_submission_parse(json_t *body, bool base64_encoded, const language_ta
     json_t *lv = json_object_get(body, "language_id");
     if (lv && !json_is_null(lv)) {
         if (json_is_integer(lv)) {
-            s->language_id = (int)json_integer_value(lv);
+            s->language_id = language_id_from((double)json_integer_value(lv));
             has_language = true;
         } else if (json_is_real(lv)) {
-            s->language_id = (int)json_real_value(lv);
+            s->language_id = language_id_from(json_real_value(lv));
             has_language = true;
         } else if (json_is_boolean(lv)) {
             s->language_id = json_is_true(lv) ? 1 : 0;
             has_language = true;
         } else if (json_is_string(lv) && json_string_value(lv)[0]) {
-            s->language_id = (int)ruby_to_i(json_string_value(lv));
+            s->language_id = language_id_from((double)ruby_to_i(json_string_value(lv)));
             has_language = true;
         } else if (!json_is_string(lv)) {
             if (add_error(e, "language_id", "is invalid") < 0)

@@ -125,6 +125,15 @@ int main(void)
                             has_error(e, "language_id", "language with id 71 doesn't exist"));
     json_decref(e);
 
+    /* Ids beyond an int (found by fuzz_judge0: a float cast was undefined
+     * behaviour) name no language; 2^32 + 71 must not wrap around to 71. */
+    e = errors_of("{\"source_code\":\"x\",\"language_id\":5.05556e+41}");
+    CHECK("judge0 huge float language_id", has_error(e, "language_id", "language with id -1 doesn't exist"));
+    json_decref(e);
+    e = errors_of("{\"source_code\":\"x\",\"language_id\":4294967367}");
+    CHECK("judge0 language_id 2^32+71 does not wrap", has_error(e, "language_id", "language with id -1 doesn't exist"));
+    json_decref(e);
+
     /* The stored form keeps every field, bytes exactly. */
     judge0_submission s = {0};
     compat_uuid(s.token);

@@ -70,7 +70,11 @@ def lb_request(port, i):
             return False, "HTTP %d: %s" % (resp.status, data[:200])
         doc = json.loads(data)
         if doc.get("verdict") != "accepted":
-            return False, "verdict %s: %s" % (doc.get("verdict"), str(doc)[:200])
+            compile_ = doc.get("compile") or {}
+            runs = doc.get("runs") or [{}]
+            return False, "verdict %s (compile %s: %s; run %s: %s): %s" % (
+                doc.get("verdict"), compile_.get("status"), compile_.get("message"),
+                runs[0].get("status"), runs[0].get("message"), str(doc)[:200])
         return True, ""
     except Exception as e:  # a reset or timeout seen by the client is a failure
         return False, "%s: %s" % (type(e).__name__, e)

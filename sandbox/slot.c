@@ -160,7 +160,8 @@ static int start_runner(sandbox_slot *slot, sandbox_error *error)
     return 0;
 }
 
-static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slot, sandbox_error *error)
+/* What a slot is called and which host uids it maps: the same wherever it runs. */
+static void name_slot(sandbox_context *context, unsigned index, sandbox_slot *slot)
 {
     slot->context = context;
     slot->index = index;
@@ -168,6 +169,11 @@ static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slo
     slot->host_user_uid = context->uid_base + 2 * index + 1;
     snprintf(slot->netns_path, sizeof slot->netns_path, "%.*s/netns/slot%u", PATH_MAX - 32, context->state_dir,
              index);
+}
+
+static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slot, sandbox_error *error)
+{
+    name_slot(context, index, slot);
     if (cgroup_slot_open(&context->cgroups, index, &slot->cgroups, error) < 0)
         return error_wrap(error, "slot %u", index);
     return start_runner(slot, error);
@@ -185,12 +191,7 @@ int slot_open_here(sandbox_context *context, unsigned index, sandbox_slot **out,
     slot->lock_fd = -1;
     slot->helper_fd = -1;
     slot->host_netns_fd = slot->slot_netns_fd = -1;
-    slot->context = context;
-    slot->index = index;
-    slot->host_root_uid = context->uid_base + 2 * index;
-    slot->host_user_uid = context->uid_base + 2 * index + 1;
-    snprintf(slot->netns_path, sizeof slot->netns_path, "%.*s/netns/slot%u", PATH_MAX - 32, context->state_dir,
-             index);
+    name_slot(context, index, slot);
     if (cgroup_slot_open(&context->cgroups, index, &slot->cgroups, error) < 0 ||
         prepare_runner_thread(slot, error) < 0) {
         error_wrap(error, "slot %u", index);

@@ -102,8 +102,9 @@ int cgroup_mkdir(const char *path, sandbox_error *error)
 int cgroup_rmdir(const char *path, sandbox_error *error)
 {
     /* A cgroup stays "populated" for a moment after its last task is
-     * reaped; retry EBUSY briefly. */
-    for (int attempt = 0; attempt < 200; attempt++) {
+     * reaped (longer for a task just killed on a busy machine); retry
+     * EBUSY for up to a second. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
         if (rmdir(path) == 0 || errno == ENOENT)
             return 0;
         if (errno != EBUSY)

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -270,6 +271,23 @@ void cgroup_v1_slot_close(cgroup_slot *slot)
     rmdir(slot->v1_run); /* fails harmlessly if another run of the slot's is on */
 }
 
+/* SIGKILL what is still in `dir` (cleanup only: the slot's lock is free, so
+ * its server is gone and these are its slot helper or a run's processes,
+ * which die with it a moment later anyway; v1 has no cgroup.kill). */
+static void kill_members(const char *dir)
+{
+    char path[PATH_MAX + 160];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    FILE *procs = fopen(path, "re");
+    if (!procs)
+        return;
+    int pid;
+    while (fscanf(procs, "%d", &pid) == 1)
+        if (pid > 1)
+            kill(pid, SIGKILL);
+    fclose(procs);
+}
+
 int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error)
 {
     int rc = 0;
@@ -277,6 +295,9 @@ int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_e
         char dir[PATH_MAX + 96], run[PATH_MAX + 128];
         snprintf(dir, sizeof dir, "%s/%s/slot%u", system->v1_mounts[i], system->parent_name, index);
         snprintf(run, sizeof run, "%s/run", dir);
+        if (i == CGROUP_V1_MEMORY)
+            kill_members(run);
+        kill_members(dir);
         if ((i == CGROUP_V1_MEMORY && cgroup_rmdir(run, error) < 0) || cgroup_rmdir(dir, error) < 0)
             rc = -1;
     }

@@ -256,26 +256,7 @@ static int get_args(json_t *v, const char *field, const server_config *c, char *
 /* A relative path of plain components: letters, digits, ". _ - +". */
 static bool valid_path(const char *p, size_t len)
 {
-    if (len == 0 || len > 200 || p[0] == '/' || strlen(p) != len)
-        return false;
-    size_t comp = 0;
-    const char *start = p;
-    for (size_t i = 0; i <= len; i++) {
-        char ch = p[i];
-        if (ch == '/' || ch == '\0') {
-            size_t n = (size_t)(p + i - start);
-            if (n == 0 || (n == 1 && start[0] == '.') || (n == 2 && start[0] == '.' && start[1] == '.'))
-                return false;
-            if (++comp > 8)
-                return false;
-            start = p + i + 1;
-            continue;
-        }
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '_' || ch == '-' || ch == '+'))
-            return false;
-    }
-    return true;
+    return relative_path_ok(p, len, 8, NULL);
 }
 
 static int parse_files(json_t *root, const language *lang, const server_config *c,

@@ -294,3 +294,27 @@ size_t base64_encode_some(const void *data, size_t len, size_t *pos, char *out, 
     *pos = i;
     return o;
 }
+
+bool relative_path_ok(const char *path, size_t len, size_t max_components, const char *extra)
+{
+    if (len == 0 || len > 200 || path[0] == '/' || strlen(path) != len)
+        return false;
+    size_t components = 0;
+    const char *start = path;
+    for (size_t i = 0; i <= len; i++) {
+        char ch = path[i];
+        if (ch == '/' || ch == '\0') {
+            size_t n = (size_t)(path + i - start);
+            if (n == 0 || (n == 1 && start[0] == '.') || (n == 2 && start[0] == '.' && start[1] == '.'))
+                return false;
+            if (++components > max_components)
+                return false;
+            start = path + i + 1;
+            continue;
+        }
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '_' || ch == '-' || ch == '+' || (extra && strchr(extra, ch))))
+            return false;
+    }
+    return true;
+}

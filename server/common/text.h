@@ -16,6 +16,11 @@
  * surrogates, nothing above U+10FFFF).  NUL bytes are valid. */
 bool utf8_valid(const char *data, size_t len);
 
+/* A relative path of at most `max_components` plain components (no "", "."
+ * or ".."), at most 200 bytes, no NUL inside, each character a letter, a
+ * digit, one of ". _ - +" or one of `extra` (e.g. glob characters). */
+bool relative_path_ok(const char *path, size_t len, size_t max_components, const char *extra);
+
 /* A copy with every ill-formed sequence replaced by U+FFFD; NUL-terminated,
  * length in *out_len.  NULL when out of memory. */
 char *utf8_repair(const char *data, size_t len, size_t *out_len);

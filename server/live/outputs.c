@@ -26,29 +26,10 @@
 
 /* ---- the request ---- */
 
+/* Plain components, and the glob characters fnmatch reads. */
 static bool valid_pattern(const char *p, size_t len)
 {
-    if (len == 0 || len > 200 || p[0] == '/' || strlen(p) != len)
-        return false;
-    size_t components = 0;
-    const char *start = p;
-    for (size_t i = 0; i <= len; i++) {
-        char ch = p[i];
-        if (ch == '/' || ch == '\0') {
-            size_t n = (size_t)(p + i - start);
-            if (n == 0 || (n == 1 && start[0] == '.') || (n == 2 && start[0] == '.' && start[1] == '.'))
-                return false;
-            if (++components > MAX_COMPONENTS)
-                return false;
-            start = p + i + 1;
-            continue;
-        }
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-              ch == '_' || ch == '-' || ch == '+' || ch == '*' || ch == '?' || ch == '[' || ch == ']' ||
-              ch == '!'))
-            return false;
-    }
-    return true;
+    return relative_path_ok(p, len, MAX_COMPONENTS, "*?[]!");
 }
 
 int outputs_parse(json_t *root, output_request *out, char *field, size_t field_size, char *message,

@@ -1030,7 +1030,7 @@ static void set_output(json_t *obj, const char *key, const char *data, size_t le
     json_object_set_new(obj, tkey, json_boolean(truncated));
 }
 
-static json_t *signal_json(int sig)
+json_t *api_signal_json(int sig)
 {
     if (sig <= 0)
         return json_null();
@@ -1046,7 +1046,7 @@ static void set_common(json_t *o, const sandbox_result *r, bool with_syscall, ou
 {
     json_object_set_new(o, "exit_code", r->signal > 0 || r->exit_code < 0
                                             ? json_null() : json_integer(r->exit_code));
-    json_object_set_new(o, "signal", signal_json(r->signal));
+    json_object_set_new(o, "signal", api_signal_json(r->signal));
     if (with_syscall)
         json_object_set_new(o, "syscall", r->syscall[0] ? json_string(r->syscall) : json_null());
     set_output(o, "stdout", r->stdout_data, r->stdout_len, r->stdout_truncated, ctx);
@@ -1127,7 +1127,7 @@ static json_t *run_response(const char *id, const job_request *job, const job_re
             json_object_set_new(o, "status", json_string(sandbox_status_name(c->status)));
             json_object_set_new(o, "exit_code", c->signal > 0 || c->exit_code < 0
                                                     ? json_null() : json_integer(c->exit_code));
-            json_object_set_new(o, "signal", signal_json(c->signal));
+            json_object_set_new(o, "signal", api_signal_json(c->signal));
             json_object_set_new(o, "cpu_ms", json_integer((json_int_t)c->cpu_ms));
             json_object_set_new(o, "wall_ms", json_integer((json_int_t)c->wall_ms));
             json_object_set_new(o, "memory_kb", json_integer((json_int_t)c->memory_kb));

@@ -66,6 +66,10 @@ int api_program_limits(json_t *root, const char *key, const limit_policy *policy
  * api_output_budget(job) bytes once encoded (escaping and base64
  * included); what does not fit is cut and flagged *_truncated. */
 json_t *api_run_response(const char *id, const job_request *job, const job_result *result);
+
+/* A run's signal as the API names it: "SIGSEGV", the number when it has
+ * no name, null when there was none. */
+json_t *api_signal_json(int sig);
 uint64_t api_output_budget(const job_request *job);
 
 /* The same response, streamed: the body's exact size goes to *size, and

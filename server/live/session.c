@@ -252,18 +252,6 @@ static void on_output(void *arg, size_t test, int stream, const char *data, size
     free(text);
 }
 
-static json_t *signal_json(int sig)
-{
-    if (sig <= 0)
-        return json_null();
-    const char *abbrev = sigabbrev_np(sig);
-    if (!abbrev)
-        return json_integer(sig);
-    char name[32];
-    snprintf(name, sizeof name, "SIG%s", abbrev);
-    return json_string(name);
-}
-
 static void on_exit_step(void *arg, size_t test, const step_result *step)
 {
     session *s = arg;
@@ -278,7 +266,7 @@ static void on_exit_step(void *arg, size_t test, const step_result *step)
     json_object_set_new(m, "type", json_string("exit"));
     json_object_set_new(m, "stage", json_string(test == JUDGE_COMPILE ? "compile" : "run"));
     json_object_set_new(m, "code", r->signal > 0 || r->exit_code < 0 ? json_null() : json_integer(r->exit_code));
-    json_object_set_new(m, "signal", signal_json(r->signal));
+    json_object_set_new(m, "signal", api_signal_json(r->signal));
     const char *status = sandbox_status_name(r->status);
     if (test == JUDGE_COMPILE && (r->status == SANDBOX_OK || r->status == SANDBOX_RUNTIME_ERROR))
         status = r->status == SANDBOX_OK && r->exit_code == 0 ? "ok" : "compile_error";

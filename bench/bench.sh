@@ -5,11 +5,15 @@
 #   1. judgebox run -- /bin/true vs bare fork+exec vs bwrap (same root)
 #   2. the same with python3 -c pass (default image)
 #   3. HTTP: throughput of a trivial run with every slot busy, p50/p99; the
-#      server CPU beyond the program's own; p50 at 1 client
+#      CPU per request beyond the program's own, machine-wide (/proc/stat)
+#      for judgebox and for the bare pair alike; p50 at 1 client
 #   4. C hello world compile + run through HTTP vs bare gcc + run
-#   5. cost per run at run 1, 100, 1000, 10000 of one server; its RSS
+#   5. cost per run at run 1, 100, 1000, 10000 of one server (machine-wide
+#      CPU per run); its RSS
 #   9. timing stability: CPU time of one CPU-bound loop over BENCH_PIN_N (50)
-#      runs while another slot is busy, --pin-cpus vs unpinned (CV, target <= 2%)
+#      runs while another slot is busy, --pin-cpus vs unpinned, and the same
+#      loop bare, pinned with taskset beside a bare busy loop on the other
+#      CPU: what the host itself delivers (CV, target <= 2%)
 #   6. BENCH_ASYNC_N (1000) Python hello worlds submitted asynchronously,
 #      time until all are done, vs the same sent synchronously by 4 clients
 #  13. server RSS idle, right after BENCH_RSS_N (5000) mixed requests (a fifth
@@ -141,9 +145,36 @@ stop_server() {
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=
 }
-# utime+stime+cutime+cstime of the server and of every live process below
-# it: its slots' helper processes (and their zygote) clone the runs and reap
-# them, so the runs' CPU is theirs (sandbox/helper.c)
+# CPU figures (issue 13).  The verdicts use the machine-wide one:
+# /proc/stat's busy time over the measured interval divided by the requests
+# (runs, pairs) done in it, the same way for judgebox and for its bare
+# baseline.  The per-process-tree figure below (utime+stime+cutime+cstime of
+# the server and its live descendants) is printed for reference only: it
+# UNDERCOUNTS.  A run's CPU reaches a live process's counters only when every
+# process between them was reaped, and processes reaped by processes that are
+# not themselves reaped before the measurement ends (the slots' helpers and
+# their zygote, sandbox/helper.c) lose it; kernel work done on a run's behalf
+# (RCU callbacks in softirq, kworkers freeing its namespaces and cgroups) is in
+# no process at all.  On 2026-11-29 at load ~1 it said 4.14 ms per request
+# while the machine was 90% busy at 113 requests/s (~16 ms per request), and
+# so printed a false "met" for the CPU target.
+#
+# cpu_stat: the "cpu" line of /proc/stat in clock ticks: busy (user + nice +
+# system + irq + softirq; guest time is already inside user and nice; idle and
+# iowait are not busy), steal (time the VM's host ran something else: neither
+# ours nor idle, excluded and reported), and the total of all of them.
+cpu_stat() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+# cpu_delta "BEFORE" "AFTER": busy_ms steal_ms busy% (of every CPU over the interval)
+cpu_delta() {
+    echo "$1 $2" | awk -v hz="$TICK" '{ b = $4 - $1; s = $5 - $2; t = $6 - $3
+        printf "%.1f %.1f %.1f\n", b * 1000 / hz, s * 1000 / hz, (t > 0 ? 100 * b / t : 0) }'
+}
+# background SECONDS: the machine's busy% while nothing of ours runs (other
+# processes; it is inside every machine-wide figure and not subtracted)
+background() { b0=$(cpu_stat); sleep "$1"; b1=$(cpu_stat); cpu_delta "$b0" "$b1" | awk '{ print $3 }'; }
+# busy_caveat BACKGROUND%: what to add to a machine-wide verdict taken while
+# other work kept the machine more than 10% busy (it is then inflated)
+busy_caveat() { awk -v b="$1" 'BEGIN { if (b > 10) printf " (unreliable: the machine was %s%% busy before the load)", b }'; }
 tree_pids() { echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done; }
 server_cpu_ticks() {
     for p in $(tree_pids "$SERVER_PID"); do cat "/proc/$p/stat" 2>/dev/null; done |
@@ -162,8 +193,11 @@ if wanted 3; then
     note "== 3. HTTP on loopback, warm slots: POST /v1/run {\"language\":\"bash\",\"source\":\"true\"}, $SLOTS slots, $((2 * SLOTS)) clients, ${HTTP_S}s; then 1 client"
     if have_image bin/bash && start_server "$OUT/3-serve.log"; then
         "$HTTPLOAD" -c $((2 * SLOTS)) -n $((4 * SLOTS)) -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >/dev/null
+        bg=$(background 3)
         t0=$(server_cpu_ticks)
+        m0=$(cpu_stat)
         "$HTTPLOAD" -c $((2 * SLOTS)) -d "$HTTP_S" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/3-http.txt"
+        m1=$(cpu_stat)
         t1=$(server_cpu_ticks)
         # Latency with one client: nothing queues, the run's own path.
         "$HTTPLOAD" -c 1 -d "$(( (HTTP_S + 1) / 2 ))" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/3-http-1.txt"
@@ -171,33 +205,47 @@ if wanted 3; then
         "$RUNLOOP" -P "$SLOTS" -d "$HTTP_S" "bare bash main.sh" bash "$OUT/tmp/main.sh" >"$OUT/3-bare.txt"
         "$RUNLOOP" -P 1 -d "$(( (HTTP_S + 1) / 2 ))" "bare bash main.sh" bash "$OUT/tmp/main.sh" >"$OUT/3-bare-1.txt"
         # What one request runs, bare: bash's syntax check (the language's
-        # "check", a sandboxed run of its own) and the program; CPU per pair.
-        own=$(cd "$OUT/tmp" && python3 -c '
-import resource, subprocess, sys
-n = int(sys.argv[1])
-for _ in range(n):
-    subprocess.run(["bash", "-n", "main.sh"], check=True)
-    subprocess.run(["bash", "main.sh"], check=True)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("%.2f" % ((r.ru_utime + r.ru_stime) * 1000 / n))' 300)
-        read -r _ n _ good _ errors _ secs _ rate _ p50 _ p90 _ p99 _ max <"$OUT/3-http.txt"
+        # "check", a sandboxed run of its own) and the program, in turn, in
+        # as many parallel loops as there are slots, for as long; its CPU
+        # per pair measured machine-wide like judgebox's.
+        p0=$(cpu_stat)
+        (cd "$OUT/tmp" && "$RUNLOOP" -P "$SLOTS" -d "$HTTP_S" "bare bash -n + bash main.sh" bash -n main.sh ::: \
+            "bash main.sh" bash main.sh) >"$OUT/3-bare-pair.txt"
+        p1=$(cpu_stat)
+        read -r _ n _ good _ errors _ secs _ rate _ p50 _ p90 _ p99 _ max _ load_cpu <"$OUT/3-http.txt"
         field() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }' "$2"; }
         bare_rate=$(field rate "$OUT/3-bare.txt")
-        bare_cpu=$(field cpu_ms "$OUT/3-bare.txt")
+        pairs=$(field runs "$OUT/3-bare-pair.txt")
+        own_proc=$(field cpu_ms "$OUT/3-bare-pair.txt")
         p50_1=$(field p50 "$OUT/3-http-1.txt")
         bare_p50_1=$(field p50 "$OUT/3-bare-1.txt")
-        cpu=$(awk -v t="$((t1 - t0))" -v n="$n" -v hz="$TICK" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')
+        read -r jb_busy jb_steal jb_pct <<EOT
+$(cpu_delta "$m0" "$m1")
+EOT
+        read -r bare_busy bare_steal bare_pct <<EOT
+$(cpu_delta "$p0" "$p1")
+EOT
+        # judgebox: the machine's busy time less the load generator's own CPU, per request
+        cpu=$(awk -v b="$jb_busy" -v l="$load_cpu" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? (b - l) / n : 0) }')
+        own=$(awk -v b="$bare_busy" -v n="$pairs" 'BEGIN { printf "%.2f", (n > 0 ? b / n : 0) }')
+        tree=$(awk -v t="$((t1 - t0))" -v n="$n" -v hz="$TICK" 'BEGIN { printf "%.2f", (n > 0 ? t * 1000 / hz / n : 0) }')
         beyond=$(awk -v c="$cpu" -v b="$own" 'BEGIN { printf "%.2f", c - b }')
-        note "judgebox HTTP: $rate runs/s ($n runs, $errors errors), p50 $p50 ms, p99 $p99 ms; server CPU $cpu ms/run"
-        note "bare (the same bash, $SLOTS parallel loops): $bare_rate runs/s, $bare_cpu ms CPU/run; judgebox/bare throughput = $(ratio "$rate" "$bare_rate")"
+        note "judgebox HTTP: $rate runs/s ($n requests, $errors errors), p50 $p50 ms, p99 $p99 ms; the machine was $jb_pct% busy (steal $jb_steal ms, excluded)"
+        note "bare (the same bash, $SLOTS parallel loops): $bare_rate runs/s; judgebox/bare throughput = $(ratio "$rate" "$bare_rate")"
         note "one client: p50 $p50_1 ms through HTTP, bare bash $bare_p50_1 ms"
-        note "server CPU counts its whole process tree (slot helpers, runs); a request makes two sandboxed runs" \
-             "(bash -n main.sh, the language's syntax check, then bash main.sh): bare, the pair costs $own ms of CPU"
+        note "CPU per request, machine-wide (/proc/stat busy time over the ${HTTP_S}s / requests; the load generator's own" \
+             "$load_cpu ms of CPU subtracted): $cpu ms"
+        note "  a request makes two sandboxed runs (bash -n main.sh, the language's syntax check, then bash main.sh);" \
+             "bare, the pair in $SLOTS parallel loops, measured the same way: $own ms per pair ($pairs pairs," \
+             "machine $bare_pct% busy, steal $bare_steal ms; runloop's own CPU included)"
+        note "  before the load, with the server idle, the machine was $bg% busy (other processes: inside both figures, not subtracted)"
+        note "  for reference only, the per-process figures (they miss work: see bench.sh): server tree $tree ms/request," \
+             "bare pair's reaped children $own_proc ms"
         note "-> $rate runs/s, target >= 600: $(verdict "$rate" ">=" 600)"
-        note "-> server CPU beyond the program's own: $beyond ms/run, target <= 1.5: $(verdict "$beyond" "<=" 1.5)"
+        note "-> CPU per request beyond the bare pair's, machine-wide: $beyond ms, target <= 1.5: $(verdict "$beyond" "<=" 1.5)$(busy_caveat "$bg")"
         note "-> p50 at 1 client: $p50_1 ms, target <= 4: $(verdict "$p50_1" "<=" 4)"
         row "HTTP bash true, $SLOTS slots, $((2 * SLOTS)) clients" "$rate runs/s" "bare $bare_rate runs/s" "$(ratio "$rate" "$bare_rate")" ">= 600 runs/s" "$(verdict "$rate" ">=" 600)"
-        row "HTTP server CPU per run beyond the program's" "$beyond ms ($cpu - $own)" "bare bash -n + bash $own ms" "$(ratio "$cpu" "$own")" "<= 1.5 ms" "$(verdict "$beyond" "<=" 1.5)"
+        row "HTTP CPU per request beyond the program's (machine-wide)" "$beyond ms ($cpu - $own)" "bare bash -n + bash $own ms" "$(ratio "$cpu" "$own")" "<= 1.5 ms" "$(verdict "$beyond" "<=" 1.5)$(busy_caveat "$bg")"
         row "HTTP p50 latency, 1 client" "$p50_1 ms" "bare bash $bare_p50_1 ms" "$(ratio "$p50_1" "$bare_p50_1")" "<= 4 ms" "$(verdict "$p50_1" "<=" 4)"
     fi
     note ""
@@ -233,29 +281,37 @@ if wanted 5; then
         sleep 1
         rss0=$(rss_kb)
         # Chunks: run 1, runs 2-100, 101-1000, then by 1000.  Per chunk: the
-        # server's CPU per run (utime+stime of it and its reaped children:
-        # the least noisy cost on a shared machine) and the median latency.
+        # CPU per run machine-wide (/proc/stat busy time less the load
+        # generator's own CPU, as item 3), the per-process-tree figure for
+        # reference (it misses work, see cpu_stat above), the median latency.
+        bg=$(background 2)
         : >"$OUT/5-chunks.txt"
         done_runs=0
         for size in 1 99 900 $(seq 1000 1000 "$LONG_RUNS" | sed 's/.*/1000/'); do
             [ $((done_runs + size)) -le "$LONG_RUNS" ] || size=$((LONG_RUNS - done_runs))
             [ "$size" -gt 0 ] || break
             t0=$(server_cpu_ticks)
+            m0=$(cpu_stat)
             clients=$((size < SLOTS ? size : SLOTS))
             "$HTTPLOAD" -c "$clients" -n "$size" -e '"verdict":"ok"' "127.0.0.1:$PORT" /v1/run "$OUT/tmp/true.json" >"$OUT/5-chunk.txt" ||
                 { note "errors: $(cat "$OUT/5-chunk.txt")"; }
+            m1=$(cpu_stat)
             t1=$(server_cpu_ticks)
             done_runs=$((done_runs + size))
             [ "$done_runs" -eq 1000 ] && { sleep 1; rss1=$(rss_kb); }
-            awk -v from=$((done_runs - size + 1)) -v to="$done_runs" -v t=$((t1 - t0)) -v n="$size" -v hz="$TICK" \
-                '{ cpu = n >= 50 ? sprintf("%.2f", t * 1000 / hz / n) : "-"; printf "%s-%s %s %s %s\n", from, to, cpu, $12, $10 }' "$OUT/5-chunk.txt" >>"$OUT/5-chunks.txt"
+            busy=$(cpu_delta "$m0" "$m1" | awk '{ print $1 }')
+            awk -v from=$((done_runs - size + 1)) -v to="$done_runs" -v t=$((t1 - t0)) -v n="$size" -v hz="$TICK" -v busy="$busy" \
+                '{ cpu = n >= 50 ? sprintf("%.2f", (busy - $20) / n) : "-"; tree = n >= 50 ? sprintf("%.2f", t * 1000 / hz / n) : "-"
+                   printf "%s-%s %s %s %s %s\n", from, to, cpu, tree, $12, $10 }' "$OUT/5-chunk.txt" >>"$OUT/5-chunks.txt"
         done
         sleep 1
         rss2=$(rss_kb)
         open_fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
         stop_server
-        note "runs        CPU ms/run  p50 ms  runs/s"
-        awk '{ printf "%-11s %10s %7s %7s\n", $1, $2, $3, $4 }' "$OUT/5-chunks.txt" | while read -r line; do note "$line"; done
+        note "CPU ms/run: machine-wide (/proc/stat busy time less httpload's own CPU, per run; the verdict's);" \
+             "tree: the server's process tree (undercounts, for reference). Machine busy before the load: $bg% (not subtracted)"
+        note "runs        CPU ms/run  tree ms/run  p50 ms  runs/s"
+        awk '{ printf "%-11s %10s %12s %7s %7s\n", $1, $2, $3, $4, $5 }' "$OUT/5-chunks.txt" | while read -r line; do note "$line"; done
         c100=$(awk '$1 == "2-100" { print $2 }' "$OUT/5-chunks.txt")
         c1000=$(awk '$1 == "101-1000" { print $2 }' "$OUT/5-chunks.txt")
         clast=$(tail -1 "$OUT/5-chunks.txt" | awk '{ print $2 }')
@@ -264,7 +320,7 @@ if wanted 5; then
         note "-> idle RSS <= 10 MB: $(verdict "$rss0" "<=" 10240); no growth from run 1000 to $LONG_RUNS (<= +5%): $(verdict "$rss2" "<=" "$(awk -v r="${rss1:-$rss2}" 'BEGIN { print r * 1.05 }')")"
         flat=$(ratio "$clast" "$c100")
         row "server idle RSS after start" "$rss0 kB" "" "" "<= 10240 kB" "$(verdict "$rss0" "<=" 10240)"
-        row "CPU per run over $LONG_RUNS runs: last chunk vs runs 2-100" "$clast ms" "$c100 ms" "${flat}x" "flat (<= 1.10x)" "$(verdict "$flat" "<=" 1.10)"
+        row "CPU per run over $LONG_RUNS runs (machine-wide): last chunk vs runs 2-100" "$clast ms" "$c100 ms" "${flat}x" "flat (<= 1.10x)" "$(verdict "$flat" "<=" 1.10)$(busy_caveat "$bg")"
     fi
     note ""
 fi
@@ -292,11 +348,19 @@ if wanted 9; then
     # PIN_N runs on slot 40 while slot 41 runs the same program back to back;
     # with --pin-cpus (slot 40 and 41 on CPUs of their own) against the same
     # without pinning, in the same run.  Coefficient of variation = stdev/mean.
-    note "== 9. timing stability: CPU time of a CPU-bound loop over $PIN_N runs while another slot is busy, --pin-cpus vs unpinned"
+    # The baseline is the host itself: the same loop (the test root's /bin/sh,
+    # chrooted) run bare with taskset on slot 40's CPU while a bare busy loop
+    # runs on slot 41's; CPU time from wait4's rusage.  A VM whose host steals
+    # time or changes its clock shows a CV there that no sandbox can remove.
+    note "== 9. timing stability: CPU time of a CPU-bound loop over $PIN_N runs while another slot is busy, --pin-cpus vs unpinned vs bare pinned"
     loop='i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
-    pin_cv() { # flags...: prints "mean_ms cv_percent"
-        "$JB" run "$@" --slot 41 --rootfs "$TESTROOT" --cpu-ms 600000 --wall-ms 600000 -- /bin/sh -c \
-            'while :; do i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; done' >/dev/null 2>&1 &
+    busy_loop="while :; do $loop; done"
+    cv_of() { # file of CPU times (ms) -> "mean_ms cv_percent"
+        awk '{ s += $1; q += $1 * $1; n++ } END { m = n ? s / n : 0; v = n ? q / n - m * m : 0; if (v < 0) v = 0;
+              printf "%.1f %.2f\n", m, (m > 0 ? 100 * sqrt(v) / m : 0) }' "$1"
+    }
+    pin_cv() { # flags...: CPU times in $OUT/9-cpu.txt
+        "$JB" run "$@" --slot 41 --rootfs "$TESTROOT" --cpu-ms 600000 --wall-ms 600000 -- /bin/sh -c "$busy_loop" >/dev/null 2>&1 &
         busy=$!
         : >"$OUT/9-cpu.txt"
         k=0
@@ -307,20 +371,60 @@ if wanted 9; then
             k=$((k + 1))
         done
         kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null
-        awk '{ s += $1; q += $1 * $1; n++ } END { m = s / n; v = q / n - m * m; if (v < 0) v = 0;
-              printf "%.1f %.2f\n", m, (m > 0 ? 100 * sqrt(v) / m : 0) }' "$OUT/9-cpu.txt"
     }
-    read -r pin_mean pin_cv_pct <<EOT
-$(pin_cv --pin-cpus)
+    # The CPUs --pin-cpus gives slots 40 and 41 (the N-th of this process's affinity mask, sandbox/cgroup*.c)
+    read -r cpu40 cpu41 <<EOT
+$(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(c[40 % len(c)], c[41 % len(c)])')
 EOT
-    cp "$OUT/9-cpu.txt" "$OUT/9-cpu-pinned.txt"
-    read -r free_mean free_cv_pct <<EOT
-$(pin_cv)
+    bare_pinned() { # CPU times in $OUT/9-cpu.txt
+        taskset -c "$cpu41" chroot "$TESTROOT" /bin/sh -c "$busy_loop" >/dev/null 2>&1 &
+        busy=$!
+        python3 - "$cpu40" "$TESTROOT" "$loop" "$PIN_N" >"$OUT/9-cpu.txt" <<'PY'
+import os, sys
+cpu, root, loop, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os.execvp("taskset", ["taskset", "-c", cpu, "chroot", root, "/bin/sh", "-c", loop])
+    _, status, ru = os.wait4(pid, 0)
+    if status:
+        sys.exit("bare pinned run failed: status %d" % status)
+    print("%.1f" % ((ru.ru_utime + ru.ru_stime) * 1000))
+PY
+        kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null
+    }
+    # series NAME COMMAND...: the CPU times to $OUT/9-cpu-NAME.txt; prints "mean cv busy% steal_ms"
+    series() {
+        name=$1; shift
+        s0=$(cpu_stat)
+        "$@"
+        s1=$(cpu_stat)
+        cp "$OUT/9-cpu.txt" "$OUT/9-cpu-$name.txt"
+        echo "$(cv_of "$OUT/9-cpu-$name.txt") $(cpu_delta "$s0" "$s1" | awk '{ print $3, $2 }')"
+    }
+    read -r pin_mean pin_cv_pct pin_busy pin_steal <<EOT
+$(series pinned pin_cv --pin-cpus)
 EOT
-    cp "$OUT/9-cpu.txt" "$OUT/9-cpu-unpinned.txt"
-    note "--pin-cpus: mean $pin_mean ms CPU, CV $pin_cv_pct%; unpinned (same run, baseline): mean $free_mean ms, CV $free_cv_pct%"
-    note "-> CV with --pin-cpus <= 2%: $(verdict "$pin_cv_pct" "<=" 2); pinned/unpinned CV = $(ratio "$pin_cv_pct" "$free_cv_pct")x"
-    row "CPU time CV over $PIN_N runs, --pin-cpus, other slot busy" "$pin_cv_pct%" "unpinned $free_cv_pct%" "$(ratio "$pin_cv_pct" "$free_cv_pct")" "<= 2%" "$(verdict "$pin_cv_pct" "<=" 2)"
+    read -r bare_mean bare_cv_pct bare_busy bare_steal <<EOT
+$(series bare bare_pinned)
+EOT
+    read -r free_mean free_cv_pct free_busy free_steal <<EOT
+$(series unpinned pin_cv)
+EOT
+    note "judgebox --pin-cpus: mean $pin_mean ms CPU, CV $pin_cv_pct% (machine $pin_busy% busy, steal $pin_steal ms)"
+    note "bare, taskset -c $cpu40 beside a bare busy loop on CPU $cpu41 (same run, baseline): mean $bare_mean ms, CV $bare_cv_pct%" \
+         "(machine $bare_busy% busy, steal $bare_steal ms)"
+    note "judgebox unpinned (same run): mean $free_mean ms, CV $free_cv_pct% (machine $free_busy% busy, steal $free_steal ms)"
+    host=$(verdict "$bare_cv_pct" "<=" 2)
+    if [ "$host" = met ]; then
+        note "-> the host delivers CV <= 2% bare and pinned ($bare_cv_pct%): judgebox's figure is judgebox's"
+    else
+        note "-> the host itself does NOT deliver CV <= 2% (bare pinned: $bare_cv_pct%): judgebox cannot do better than that" \
+             "here; judge the ratio to bare"
+    fi
+    note "-> CV with --pin-cpus <= 2%: $(verdict "$pin_cv_pct" "<=" 2); judgebox pinned / bare pinned CV = $(ratio "$pin_cv_pct" "$bare_cv_pct")x;" \
+         "pinned/unpinned CV = $(ratio "$pin_cv_pct" "$free_cv_pct")x"
+    row "CPU time CV over $PIN_N runs, --pin-cpus, other slot busy" "$pin_cv_pct% (unpinned $free_cv_pct%)" "bare pinned $bare_cv_pct%" "$(ratio "$pin_cv_pct" "$bare_cv_pct")" "<= 2%" "$(verdict "$pin_cv_pct" "<=" 2)"
     note ""
 fi
 

@@ -9,7 +9,9 @@
  *            HOST:PORT PATH BODY_FILE
  *
  * Prints one line: requests, good, errors, seconds, runs/s, p50/p90/p99/max
- * latency in ms.  -o writes every latency (ms), one per line, in the order
+ * latency in ms, and self_cpu_ms: this process's own CPU time (user +
+ * system, all its threads, getrusage), which a machine-wide CPU figure of
+ * the server under this load includes and must subtract (bench.sh).  -o writes every latency (ms), one per line, in the order
  * the requests were started (so line k is the k-th run of the server when
  * CLIENTS is 1).  Exit 1 when any response was bad.
  */
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,8 +258,14 @@ int main(int argc, char **argv)
     }
     qsort(s.latency, (size_t)done, sizeof(double), compare);
 #define Q(q) (done ? s.latency[(long)((q) * (double)(done - 1) + 0.5)] : 0.0)
-    printf("requests %ld good %ld errors %ld seconds %.2f rate %.1f p50 %.2f p90 %.2f p99 %.2f max %.2f\n", done,
-           s.good, s.bad, elapsed, (double)done / elapsed, Q(0.5), Q(0.9), Q(0.99), Q(1.0));
+    struct rusage self;
+    double self_cpu_ms = -1;
+    if (getrusage(RUSAGE_SELF, &self) == 0)
+        self_cpu_ms = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1e3 +
+                      (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e3;
+    printf("requests %ld good %ld errors %ld seconds %.2f rate %.1f p50 %.2f p90 %.2f p99 %.2f max %.2f "
+           "self_cpu_ms %.1f\n",
+           done, s.good, s.bad, elapsed, (double)done / elapsed, Q(0.5), Q(0.9), Q(0.99), Q(1.0), self_cpu_ms);
     if (s.bad)
         fprintf(stderr, "httpload: first bad response: %s\n", s.first_error);
     return s.bad ? 1 : 0;

@@ -72,6 +72,7 @@ static void apply_config(sandbox_context *context, const sandbox_config *config)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     context->cpu_count = cpus > 0 ? (uint64_t)cpus : 1;
     context->one_run = config && config->one_run;
+    context->attach = config && config->attach;
 }
 
 /* Our process must never be the OOM killer's choice inside a slot's

@@ -28,6 +28,7 @@ struct sandbox_context {
     unsigned max_slots;
     uint64_t cpu_count;             /* online CPUs: how fast a run can spend its CPU time */
     bool one_run;                   /* config->one_run */
+    bool attach;                    /* config->attach: runs write their records (runs.c) */
     cgroup_system cgroups;
     seccomp_program seccomp;
     cap_t empty_caps;               /* prebuilt: the child must not allocate */

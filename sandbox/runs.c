@@ -8,7 +8,9 @@
  * renamed (a reader never sees half of one), removed when the run ends;
  * `judgebox cleanup` removes the record of a slot nobody holds (a server
  * killed with SIGKILL).  A slot runs one run at a time, so one record per
- * slot.  attach.c reads them; sandbox_runs_list and sandbox_run_find are
+ * slot.  Only a context opened with attach on (sandbox_config.attach, the
+ * config's attach.enabled) writes records: with attach off a run costs no
+ * file (an inode created, written, renamed and unlinked on /run per run).  attach.c reads them; sandbox_runs_list and sandbox_run_find are
  * the door's view (only records whose init is still the same process).
  */
 #include <errno.h>
@@ -67,6 +69,8 @@ unsigned long long process_start_time(pid_t pid)
 int run_record_write(const sandbox_slot *slot, const sandbox_spec *spec, const sandbox_limits *limits, pid_t init_pid,
                      sandbox_error *error)
 {
+    if (!slot->context->attach)
+        return 0; /* nothing may attach: nothing to find */
     const char *state_dir = slot->context->state_dir;
     char cgroups[RUN_CGROUPS_MAX][PATH_MAX];
     unsigned cgroup_count = cgroup_run_dirs(&slot->cgroups, cgroups, RUN_CGROUPS_MAX);

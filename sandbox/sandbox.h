@@ -179,6 +179,9 @@ typedef struct sandbox_config {
     bool helpers;                /* a long-lived, threaded caller (the server): each slot's runs are
                                     cloned by a small process of its own, forked at context open
                                     (helper.c); open the context early, before threads start */
+    bool attach;                 /* `judgebox attach` is on (the config's attach.enabled): every live
+                                    run keeps a record under <state_dir>/runs (runs.c); false, the
+                                    default: no record is written and no run can be attached to */
 } sandbox_config;
 
 typedef struct sandbox_context sandbox_context;

@@ -29,7 +29,6 @@
 #include "sandbox.h"
 
 #define EXIT_REFUSED 125
-#define DEFAULT_CONFIG "/etc/judgebox/config.json"
 
 typedef struct attach_options {
     const char *run_id;
@@ -48,7 +47,7 @@ static void usage(FILE *out)
           "root and working directory, as its uid 1000 with no capabilities and its seccomp filter.\n"
           "Root only; off unless the config says \"attach\": {\"enabled\": true}.  Every attach is logged.\n"
           "options:\n"
-          "  --config FILE         the server's JSON config (default $JUDGEBOX_CONFIG, else " DEFAULT_CONFIG ")\n"
+          "  --config FILE         the server's JSON config (default $JUDGEBOX_CONFIG, else " CONFIG_DEFAULT_FILE ")\n"
           "  --run-dir DIR         the sandbox state directory the server uses (default /run/judgebox)\n"
           "  --cgroup-parent NAME  as given to the server (default judgebox)\n"
           "  --slot N              the run in slot N instead of a RUN_ID\n"
@@ -121,8 +120,16 @@ static int parse(int argc, char **argv, attach_options *o)
     return 0;
 }
 
-static int list_runs(const sandbox_config *config)
+/* The live runs' records.  With attaching off in the config read, a judgebox
+ * started with that config records no runs (sandbox_config.attach): say so,
+ * so that an empty list is not taken for "nothing runs". */
+static int list_runs(const sandbox_config *config, const server_config *settings, const char *source)
 {
+    if (!settings->attach_enabled)
+        fprintf(stderr,
+                "judgebox attach: attaching is off in %s: runs started with that config are not recorded "
+                "(only runs of a judgebox whose config enables it are listed)\n",
+                source ? source : "the defaults (no --config, $JUDGEBOX_CONFIG nor " CONFIG_DEFAULT_FILE ")");
     sandbox_run_info *runs = NULL;
     size_t count = 0;
     sandbox_error error = {0};
@@ -147,17 +154,8 @@ static int list_runs(const sandbox_config *config)
 /* The config's word on attaching: enabled or not, and the log's path. */
 static int read_config(const attach_options *o, server_config *config, const char **source)
 {
-    config_defaults(config);
-    const char *path = o->config_file;
-    if (!path && getenv("JUDGEBOX_CONFIG") && getenv("JUDGEBOX_CONFIG")[0])
-        path = getenv("JUDGEBOX_CONFIG");
-    if (!path && access(DEFAULT_CONFIG, F_OK) == 0)
-        path = DEFAULT_CONFIG;
-    *source = path;
-    if (!path)
-        return 0;
     char error[512];
-    if (config_load_file(config, path, error, sizeof error) < 0) {
+    if (config_load_cli(config, o->config_file, source, error, sizeof error) < 0) {
         fprintf(stderr, "judgebox attach: %s\n", error);
         return -1;
     }
@@ -285,12 +283,17 @@ int command_attach(int argc, char **argv)
         return EXIT_REFUSED;
     }
     sandbox_config sconfig = {.state_dir = o.run_dir, .cgroup_parent = o.cgroup_parent};
-    if (o.list)
-        return list_runs(&sconfig);
     server_config config;
     const char *config_source = NULL;
-    if (read_config(&o, &config, &config_source) < 0)
+    if (read_config(&o, &config, &config_source) < 0) {
+        config_free(&config);
         return EXIT_REFUSED;
+    }
+    if (o.list) {
+        int listed = list_runs(&sconfig, &config, config_source);
+        config_free(&config);
+        return listed;
+    }
     openlog("judgebox-attach", LOG_PID, LOG_AUTHPRIV);
     char default_log[4096];
     snprintf(default_log, sizeof default_log, "%s/attach.log", o.run_dir ? o.run_dir : "/run/judgebox");

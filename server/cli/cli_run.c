@@ -4,7 +4,10 @@
  * stderr forwarded (capped), and the result as JSON to --result FILE or a
  * one-line summary on stderr.  Exit status: the program's exit code,
  * 128+N when killed by signal N, 124 when a limit or forbidden syscall
- * ended it, 125 when judgebox itself failed or a flag was bad.
+ * ended it, 125 when judgebox itself failed or a flag was bad.  The JSON
+ * config (--config, $JUDGEBOX_CONFIG or /etc/judgebox/config.json, as for
+ * `judgebox attach`) is read for one setting: attach.enabled, which makes
+ * the run findable by `judgebox attach` (its record, sandbox/runs.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config.h"
 #include "netpolicy.h"
 #include "sandbox.h"
 
@@ -28,6 +32,7 @@
 typedef struct cli_options {
     sandbox_spec spec;
     const char *result_path;
+    const char *config_file;
     const char *env[MAX_ENV + 1];
     size_t env_count;
     int slot;
@@ -58,7 +63,7 @@ static const numeric_flag numeric_flags[] = {
 };
 #define NUMERIC_COUNT (sizeof numeric_flags / sizeof numeric_flags[0])
 
-enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_PIN_CPUS, OPT_HELP, OPT_RUN_ID,
+enum { OPT_ROOTFS = 1000, OPT_RESULT, OPT_BOX, OPT_BOX_RW, OPT_ENV, OPT_WORKDIR, OPT_SLOT, OPT_UID_BASE, OPT_PIN_CPUS, OPT_HELP, OPT_RUN_ID, OPT_CONFIG,
        OPT_NET_ALLOW, OPT_NET_MAX_BYTES, OPT_NET_SUBNET, OPT_NET_NO_MASQUERADE, OPT_NUMERIC };
 
 static void usage(FILE *out)
@@ -80,6 +85,8 @@ static void usage(FILE *out)
           "  --uid-base N        host uids of slot N are N+2*slot and N+2*slot+1 (default 3000000)\n"
           "  --pin-cpus          run on the slot's own CPU (cpuset; slot N gets the N-th allowed CPU)\n"
           "  --run-id ID         the run's name for `judgebox attach ID` while it lives (default slot<N>-<pid>)\n"
+          "  --config FILE       the JSON config whose attach.enabled makes the run findable by `judgebox\n"
+          "                      attach` (default $JUDGEBOX_CONFIG, else " CONFIG_DEFAULT_FILE "; none: not findable)\n"
           "  --result FILE       write the JSON result there (else a summary on stderr)\n"
           "  --net-allow A:PORT  network: a link of its own, out only to A:PORT (A.B.C.D[/N], PORT or\n"
           "                      LOW-HIGH; repeatable); without any --net-* flag the run has no network\n"
@@ -113,7 +120,7 @@ static int parse_number(const char *flag, const char *text, uint64_t minimum, ui
 
 static int parse_options(int argc, char **argv, cli_options *o)
 {
-    struct option long_options[NUMERIC_COUNT + 17];
+    struct option long_options[NUMERIC_COUNT + 18];
     size_t n = 0;
     for (size_t i = 0; i < NUMERIC_COUNT; i++)
         long_options[n++] = (struct option){numeric_flags[i].name, required_argument, NULL, OPT_NUMERIC + (int)i};
@@ -128,6 +135,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
     long_options[n++] = (struct option){"pin-cpus", no_argument, NULL, OPT_PIN_CPUS};
     long_options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     long_options[n++] = (struct option){"run-id", required_argument, NULL, OPT_RUN_ID};
+    long_options[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     long_options[n++] = (struct option){"net-allow", required_argument, NULL, OPT_NET_ALLOW};
     long_options[n++] = (struct option){"net-max-bytes", required_argument, NULL, OPT_NET_MAX_BYTES};
     long_options[n++] = (struct option){"net-subnet", required_argument, NULL, OPT_NET_SUBNET};
@@ -144,6 +152,7 @@ static int parse_options(int argc, char **argv, cli_options *o)
         case OPT_BOX_RW: o->spec.box_dir = optarg; o->spec.box_mode = SANDBOX_BOX_WRITABLE; break;
         case OPT_WORKDIR: o->spec.workdir = optarg; break;
         case OPT_RUN_ID: o->spec.run_id = optarg; break;
+        case OPT_CONFIG: o->config_file = optarg; break;
         case OPT_ENV:
             if (!strchr(optarg, '=') || o->env_count == MAX_ENV) {
                 fprintf(stderr, "judgebox run: --env: expected NAME=VALUE (at most %d)\n", MAX_ENV);
@@ -214,6 +223,21 @@ static int parse_options(int argc, char **argv, cli_options *o)
         o->spec.network = &o->network;
     }
     return 0;
+}
+
+/* attach.enabled of the config: the only setting of it a run needs. */
+static int read_attach_setting(cli_options *o)
+{
+    server_config settings;
+    const char *source;
+    char error[512];
+    int rc = config_load_cli(&settings, o->config_file, &source, error, sizeof error);
+    if (rc < 0)
+        fprintf(stderr, "judgebox run: %s\n", error);
+    else
+        o->config.attach = settings.attach_enabled;
+    config_free(&settings);
+    return rc;
 }
 
 static int check_rootfs(const char *rootfs)
@@ -293,7 +317,7 @@ int command_run(int argc, char **argv)
                  images && images[0] ? images : "/var/lib/judgebox/images");
         o.spec.rootfs = o.default_rootfs;
     }
-    if (check_rootfs(o.spec.rootfs) < 0)
+    if (check_rootfs(o.spec.rootfs) < 0 || read_attach_setting(&o) < 0)
         return EXIT_JUDGEBOX;
     if (o.env_count)
         o.spec.env = o.env;

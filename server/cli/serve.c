@@ -349,7 +349,8 @@ int command_serve(int argc, char **argv)
         status = fatal(error);
         goto out;
     }
-    sandbox_config sc = {.state_dir = run_dir, .cgroup_parent = cgroup_parent, .pin_cpus = pin_cpus, .helpers = true};
+    sandbox_config sc = {.state_dir = run_dir, .cgroup_parent = cgroup_parent, .pin_cpus = pin_cpus, .helpers = true,
+                         .attach = config.attach_enabled};
     if (uid_base_arg) {
         unsigned uid_base;
         if (parse_unsigned("--uid-base", uid_base_arg, 1000, 4000000000u, &uid_base) < 0) {

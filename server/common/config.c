@@ -214,6 +214,17 @@ static int read_attach(json_t *root, server_config *c, const char *path, char *e
     return 0;
 }
 
+int config_load_cli(server_config *c, const char *file, const char **source, char *error, size_t size)
+{
+    config_defaults(c);
+    const char *from_env = getenv("JUDGEBOX_CONFIG");
+    const char *path = file                  ? file
+                       : from_env && *from_env ? from_env
+                       : access(CONFIG_DEFAULT_FILE, F_OK) == 0 ? CONFIG_DEFAULT_FILE : NULL;
+    *source = path;
+    return path ? config_load_file(c, path, error, size) : 0;
+}
+
 int config_load_file(server_config *c, const char *path, char *error, size_t size)
 {
     json_error_t jerr;

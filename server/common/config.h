@@ -89,6 +89,13 @@ void config_defaults(server_config *config);
 /* Read a JSON config file over the current values.  -1 with a message
  * naming the file and the field on error. */
 int config_load_file(server_config *config, const char *path, char *error, size_t error_size);
+/* The config of the commands that read no --config of a server (`judgebox
+ * run`, `judgebox attach`; docs/attach.md): `file` when given, else
+ * $JUDGEBOX_CONFIG, else CONFIG_DEFAULT_FILE when it exists, else none.
+ * Fills `config` with the defaults and that file; *source is its path
+ * (NULL: none, the defaults alone: attach off).  -1 with a message. */
+#define CONFIG_DEFAULT_FILE "/etc/judgebox/config.json"
+int config_load_cli(server_config *config, const char *file, const char **source, char *error, size_t error_size);
 /* Check that the limit policy is consistent (min <= default <= max). */
 int config_check(const server_config *config, char *error, size_t error_size);
 /* Derive the paths under state_dir (programs_dir) once state_dir is

@@ -3,10 +3,13 @@ tests/suites/57-attach.sh): a streamed /v1/run whose program waits on a FIFO
 announces its run id in run_start (<request id>-0, the request id of the
 X-Request-Id header); an attach by that id sees the program's source in /box
 and writes to the FIFO; the run then ends ok with its own output, and the
-response's run carries the same run_id."""
+response's run carries the same run_id.  A server whose config has attaching
+off writes no record of a live run (a plain request: its slot's helper process
+runs it)."""
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -113,5 +116,62 @@ def main():
         os.rmdir(tmp)
 
 
+def find_program(token):
+    """(pid, slot) of the sandboxed process whose /tmp holds the FIFO `token`, or None."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            uid = os.stat("/proc/" + name).st_uid
+            if 3000000 <= uid < 3000000 + 2 * 4096 and \
+                    stat.S_ISFIFO(os.stat("/proc/%s/root/tmp/%s" % (name, token)).st_mode):
+                return int(name), (uid - 3000000) // 2
+        except OSError:
+            pass
+    return None
+
+
+def attach_off():
+    tmp = tempfile.mkdtemp(prefix="judgebox-attach-off-")
+    config = os.path.join(tmp, "config.json")
+    with open(config, "w") as f:
+        json.dump({"attach": {"enabled": False}}, f)
+    token = "go-off-%d" % os.getpid()
+    source = 'mkfifo /tmp/%s\nread line < /tmp/%s\necho "done $line"\n' % (token, token)
+    s = Server("--slots", "1", "--config", config)
+    proc = None
+    try:
+        body = json.dumps({"language": "sh", "source": source, "limits": {"wall_ms": 60000}})
+        proc = subprocess.Popen(["curl", "-s", "-H", "Content-Type: application/json", "--data-binary", body,
+                                 "http://127.0.0.1:%d/v1/run" % s.port], stdout=subprocess.PIPE)
+        live = {}
+
+        def program():
+            live["at"] = find_program(token)
+            return live["at"]
+        if not check("attach off server: the run is live (its FIFO made)", lambda: until(program)):
+            return
+        pid, slot = live["at"]
+        names = os.listdir("/run/judgebox/runs")
+        check("attach off server: no record of the live run under runs/",
+              lambda: (not {"slot%d" % slot, ".slot%d.tmp" % slot} & set(names), "slot %d: %r" % (slot, names)))
+        with open("/proc/%d/root/tmp/%s" % (pid, token), "w") as f:
+            f.write("off\n")
+        out, _ = proc.communicate(timeout=60)
+        result = json.loads(out)
+        runs = result.get("runs", [])
+        check("attach off server: the run then ends ok with its output",
+              lambda: (result.get("verdict") == "ok" and runs and runs[0].get("stdout") == "done off\n", out[:300]))
+        check("attach off server: no sanitizer report", lambda: (not s.sanitizer_reports(), s.sanitizer_reports()))
+    finally:
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        s.cleanup()
+        os.unlink(config)
+        os.rmdir(tmp)
+
+
 if __name__ == "__main__":
     main()
+    attach_off()

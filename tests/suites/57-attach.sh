@@ -8,7 +8,9 @@
 # logged; then an attach writes to the FIFO and the run ends with its
 # normal verdict and output.  A second run ends while attached: the
 # attached command dies with it and nothing is left (process, cgroup
-# member, record).  Slot 57 is this suite's own.
+# member, record).  A run started with attaching off writes no record (a run
+# costs no file then) and cannot be attached to; --list says why it is
+# empty.  Slot 57 is this suite's own.
 . tests/lib.sh
 SLOT=57; SANDBOX_SLOT=57
 RUNDIR=/run/judgebox
@@ -16,6 +18,9 @@ ID=attach-test-$$
 LOG=$TMPD/attach.log
 printf '{"attach": {"enabled": true, "log": "%s"}}\n' "$LOG" >"$TMPD/on.json"
 printf '{"attach": {"enabled": false, "log": "%s"}}\n' "$LOG" >"$TMPD/off.json"
+# Runs are recorded (findable) only when the config they start with enables
+# attaching: every `judgebox run` here reads this one unless told otherwise.
+export JUDGEBOX_CONFIG="$TMPD/on.json"
 mkdir -p "$TMPD/box" && echo "hello from the box" >"$TMPD/box/file"
 A_OUT=$TMPD/a.out A_ERR=$TMPD/a.err
 
@@ -214,6 +219,44 @@ else
     fail "attach: the second run appears in --list" "not listed after 60 s (too slow?)"
     kill "$RUN2" 2>/dev/null; wait "$RUN2"
 fi
+
+# --- attaching off: no record ---------------------------------------------------
+# The config the run starts with has attaching off (no keeper: a keeper keeps the
+# setting of the run that started it, and this suite's slot keeper has it on).
+ID3=$ID-off
+JUDGEBOX_CONFIG=$TMPD/off.json JUDGEBOX_NO_KEEPER=1 "$JUDGEBOX" run --slot $SLOT --run-id "$ID3" --rootfs "$TESTROOT" \
+    --wall-ms 120000 --result "$TMPD/run3.json" -- /bin/sh -c 'mkfifo /tmp/go3; read line < /tmp/go3; echo "ended $line"' \
+    >"$TMPD/run3.out" 2>"$TMPD/run3.err" </dev/null &
+RUN3=$!
+# the run is live once its program (the slot's unprivileged uid) has made its FIFO
+PROGRAM_UID=$((3000001 + 2 * SLOT))
+P3=""; i=0
+while [ -z "$P3" ] && [ $i -lt 600 ]; do
+    for p in $(ps -eo pid=,uid= | awk -v u=$PROGRAM_UID '$2 == u {print $1}'); do
+        [ -p "/proc/$p/root/tmp/go3" ] && P3=$p
+    done
+    [ -n "$P3" ] || { i=$((i + 1)); sleep 0.1; }
+done
+if [ -n "$P3" ]; then
+    pass "attach off: the run is live (its FIFO made)"
+    check "attach off: no record of the live run under runs/" sh -c "! ls -A '$RUNDIR/runs' | grep -q 'slot$SLOT'"
+    JUDGEBOX_CONFIG=$TMPD/off.json "$JUDGEBOX" attach --list >"$A_OUT" 2>"$A_ERR"; A_RC=$?
+    check "attach off: --list exits 0 and does not list the run" sh -c "[ $A_RC -eq 0 ] && ! grep -q '$ID3' '$A_OUT'"
+    check "attach off: --list says attaching is off in that config, so runs are not recorded" \
+        sh -c "grep -qF 'attaching is off in $TMPD/off.json' '$A_ERR' && grep -q 'not recorded' '$A_ERR'"
+    at --slot $SLOT -- id
+    check "attach off: the run cannot be attached to, even with attaching on in attach's config" \
+        sh -c "[ $A_RC -eq 125 ] && grep -q 'no run is alive in slot $SLOT' '$A_ERR'"
+    echo off >"/proc/$P3/root/tmp/go3"
+    wait "$RUN3"
+    status3=$(field_of "$TMPD/run3.json" status)
+    check "attach off: the run ends ok with its output" sh -c "[ '$status3' = ok ] && grep -qx 'ended off' '$TMPD/run3.out'"
+else
+    fail "attach off: the run is live" "no FIFO of uid $PROGRAM_UID after 60 s (too slow?): $(head -c 300 "$TMPD/run3.err")"
+    kill "$RUN3" 2>/dev/null; wait "$RUN3"
+fi
+"$JUDGEBOX" attach --list >"$A_OUT" 2>"$A_ERR"
+check "attach on: --list says nothing about attaching being off" sh -c "! grep -q 'attaching is off' '$A_ERR'"
 
 # --- the record of a supervisor that died mid-run (SIGKILL) ----------------------
 STALE=$RUNDIR/runs/slot55

@@ -115,7 +115,7 @@ ok "--pin-cpus: slot5/cpuset.cpus is $want" "$(cat "$CG/judgebox/slot5/cpuset.cp
 # --- judgebox attach: into a live run's v2 cgroup and namespaces (docs/attach.md) --
 printf '{"attach": {"enabled": true, "log": "%s/attach.log"}}\n' "$TMPD" >"$TMPD/attach.json"
 AID=vm-attach-$LAYOUT
-sb --wall-ms 300000 --run-id "$AID" -- /bin/sh -c 'mkfifo /tmp/go; read l < /tmp/go; echo "done $l"' &
+sb --wall-ms 300000 --config "$TMPD/attach.json" --run-id "$AID" -- /bin/sh -c 'mkfifo /tmp/go; read l < /tmp/go; echo "done $l"' &
 bg=$!
 init=""; i=0
 while [ $i -lt 600 ]; do

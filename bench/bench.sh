@@ -163,11 +163,17 @@ stop_server() {
 # system + irq + softirq; guest time is already inside user and nice; idle and
 # iowait are not busy), steal (time the VM's host ran something else: neither
 # ours nor idle, excluded and reported), and the total of all of them.
-cpu_stat() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+cpu_stat() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $2 + $3, $4, $7 + $8 }' /proc/stat; }
+# (then user + nice, system, irq + softirq: the busy time's parts)
 # cpu_delta "BEFORE" "AFTER": busy_ms steal_ms busy% (of every CPU over the interval)
 cpu_delta() {
-    echo "$1 $2" | awk -v hz="$TICK" '{ b = $4 - $1; s = $5 - $2; t = $6 - $3
+    echo "$1 $2" | awk -v hz="$TICK" '{ b = $7 - $1; s = $8 - $2; t = $9 - $3
         printf "%.1f %.1f %.1f\n", b * 1000 / hz, s * 1000 / hz, (t > 0 ? 100 * b / t : 0) }'
+}
+# cpu_split "BEFORE" "AFTER": "user U%, system S%, irq+softirq I%" of the busy time
+cpu_split() {
+    echo "$1 $2" | awk '{ b = $7 - $1; if (b <= 0) b = 1
+        printf "user %.0f%%, system %.0f%%, irq+softirq %.0f%%\n", 100 * ($10 - $4) / b, 100 * ($11 - $5) / b, 100 * ($12 - $6) / b }'
 }
 # background SECONDS: the machine's busy% while nothing of ours runs (other
 # processes; it is inside every machine-wide figure and not subtracted)
@@ -230,14 +236,15 @@ EOT
         own=$(awk -v b="$bare_busy" -v n="$pairs" 'BEGIN { printf "%.2f", (n > 0 ? b / n : 0) }')
         tree=$(awk -v t="$((t1 - t0))" -v n="$n" -v hz="$TICK" 'BEGIN { printf "%.2f", (n > 0 ? t * 1000 / hz / n : 0) }')
         beyond=$(awk -v c="$cpu" -v b="$own" 'BEGIN { printf "%.2f", c - b }')
-        note "judgebox HTTP: $rate runs/s ($n requests, $errors errors), p50 $p50 ms, p99 $p99 ms; the machine was $jb_pct% busy (steal $jb_steal ms, excluded)"
+        note "judgebox HTTP: $rate runs/s ($n requests, $errors errors), p50 $p50 ms, p99 $p99 ms; the machine was $jb_pct% busy" \
+             "($(cpu_split "$m0" "$m1"); steal $jb_steal ms, excluded)"
         note "bare (the same bash, $SLOTS parallel loops): $bare_rate runs/s; judgebox/bare throughput = $(ratio "$rate" "$bare_rate")"
         note "one client: p50 $p50_1 ms through HTTP, bare bash $bare_p50_1 ms"
         note "CPU per request, machine-wide (/proc/stat busy time over the ${HTTP_S}s / requests; the load generator's own" \
              "$load_cpu ms of CPU subtracted): $cpu ms"
         note "  a request makes two sandboxed runs (bash -n main.sh, the language's syntax check, then bash main.sh);" \
              "bare, the pair in $SLOTS parallel loops, measured the same way: $own ms per pair ($pairs pairs," \
-             "machine $bare_pct% busy, steal $bare_steal ms; runloop's own CPU included)"
+             "machine $bare_pct% busy: $(cpu_split "$p0" "$p1"), steal $bare_steal ms; runloop's own CPU included)"
         note "  before the load, with the server idle, the machine was $bg% busy (other processes: inside both figures, not subtracted)"
         note "  for reference only, the per-process figures (they miss work: see bench.sh): server tree $tree ms/request," \
              "bare pair's reaped children $own_proc ms"
@@ -402,6 +409,7 @@ PY
         cp "$OUT/9-cpu.txt" "$OUT/9-cpu-$name.txt"
         echo "$(cv_of "$OUT/9-cpu-$name.txt") $(cpu_delta "$s0" "$s1" | awk '{ print $3, $2 }')"
     }
+    bg=$(background 3)
     read -r pin_mean pin_cv_pct pin_busy pin_steal <<EOT
 $(series pinned pin_cv --pin-cpus)
 EOT
@@ -411,6 +419,7 @@ EOT
     read -r free_mean free_cv_pct free_busy free_steal <<EOT
 $(series unpinned pin_cv)
 EOT
+    note "before the series the machine was $bg% busy with other work (each series keeps both CPUs busy itself)"
     note "judgebox --pin-cpus: mean $pin_mean ms CPU, CV $pin_cv_pct% (machine $pin_busy% busy, steal $pin_steal ms)"
     note "bare, taskset -c $cpu40 beside a bare busy loop on CPU $cpu41 (same run, baseline): mean $bare_mean ms, CV $bare_cv_pct%" \
          "(machine $bare_busy% busy, steal $bare_steal ms)"

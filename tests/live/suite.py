@@ -3,13 +3,20 @@
 responses through curl -N and the eventsource npm client, WebSocket
 sessions through the ws npm client, and the playground in headless
 Chromium through puppeteer-core (tests/live/*.mjs, one process per
-scenario, each printing one JSON line the checks read)."""
+scenario, each printing one JSON line the checks read).
+
+The server has a run dir, state dir, cgroup parent and host uids of its own,
+so that `judgebox cleanup` at the end removes what its slots keep between
+runs (their net-namespace mounts, cgroups) without touching other servers',
+and the leak checks count only its own."""
 
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,6 +26,8 @@ from lib import Server, check, report  # noqa: E402
 
 NODE_MODULES = os.path.join(HERE, "node_modules")
 ARTIFACTS = os.environ.get("JUDGEBOX_TEST_ARTIFACTS", os.path.join(lib.ROOT, lib.BUILD, "test-artifacts"))
+# Host uids far from the default (3000000) and from the other suites' servers.
+UID_BASE = 3800000
 
 
 def node(script, *args, timeout=180):
@@ -355,9 +364,32 @@ def ws_checks(s):
 SUITES = {"outputs": outputs_checks, "streaming": streaming_checks, "ws": ws_checks}
 
 
+def mounts_under(path):
+    """Mount points at or below PATH (/proc/mounts escapes spaces as \\040)."""
+    with open("/proc/mounts") as f:
+        points = [line.split()[1].replace("\\040", " ") for line in f if len(line.split()) > 1]
+    return [p for p in points if p == path or p.startswith(path + "/")]
+
+
+def cgroups_of(parent):
+    """Directories of cgroup PARENT in every hierarchy (v1 and v2)."""
+    found = []
+    for top in os.listdir("/sys/fs/cgroup"):
+        d = os.path.join("/sys/fs/cgroup", top, parent)
+        if os.path.isdir(d):
+            found.append(d)
+    if os.path.isdir(os.path.join("/sys/fs/cgroup", parent)):
+        found.append(os.path.join("/sys/fs/cgroup", parent))
+    return found
+
+
 def main():
     wanted = sys.argv[1:] or list(SUITES)
-    s = Server("--slots", "2")
+    own = tempfile.mkdtemp(prefix="judgebox-live-")
+    os.chmod(own, 0o755)
+    place = ["--run-dir", os.path.join(own, "run"), "--cgroup-parent", "judgebox-live-%d" % os.getpid(),
+             "--uid-base", str(UID_BASE)]
+    s = Server("--slots", "2", "--state-dir", os.path.join(own, "state"), *place)
     try:
         for name in wanted:
             SUITES[name](s)
@@ -368,6 +400,15 @@ def main():
                "exit %s; %s" % (code, " | ".join(s.sanitizer_reports()[:5]) or open(s.log_path).read()[-600:]))
         report("live: no workspace left mounted", s.workspaces_mounted() == 0)
         s.cleanup()
+        done = subprocess.run([lib.BINARY, "cleanup"] + place, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=120)
+        report("live: judgebox cleanup of the server's run dir succeeds", done.returncode == 0,
+               "exit %d: %s" % (done.returncode, done.stdout.decode(errors="replace")[-400:]))
+        left = mounts_under(own)
+        report("live: no mount under the server's run and state dirs is left", not left, left[:5])
+        report("live: no cgroup of the server is left", not cgroups_of(place[3]), cgroups_of(place[3]))
+        if not left:
+            shutil.rmtree(own, ignore_errors=True)
     validate_captures()
     return 1 if lib.failures else 0
 

@@ -209,7 +209,7 @@ def main():
             return run0.get("stdout") == "59999997\n" and run0.get("status") == "ok", str(r)[:300]
         check("pypy3: a 30-million-iteration loop runs under PyPy", pypy)
     finally:
-        srv.stop()
+        srv.cleanup()
     return 1 if lib.failures else 0
 
 

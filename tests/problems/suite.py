@@ -330,7 +330,7 @@ def main():
         def restart():
             nonlocal srv
             programs = entries(state, "programs")
-            srv.stop()
+            srv.cleanup()
             srv = lib.Server("--state-dir", state, "--config", cfg, "--slots", "2")
             st, _, body = srv.request("GET", "/v1/problems")
             _, _, run = srv.run({"language": "c", "source": packages.ADD_SUBMISSIONS["accepted/sum.c"],

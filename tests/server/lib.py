@@ -2,8 +2,14 @@
 start a real server on a loopback port chosen by the kernel (--listen
 127.0.0.1:0; the port is read from the server's "listening" log line), stop
 it by its PID, talk HTTP with the standard library, and report checks in the
-runner's protocol ("PASS name" / "FAIL name: why")."""
+runner's protocol ("PASS name" / "FAIL name: why").
 
+A server's stderr log is /tmp/judgebox-serve-<test script's pid>-*.log.
+Server.cleanup() removes it when no check failed while the server lived, and
+keeps it (printing its path) when one did.  Every server a script started
+and did not clean up is cleaned up the same way when the script exits."""
+
+import atexit
 import http.client
 import json
 import os
@@ -22,6 +28,7 @@ LANGS = os.path.join(ROOT, "langs")
 
 failures = 0
 passes = 0
+started = []  # every Server of this script, for the exit-time safety net (_cleanup_all)
 
 # Every response Server.request gets is appended to
 # $BUILD/captures/<folder>-<script>.jsonl (truncated when the script starts), so the
@@ -79,14 +86,18 @@ class Server:
 
     def __init__(self, *args, env=None):
         self.args = list(args)
-        self.log_file = tempfile.NamedTemporaryFile(prefix="judgebox-serve-", suffix=".log", delete=False)
+        self.log_file = tempfile.NamedTemporaryFile(prefix="judgebox-serve-%d-" % os.getpid(), suffix=".log",
+                                                    delete=False)
         self.log_path = self.log_file.name
+        self.failures_at_start = failures
+        self.cleaned = False
         full_env = dict(os.environ)
         full_env.setdefault("JUDGEBOX_IMAGES", IMAGES)
         if env:
             full_env.update(env)
         cmd = [BINARY, "serve", "--listen", "127.0.0.1:0", "--langs", LANGS] + self.args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log_file, env=full_env)
+        started.append(self)
         self.port = None
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -136,7 +147,16 @@ class Server:
             return [l.strip() for l in f if "Sanitizer" in l or "runtime error:" in l]
 
     def cleanup(self):
+        """Stop the server; remove its log unless a check failed since it started
+        (then keep the log and print where it is).  Safe to call twice."""
         self.stop()
+        if self.cleaned:
+            return
+        self.cleaned = True
+        if failures > self.failures_at_start:
+            print("server log kept (pid %d; a check failed while it ran): %s" % (self.pid, self.log_path),
+                  flush=True)
+            return
         try:
             os.unlink(self.log_path)
         except OSError:
@@ -192,6 +212,17 @@ class Server:
                 if len(fields) > 1 and "/workspaces/%d-" % self.pid in fields[1]:
                     n += 1
         return n
+
+
+@atexit.register
+def _cleanup_all():
+    """The safety net: stop (by PID) every server the script left running and
+    treat its log as cleanup() does."""
+    for srv in started:
+        try:
+            srv.cleanup()
+        except Exception as e:  # one server's trouble must not keep the others running
+            print("stopping server pid %d at exit: %s: %s" % (srv.pid, type(e).__name__, e), flush=True)
 
 
 def run_startup_failure(args, env=None):

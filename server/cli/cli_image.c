@@ -41,27 +41,6 @@ static void usage(FILE *out)
           "                       else /usr/share/judgebox/langs)\n", out);
 }
 
-static char *default_langs(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char candidate[PATH_MAX + 16];
-            snprintf(candidate, sizeof candidate, "%s/../langs", exe);
-            char *real = realpath(candidate, NULL);
-            struct stat st;
-            if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode))
-                return real;
-            free(real);
-        }
-    }
-    return strdup("/usr/share/judgebox/langs");
-}
-
 static int parse(int argc, char **argv, image_flags *f)
 {
     for (int i = 2; i < argc; i++) {
@@ -273,7 +252,7 @@ int command_image(int argc, char **argv)
     if (p != 0)
         return p > 0 ? 0 : 2;
     if (!f.langs)
-        f.langs = langs_dir = default_langs();
+        f.langs = langs_dir = langs_default_dir();
     const char *sub = argv[1];
     char error[2048];
     int rc = 0;

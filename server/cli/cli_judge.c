@@ -267,26 +267,6 @@ static int judge_all(judge_env *e)
     return mismatches || failures ? 1 : 0;
 }
 
-/* <dir of /proc/self/exe>/../langs when it exists. */
-static char *default_langs(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char candidate[PATH_MAX + 16];
-            snprintf(candidate, sizeof candidate, "%s/../langs", exe);
-            char *real = realpath(candidate, NULL);
-            if (real)
-                return real;
-        }
-    }
-    return strdup("/usr/share/judgebox/langs");
-}
-
 static void quiet_warning(void *ctx, const char *message)
 {
     (void)ctx;
@@ -358,7 +338,7 @@ int command_judge(int argc, char **argv)
                                                 : "/var/lib/judgebox/images") < 0 ||
         (state && config_set_string(&e.config.state_dir, state) < 0))
         goto oom;
-    e.config.langs_dir = langs_dir ? strdup(langs_dir) : default_langs();
+    e.config.langs_dir = langs_dir ? strdup(langs_dir) : langs_default_dir();
     if (!e.config.langs_dir || config_finish(&e.config) < 0)
         goto oom;
     if ((mkdir(e.config.state_dir, 0755) < 0 && errno != EEXIST)) {

@@ -73,31 +73,6 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* <dir of /proc/self/exe>/../langs when it exists, else the installed path. */
-static int default_langs_dir(char **out)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char *candidate = NULL;
-            if (asprintf(&candidate, "%s/../langs", exe) < 0)
-                return -1;
-            char *real = realpath(candidate, NULL);
-            free(candidate);
-            if (real && is_dir(real)) {
-                *out = real;
-                return 0;
-            }
-            free(real);
-        }
-    }
-    *out = strdup("/usr/share/judgebox/langs");
-    return *out ? 0 : -1;
-}
 
 static int parse_unsigned(const char *flag, const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
@@ -270,7 +245,7 @@ int command_serve(int argc, char **argv)
     if (langs_dir) {
         if (config_set_string(&config.langs_dir, langs_dir) < 0)
             goto oom;
-    } else if (!config.langs_dir && default_langs_dir(&config.langs_dir) < 0) {
+    } else if (!config.langs_dir && !(config.langs_dir = langs_default_dir())) {
         goto oom;
     }
     if (state_dir && config_set_string(&config.state_dir, state_dir) < 0)

@@ -22,10 +22,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void free_argv(char **argv)
 {
@@ -653,4 +655,25 @@ const language *langs_find(const language_table *t, const char *id)
             if (strcmp(*a, id) == 0)
                 return &t->items[i];
     return NULL;
+}
+
+char *langs_default_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char candidate[PATH_MAX + 16];
+            snprintf(candidate, sizeof candidate, "%s/../langs", exe);
+            char *real = realpath(candidate, NULL);
+            struct stat st;
+            if (real && stat(real, &st) == 0 && S_ISDIR(st.st_mode))
+                return real;
+            free(real);
+        }
+    }
+    return strdup("/usr/share/judgebox/langs");
 }

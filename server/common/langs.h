@@ -77,5 +77,9 @@ const language *langs_find(const language_table *table, const char *name);
 bool langs_option_allowed(const language *lang, const char *flag);
 void language_free(language *lang);
 void langs_free(language_table *table);
+/* Where the language files are when no --langs is given: <dir of the
+ * running binary>/../langs when that is a directory (a build tree), else the
+ * installed /usr/share/judgebox/langs.  Malloc'd; NULL when out of memory. */
+char *langs_default_dir(void);
 
 #endif

@@ -1,11 +1,13 @@
 /*
- * files.c - file_read: a small file whole, as files.h says.
+ * files.c - file_read: a small file whole; file_copy_fd: one open file
+ * into another; as files.h says.
  */
 #include "files.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 char *file_read(const char *path, size_t max, bool truncate, size_t *len)
@@ -48,4 +50,15 @@ char *file_read(const char *path, size_t max, bool truncate, size_t *len)
     if (len)
         *len = got;
     return data;
+}
+
+int file_copy_fd(int out, int in)
+{
+    for (;;) {
+        ssize_t n = sendfile(out, in, NULL, 1 << 20);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+    }
 }

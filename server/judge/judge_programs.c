@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,16 +217,9 @@ static int copy_path_to(const char *from, int dirfd, const char *name, char *why
         return -1;
     }
     int rc = 0;
-    for (;;) {
-        ssize_t n = sendfile(out, in, NULL, 1 << 20);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(why, size, "copy %s: %s", from, strerror(errno));
-            rc = -1;
-        }
-        if (n <= 0)
-            break;
+    if (file_copy_fd(out, in) < 0) {
+        snprintf(why, size, "copy %s: %s", from, strerror(errno));
+        rc = -1;
     }
     close(in);
     if (close(out) < 0 && rc == 0) {

@@ -7,6 +7,7 @@
  * copy outside its own /box.
  */
 #include "program.h"
+#include "files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,16 +226,9 @@ static int copy_file_at(int from_dir, int to_dir, const char *name, mode_t mode,
         return -1;
     }
     int rc = 0;
-    for (;;) {
-        ssize_t n = sendfile(out, in, NULL, 1 << 20);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(error, size, "copy %s to %s: %s", name, to, strerror(errno));
-            rc = -1;
-        }
-        if (n <= 0)
-            break;
+    if (file_copy_fd(out, in) < 0) {
+        snprintf(error, size, "copy %s to %s: %s", name, to, strerror(errno));
+        rc = -1;
     }
     if (rc == 0 && fchmod(out, (mode & 0111) ? 0755 : 0644) < 0) {
         snprintf(error, size, "chmod %s/%s: %s", to, name, strerror(errno));

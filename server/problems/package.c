@@ -297,6 +297,44 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* What each_entry calls for an entry: its path, its name and its lstat. */
+typedef int (*entry_fn)(void *ctx, const char *path, const char *name, const struct stat *st,
+                        char *error, size_t size);
+
+/* fn for every entry of `dir` but . and .. (with skip_hidden, but any name
+ * starting with '.'), sorted by name as problemtools orders them; stops at
+ * the first nonzero fn returns and returns it.  -2 with "read DIR: why" or
+ * "stat PATH: why" in error when the walk itself fails. */
+static int each_entry(const char *dir, bool skip_hidden, entry_fn fn, void *ctx, char *error,
+                      size_t size)
+{
+    struct dirent **entries;
+    int n = scandir(dir, &entries, NULL, name_cmp);
+    if (n < 0) {
+        snprintf(error, size, "read %s: %s", dir, strerror(errno));
+        return -2;
+    }
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const char *e = entries[i]->d_name;
+        if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0 || (skip_hidden && e[0] == '.'))
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e);
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+            snprintf(error, size, "stat %s: %s", path, strerror(errno));
+            rc = -2;
+        } else {
+            rc = fn(ctx, path, e, &st, error, size);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(entries[i]);
+    free(entries);
+    return rc;
+}
+
 typedef struct test_list {
     problem_test_meta *items;
     size_t count, cap;
@@ -324,6 +362,42 @@ static int add_test(test_list *l, const char *name, const char *in, const char *
     return t->name && t->in_path && t->ans_path ? 0 : -1;
 }
 
+/* Where scan_tests is: data/<name>, at `depth`. */
+typedef struct tests_walk {
+    const char *name;
+    bool sample;
+    unsigned depth;
+    test_list *l;
+} tests_walk;
+
+static int scan_tests(const char *dir, const char *name, bool sample, unsigned depth, test_list *l,
+                      char *error, size_t size);
+
+/* One entry of a test group: a subgroup, or <test>.in with its <test>.ans. */
+static int scan_test_entry(void *ctx, const char *path, const char *e, const struct stat *st,
+                           char *error, size_t size)
+{
+    const tests_walk *w = ctx;
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/%s", w->name, e);
+    if (S_ISDIR(st->st_mode))
+        return scan_tests(path, sub, w->sample, w->depth + 1, w->l, error, size);
+    size_t len = strlen(e);
+    if (!S_ISREG(st->st_mode) || len <= 3 || strcmp(e + len - 3, ".in") != 0)
+        return 0;        /* .ans, .interaction, .desc, images, ... */
+    char ans[PATH_MAX + 8];
+    snprintf(ans, sizeof ans, "%.*s.ans", (int)(strlen(path) - 3), path);
+    struct stat ast;
+    if (lstat(ans, &ast) < 0 || !S_ISREG(ast.st_mode))
+        return refuse(error, size, "data/%s: no matching .ans file", sub);
+    sub[strlen(sub) - 3] = '\0';
+    if (add_test(w->l, sub, path, ans, (uint64_t)st->st_size + (uint64_t)ast.st_size, w->sample) < 0) {
+        snprintf(error, size, "out of memory listing tests");
+        return -2;
+    }
+    return 0;
+}
+
 /* Tests under `dir` (data/<group>...), files and subgroups in one sorted
  * walk, as problemtools orders them. */
 static int scan_tests(const char *dir, const char *name, bool sample, unsigned depth, test_list *l,
@@ -331,48 +405,8 @@ static int scan_tests(const char *dir, const char *name, bool sample, unsigned d
 {
     if (depth > 16)
         return refuse(error, size, "data/%s: test groups nested more than 16 deep", name);
-    struct dirent **entries;
-    int n = scandir(dir, &entries, NULL, name_cmp);
-    if (n < 0) {
-        snprintf(error, size, "read %s: %s", dir, strerror(errno));
-        return -2;
-    }
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        const char *e = entries[i]->d_name;
-        if (e[0] == '.')
-            continue;
-        char path[PATH_MAX], sub[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e);
-        snprintf(sub, sizeof sub, "%s/%s", name, e);
-        struct stat st;
-        if (lstat(path, &st) < 0) {
-            snprintf(error, size, "stat %s: %s", path, strerror(errno));
-            rc = -2;
-        } else if (S_ISDIR(st.st_mode)) {
-            rc = scan_tests(path, sub, sample, depth + 1, l, error, size);
-        } else if (S_ISREG(st.st_mode)) {
-            size_t len = strlen(e);
-            if (len <= 3 || strcmp(e + len - 3, ".in") != 0)
-                continue;        /* .ans, .interaction, .desc, images, ... */
-            char ans[PATH_MAX + 8];
-            snprintf(ans, sizeof ans, "%.*s.ans", (int)(strlen(path) - 3), path);
-            struct stat ast;
-            if (lstat(ans, &ast) < 0 || !S_ISREG(ast.st_mode)) {
-                rc = refuse(error, size, "data/%s: no matching .ans file", sub);
-                break;
-            }
-            sub[strlen(sub) - 3] = '\0';
-            if (add_test(l, sub, path, ans, (uint64_t)st.st_size + (uint64_t)ast.st_size, sample) < 0) {
-                snprintf(error, size, "out of memory listing tests");
-                rc = -2;
-            }
-        }
-    }
-    for (int i = 0; i < n; i++)
-        free(entries[i]);
-    free(entries);
-    return rc;
+    tests_walk w = {.name = name, .sample = sample, .depth = depth, .l = l};
+    return each_entry(dir, true, scan_test_entry, &w, error, size);
 }
 
 static const struct {
@@ -684,6 +718,76 @@ static void hash_bytes(struct sha256_ctx *ctx, const void *data, size_t len)
     sha256_update(ctx, len, data);
 }
 
+/* A regular file's size and bytes into the hash. */
+static int hash_file(struct sha256_ctx *ctx, const char *path, off_t file_size, char *error,
+                     size_t size)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(error, size, "open %s: %s", path, strerror(errno));
+        return -2;
+    }
+    uint8_t n8[8];
+    for (int k = 0; k < 8; k++)
+        n8[k] = (uint8_t)((uint64_t)file_size >> (8 * k));
+    sha256_update(ctx, sizeof n8, n8);
+    /* On the heap: as a __thread array it was zeroed in every
+     * thread of the server, 64 KB of RSS each (issue 13). */
+    enum { BUF_SIZE = 1 << 16 };
+    uint8_t *buf = malloc(BUF_SIZE);
+    if (!buf) {
+        snprintf(error, size, "read %s: %s", path, strerror(errno));
+        close(fd);
+        return -2;
+    }
+    int rc = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf, BUF_SIZE);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(error, size, "read %s: %s", path, strerror(errno));
+            rc = -2;
+        }
+        if (got <= 0)
+            break;
+        sha256_update(ctx, (size_t)got, buf);
+    }
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* Where hash_dir is: `rel` below the package root, at `depth`. */
+typedef struct hash_walk {
+    struct sha256_ctx *ctx;
+    const char *rel;
+    unsigned depth;
+} hash_walk;
+
+static int hash_dir(struct sha256_ctx *ctx, const char *dir, const char *rel, unsigned depth,
+                    char *error, size_t size);
+
+/* One entry: its kind and relative name, then a directory's entries or a
+ * file's bytes; anything else (a symlink) is left out. */
+static int hash_entry(void *arg, const char *path, const char *e, const struct stat *st,
+                      char *error, size_t size)
+{
+    const hash_walk *w = arg;
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s%s%s", w->rel, w->rel[0] ? "/" : "", e);
+    if (S_ISDIR(st->st_mode)) {
+        hash_bytes(w->ctx, "d", 1);
+        hash_bytes(w->ctx, sub, strlen(sub));
+        return hash_dir(w->ctx, path, sub, w->depth + 1, error, size);
+    }
+    if (!S_ISREG(st->st_mode))
+        return 0;
+    hash_bytes(w->ctx, (st->st_mode & 0111) ? "x" : "f", 1);
+    hash_bytes(w->ctx, sub, strlen(sub));
+    return hash_file(w->ctx, path, st->st_size, error, size);
+}
+
 static int hash_dir(struct sha256_ctx *ctx, const char *dir, const char *rel, unsigned depth,
                     char *error, size_t size)
 {
@@ -691,71 +795,8 @@ static int hash_dir(struct sha256_ctx *ctx, const char *dir, const char *rel, un
         snprintf(error, size, "%s: nested too deep", dir);
         return -2;
     }
-    struct dirent **entries;
-    int n = scandir(dir, &entries, NULL, name_cmp);
-    if (n < 0) {
-        snprintf(error, size, "read %s: %s", dir, strerror(errno));
-        return -2;
-    }
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        const char *e = entries[i]->d_name;
-        if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0)
-            continue;
-        char path[PATH_MAX], sub[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e);
-        snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", e);
-        struct stat st;
-        if (lstat(path, &st) < 0) {
-            snprintf(error, size, "stat %s: %s", path, strerror(errno));
-            rc = -2;
-        } else if (S_ISDIR(st.st_mode)) {
-            hash_bytes(ctx, "d", 1);
-            hash_bytes(ctx, sub, strlen(sub));
-            rc = hash_dir(ctx, path, sub, depth + 1, error, size);
-        } else if (S_ISREG(st.st_mode)) {
-            hash_bytes(ctx, (st.st_mode & 0111) ? "x" : "f", 1);
-            hash_bytes(ctx, sub, strlen(sub));
-            int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0) {
-                snprintf(error, size, "open %s: %s", path, strerror(errno));
-                rc = -2;
-                break;
-            }
-            uint8_t n8[8];
-            for (int k = 0; k < 8; k++)
-                n8[k] = (uint8_t)((uint64_t)st.st_size >> (8 * k));
-            sha256_update(ctx, sizeof n8, n8);
-            /* On the heap: as a __thread array it was zeroed in every
-             * thread of the server, 64 KB of RSS each (issue 13). */
-            enum { BUF_SIZE = 1 << 16 };
-            uint8_t *buf = malloc(BUF_SIZE);
-            if (!buf) {
-                snprintf(error, size, "read %s: %s", path, strerror(errno));
-                close(fd);
-                rc = -2;
-                break;
-            }
-            for (;;) {
-                ssize_t got = read(fd, buf, BUF_SIZE);
-                if (got < 0 && errno == EINTR)
-                    continue;
-                if (got < 0) {
-                    snprintf(error, size, "read %s: %s", path, strerror(errno));
-                    rc = -2;
-                }
-                if (got <= 0)
-                    break;
-                sha256_update(ctx, (size_t)got, buf);
-            }
-            free(buf);
-            close(fd);
-        }
-    }
-    for (int i = 0; i < n; i++)
-        free(entries[i]);
-    free(entries);
-    return rc;
+    hash_walk w = {.ctx = ctx, .rel = rel, .depth = depth};
+    return each_entry(dir, false, hash_entry, &w, error, size);
 }
 
 int package_hash(const char *dir, char hex[65], char *error, size_t size)

@@ -62,6 +62,32 @@ static int db_error(sqlite_engine *e, const char *what, char *error, size_t size
     return -1;
 }
 
+/* The ends of a write transaction, lock held.  tx_begin takes the write
+ * lock before the first read (BEGIN IMMEDIATE); tx_commit finalizes the
+ * last statement, then commits (on failure the caller still rolls back);
+ * tx_rollback finalizes `st` (NULL is fine) and undoes the transaction. */
+static int tx_begin(sqlite_engine *e, char *error, size_t size)
+{
+    if (sqlite3_exec(e->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(e, "begin", error, size);
+    return 0;
+}
+
+static int tx_commit(sqlite_engine *e, sqlite3_stmt **st, const char *what, char *error, size_t size)
+{
+    sqlite3_finalize(*st);
+    *st = NULL;
+    if (sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(e, what, error, size);
+    return 0;
+}
+
+static void tx_rollback(sqlite_engine *e, sqlite3_stmt *st)
+{
+    sqlite3_finalize(st);
+    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* Field 22 of /proc/PID/stat: the process's start time in clock ticks,
  * which tells a live process from a later one with the same pid. */
 static int process_start_time(pid_t pid, unsigned long long *out)
@@ -273,10 +299,8 @@ static int sqlite_submit(store *s, const store_submission *subs, size_t n, store
     pthread_mutex_lock(&e->lock);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_exec(e->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(e, "begin", error, size);
+    if (tx_begin(e, error, size) < 0)
         goto out;
-    }
     if (sqlite3_prepare_v2(e->db,
                            "INSERT INTO jobs(id, state, origin, request, callback_url, created_ms) "
                            "VALUES (?1, 0, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK) {
@@ -298,18 +322,13 @@ static int sqlite_submit(store *s, const store_submission *subs, size_t n, store
             goto rollback;
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(e, "commit the submission", error, size);
+    if (tx_commit(e, &st, "commit the submission", error, size) < 0)
         goto rollback;
-    }
     pthread_cond_broadcast(&e->submitted);
     rc = 0;
     goto out;
 rollback:
-    sqlite3_finalize(st);
-    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    tx_rollback(e, st);
 out:
     pthread_mutex_unlock(&e->lock);
     return rc;
@@ -357,32 +376,43 @@ static int read_job(sqlite3_stmt *st, store_job *out, unsigned *attempts)
     return 0;
 }
 
+/* The end of a query for job ?1 while it is visible: unfinished, or
+ * finished less than the result TTL ago. */
+#define VISIBLE_JOB " FROM jobs WHERE id = ?1 AND (state < 2 OR finished_ms >= ?2)"
+
+/* Prepares `sql` (a SELECT ending in VISIBLE_JOB) for job `id` and steps
+ * once: SQLITE_ROW, SQLITE_DONE (no such job), or -1 with "read the job:
+ * why" in error.  *st is to be finalized in every case (NULL is fine).
+ * Lock held. */
+static int select_visible_job(store *s, const char *sql, const char *id, sqlite3_stmt **st,
+                              char *error, size_t size)
+{
+    sqlite_engine *e = engine(s);
+    if (sqlite3_prepare_v2(e->db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_error(e, "read the job", error, size);
+    sqlite3_bind_text(*st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(*st, 2, store_now_ms() - (int64_t)s->ttl_s * 1000);
+    int step = sqlite3_step(*st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_error(e, "read the job", error, size);
+    return step;
+}
+
 static int sqlite_get(store *s, const char *id, store_job *out, char *error, size_t size)
 {
     sqlite_engine *e = engine(s);
     pthread_mutex_lock(&e->lock);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(e->db,
-                           "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1 "
-                           "AND (state < 2 OR finished_ms >= ?2)", -1, &st, NULL) != SQLITE_OK) {
-        db_error(e, "read the job", error, size);
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, store_now_ms() - (int64_t)s->ttl_s * 1000);
-    int step = sqlite3_step(st);
+    int step = select_visible_job(s, "SELECT " JOB_COLUMNS VISIBLE_JOB, id, &st, error, size);
     if (step == SQLITE_ROW) {
         rc = read_job(st, out, NULL) < 0 ? -1 : 1;
         if (rc < 0)
             snprintf(error, size, "read the job: out of memory");
     } else if (step == SQLITE_DONE) {
         rc = 0;
-    } else {
-        db_error(e, "read the job", error, size);
     }
     sqlite3_finalize(st);
-out:
     pthread_mutex_unlock(&e->lock);
     return rc;
 }
@@ -393,24 +423,13 @@ static int sqlite_cancel(store *s, const char *id, store_state *was, char *error
     pthread_mutex_lock(&e->lock);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_exec(e->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(e, "begin", error, size);
+    if (tx_begin(e, error, size) < 0)
         goto out;
-    }
-    if (sqlite3_prepare_v2(e->db, "SELECT state FROM jobs WHERE id = ?1 "
-                                  "AND (state < 2 OR finished_ms >= ?2)", -1, &st, NULL) != SQLITE_OK) {
-        db_error(e, "read the job", error, size);
+    int step = select_visible_job(s, "SELECT state" VISIBLE_JOB, id, &st, error, size);
+    if (step < 0)
         goto rollback;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, store_now_ms() - (int64_t)s->ttl_s * 1000);
-    int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         rc = 0;
-        goto rollback;
-    }
-    if (step != SQLITE_ROW) {
-        db_error(e, "read the job", error, size);
         goto rollback;
     }
     *was = (store_state)sqlite3_column_int(st, 0);
@@ -431,17 +450,12 @@ static int sqlite_cancel(store *s, const char *id, store_state *was, char *error
         db_error(e, "cancel the job", error, size);
         goto rollback;
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        db_error(e, "commit the cancellation", error, size);
+    if (tx_commit(e, &st, "commit the cancellation", error, size) < 0)
         goto rollback;
-    }
     rc = 1;
     goto out;
 rollback:
-    sqlite3_finalize(st);
-    sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
+    tx_rollback(e, st);
 out:
     pthread_mutex_unlock(&e->lock);
     return rc;

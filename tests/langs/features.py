@@ -21,6 +21,49 @@ def run(srv, body):
     return status, r
 
 
+def stdout_is(srv, body, want):
+    """(ok, why): the first run of `body` printed exactly `want`."""
+    _, r = run(srv, body)
+    return r.get("runs") and r["runs"][0]["stdout"] == want, str(r)[:400]
+
+
+# Programs checked by what they print: (check name, language id that must be
+# served or None, the request, its first run's exact stdout).
+PRINTS = [
+    ("multi-file: a C++ program over two .cpp files links", None,
+     {"language": "cpp", "files": [
+         {"content": "#include \"lib.h\"\n#include <cstdio>\nint main() { std::printf(\"%d\\n\", add(2, 3)); }\n"},
+         {"name": "lib.h", "content": "int add(int, int);\n"},
+         {"name": "lib.cpp", "content": "#include \"lib.h\"\nint add(int a, int b) { return a + b; }\n"}]},
+     "5\n"),
+    ("java: any public class with main, in a package", "java",
+     {"language": "java", "stdin": "7",
+      "source": "package contest.solution;\nimport java.util.*;\n// class Fake\npublic class Solver {\n  public static void main(String[] args) { System.out.println(\"solved \" + new Scanner(System.in).nextInt()); }\n}\n"},
+     "solved 7\n"),
+    ("java: two source files compile together", "java",
+     {"language": "java", "files": [
+         {"content": "public class App { public static void main(String[] a) { System.out.println(Util.twice(21)); } }\n"},
+         {"name": "Util.java", "content": "public class Util { static int twice(int x) { return 2 * x; } }\n"}]},
+     "42\n"),
+    ("scala: the object with def main, in a package", "scala",
+     {"language": "scala",
+      "source": "package golf\nobject Prog {\n  def main(args: Array[String]): Unit = println(\"scala ok\")\n}\n"},
+     "scala ok\n"),
+    ("kotlin: main in a package", "kotlin",
+     {"language": "kotlin", "source": "package golf.kt\n\nfun main() {\n    println(\"kotlin ok\")\n}\n"},
+     "kotlin ok\n"),
+    ("javascript: ES modules (import/export, a .mjs file)", "javascript",
+     {"language": "js", "stdin": "21", "files": [
+         {"content": "import { readFileSync } from 'fs';\nimport { twice } from './lib.mjs';\nconsole.log(twice(Number(readFileSync(0, 'utf8'))));\n"},
+         {"name": "lib.mjs", "content": "export function twice(x) { return 2 * x; }\n"}]},
+     "42\n"),
+    ("ocaml: str and unix are linked (as on Kattis)", "ocaml",
+     {"language": "ocaml",
+      "source": "let () = print_endline (Str.global_replace (Str.regexp \"a\") \"o\" \"banana\"); ignore (Unix.getpid ())\n"},
+     "bonono\n"),
+]
+
+
 def main():
     srv = Server("--slots", "2")
     try:
@@ -100,57 +143,13 @@ def main():
             return ok and st == 422, str(r)[:500]
         check("compile_options: -fsanitize=undefined reports a signed overflow; address is refused", sanitizer)
 
-        def multi_file():
-            files = [{"content": "#include \"lib.h\"\n#include <cstdio>\nint main() { std::printf(\"%d\\n\", add(2, 3)); }\n"},
-                     {"name": "lib.h", "content": "int add(int, int);\n"},
-                     {"name": "lib.cpp", "content": "#include \"lib.h\"\nint add(int a, int b) { return a + b; }\n"}]
-            _, r = run(srv, {"language": "cpp", "files": files})
-            return r.get("runs") and r["runs"][0]["stdout"] == "5\n", str(r)[:400]
-        check("multi-file: a C++ program over two .cpp files links", multi_file)
-
-        def java_main():
-            need("java")
-            src = "package contest.solution;\nimport java.util.*;\n// class Fake\npublic class Solver {\n  public static void main(String[] args) { System.out.println(\"solved \" + new Scanner(System.in).nextInt()); }\n}\n"
-            _, r = run(srv, {"language": "java", "source": src, "stdin": "7"})
-            return r.get("runs") and r["runs"][0]["stdout"] == "solved 7\n", str(r)[:400]
-        check("java: any public class with main, in a package", java_main)
-
-        def java_multi():
-            need("java")
-            files = [{"content": "public class App { public static void main(String[] a) { System.out.println(Util.twice(21)); } }\n"},
-                     {"name": "Util.java", "content": "public class Util { static int twice(int x) { return 2 * x; } }\n"}]
-            _, r = run(srv, {"language": "java", "files": files})
-            return r.get("runs") and r["runs"][0]["stdout"] == "42\n", str(r)[:400]
-        check("java: two source files compile together", java_multi)
-
-        def scala_main():
-            need("scala")
-            src = "package golf\nobject Prog {\n  def main(args: Array[String]): Unit = println(\"scala ok\")\n}\n"
-            _, r = run(srv, {"language": "scala", "source": src})
-            return r.get("runs") and r["runs"][0]["stdout"] == "scala ok\n", str(r)[:400]
-        check("scala: the object with def main, in a package", scala_main)
-
-        def kotlin_pkg():
-            need("kotlin")
-            src = "package golf.kt\n\nfun main() {\n    println(\"kotlin ok\")\n}\n"
-            _, r = run(srv, {"language": "kotlin", "source": src})
-            return r.get("runs") and r["runs"][0]["stdout"] == "kotlin ok\n", str(r)[:400]
-        check("kotlin: main in a package", kotlin_pkg)
-
-        def esm():
-            need("javascript")
-            files = [{"content": "import { readFileSync } from 'fs';\nimport { twice } from './lib.mjs';\nconsole.log(twice(Number(readFileSync(0, 'utf8'))));\n"},
-                     {"name": "lib.mjs", "content": "export function twice(x) { return 2 * x; }\n"}]
-            _, r = run(srv, {"language": "js", "files": files, "stdin": "21"})
-            return r.get("runs") and r["runs"][0]["stdout"] == "42\n", str(r)[:400]
-        check("javascript: ES modules (import/export, a .mjs file)", esm)
-
-        def ocaml_libs():
-            need("ocaml")
-            src = "let () = print_endline (Str.global_replace (Str.regexp \"a\") \"o\" \"banana\"); ignore (Unix.getpid ())\n"
-            _, r = run(srv, {"language": "ocaml", "source": src})
-            return r.get("runs") and r["runs"][0]["stdout"] == "bonono\n", str(r)[:400]
-        check("ocaml: str and unix are linked (as on Kattis)", ocaml_libs)
+        # Programs that must print one exact line: (check, language to need, request, stdout).
+        for name, lang, body, want in PRINTS:
+            def prints(lang=lang, body=body, want=want):
+                if lang:
+                    need(lang)
+                return stdout_is(srv, body, want)
+            check(name, prints)
 
         def syntax_checks():
             cases = {"python3": "print('unclosed'\n", "perl": "print 'x' +;\n", "bash": "if true; then\n",

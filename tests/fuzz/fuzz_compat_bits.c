@@ -16,12 +16,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
+    char *text = fuzz_text_after_selector(data, size);
+    if (!text)
         return 0;
-    char *text = malloc(size);
-    FUZZ_ASSERT(text);
-    memcpy(text, data + 1, size - 1);
-    text[size - 1] = '\0';
     switch (data[0] % 3) {
     case 0: {
         const char *range = text + strlen(text);

@@ -19,12 +19,9 @@ static const char policy_json[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
+    char *text = fuzz_text_after_selector(data, size);
+    if (!text)
         return 0;
-    char *text = malloc(size);
-    FUZZ_ASSERT(text);
-    memcpy(text, data + 1, size - 1);
-    text[size - 1] = '\0';
     char why[400];
     if (data[0] % 2 == 0) {
         sandbox_net_rule rule;

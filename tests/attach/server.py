@@ -13,10 +13,9 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "server"))
-from lib import BUILD, ROOT, Server, check, report  # noqa: E402
+from lib import BUILD, ROOT, Server, check, report, wait_until  # noqa: E402
 
 ATTACH_BIN = os.path.join(ROOT, BUILD, "judgebox")
 SOURCE = 'mkfifo /tmp/go\nread line < /tmp/go\necho "done $line"\n'
@@ -31,15 +30,6 @@ def attach(config, *args, timeout=60):
 def listed(run_id):
     p = subprocess.run([ATTACH_BIN, "attach", "--list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     return any(line.split()[:1] == [run_id] for line in p.stdout.decode().splitlines())
-
-
-def until(pred, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def main():
@@ -79,9 +69,9 @@ def main():
                        repr(compile_start)))
         if not run_id:
             return
-        check("attach server: the run is listed while it lives", lambda: until(lambda: listed(run_id)))
+        check("attach server: the run is listed while it lives", lambda: wait_until(lambda: listed(run_id)))
         check("attach server: the program's FIFO appears (seen through an attach)",
-              lambda: until(lambda: attach(config, run_id, "--", "test", "-p", "/tmp/go")[0] == 0))
+              lambda: wait_until(lambda: attach(config, run_id, "--", "test", "-p", "/tmp/go")[0] == 0))
         rc, out, err = attach(config, run_id, "--", "cat", "/box/main.sh")
         check("attach server: an attach by run id sees the source in /box", lambda: (rc == 0 and out == SOURCE, err))
         rc, out, err = attach(config, run_id, "--", "sh", "-c", "echo hi > /tmp/go")
@@ -99,7 +89,7 @@ def main():
               lambda: (runs and runs[0].get("stdout") == "done hi\n", repr(done)[:300]))
         check("attach server: the response's run carries its run_id",
               lambda: (runs and runs[0].get("run_id") == run_id, repr(runs)[:300]))
-        check("attach server: the run is no longer listed", lambda: until(lambda: not listed(run_id)))
+        check("attach server: the run is no longer listed", lambda: wait_until(lambda: not listed(run_id)))
         check("attach server: both attaches are in the attach log",
               lambda: sum(1 for l in open(log) if '"event":"attach"' in l and run_id in l) >= 2)
         check("attach server: no sanitizer report", lambda: (not s.sanitizer_reports(), s.sanitizer_reports()))
@@ -149,7 +139,7 @@ def attach_off():
         def program():
             live["at"] = find_program(token)
             return live["at"]
-        if not check("attach off server: the run is live (its FIFO made)", lambda: until(program)):
+        if not check("attach off server: the run is live (its FIFO made)", lambda: wait_until(program)):
             return
         pid, slot = live["at"]
         names = os.listdir("/run/judgebox/runs")

@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 import lib  # noqa: E402
-from lib import Server, check, report  # noqa: E402
+from lib import Server, check, report, wait_until  # noqa: E402
 
 NODE_MODULES = os.path.join(HERE, "node_modules")
 ARTIFACTS = os.environ.get("JUDGEBOX_TEST_ARTIFACTS", os.path.join(lib.ROOT, lib.BUILD, "test-artifacts"))
@@ -265,15 +265,6 @@ def server_children(s):
     return found
 
 
-def wait_for(pred, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
-
 ECHO = "import sys\nfor line in sys.stdin:\n    print('echo:', line.strip(), flush=True)\nprint('bye')\n"
 
 
@@ -323,10 +314,10 @@ def ws_checks(s):
                                                        "limits": {"wall_ms": 50000}}))
     check("ws: the program ran before the client disconnected", lambda: ("disconnected_at" in r, r))
     check("ws: a client that disconnects cancels the run (log: cancelled)",
-          lambda: (wait_for(lambda: len([e for e in s.log() if e.get("msg", "").endswith(": cancelled")]) > before),
+          lambda: (wait_until(lambda: len([e for e in s.log() if e.get("msg", "").endswith(": cancelled")]) > before),
                    [e for e in s.log() if "live session" in e.get("msg", "")]))
     check("ws: nothing of the disconnected session's run survives (no child process of the server)",
-          lambda: (wait_for(lambda: not server_children(s)), server_children(s)))
+          lambda: (wait_until(lambda: not server_children(s)), server_children(s)))
 
     r = node("ws.mjs", url, "raw", json.dumps([{"type": "data", "stream": "stdin", "data": "x"}]))
     check("ws: a message before init closes with 4003", lambda: (r.get("close") == 4003, r))

@@ -214,6 +214,17 @@ class Server:
         return n
 
 
+def wait_until(pred, timeout=60, step=0.05):
+    """Poll pred() until it is true (True) or `timeout` seconds pass (then
+    pred() once more decides): wait on a condition, never on a sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return bool(pred())
+
+
 @atexit.register
 def _cleanup_all():
     """The safety net: stop (by PID) every server the script left running and

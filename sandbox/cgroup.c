@@ -158,10 +158,15 @@ int cgroup_slot_join_thread(cgroup_slot *slot, sandbox_error *error)
     return cgroup_cpuset_join_thread(slot, error);
 }
 
-int cgroup_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+int cgroup_run_create(cgroup_slot *slot, sandbox_error *error)
 {
-    return slot->system->version == 2 ? cgroup_v2_run_begin(slot, limits, error)
-                                      : cgroup_v1_run_begin(slot, limits, error);
+    return slot->system->version == 2 ? cgroup_v2_run_create(slot, error) : cgroup_v1_run_create(slot, error);
+}
+
+int cgroup_run_limits(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+{
+    return slot->system->version == 2 ? cgroup_v2_run_limits(slot, limits, error)
+                                      : cgroup_v1_run_limits(slot, limits, error);
 }
 
 int cgroup_run_clone_fd(const cgroup_slot *slot)

@@ -66,7 +66,14 @@ int cgroup_system_detect(cgroup_system *system, const char *parent_name, int for
 int cgroup_slot_open(const cgroup_system *system, unsigned index, cgroup_slot *slot, sandbox_error *error);
 /* v1: move the calling thread into the slot's cgroups (runs it clones start there). */
 int cgroup_slot_join_thread(cgroup_slot *slot, sandbox_error *error);
-int cgroup_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
+/* A run's cgroups in two steps, so that a run can be prepared before its
+ * spec is known (run.c): cgroup_run_create before the run's init is
+ * cloned (v2: the run's cgroup made; v1: the run's memory cgroup chosen
+ * and the calling thread moved into it, so that its clone starts there),
+ * cgroup_run_limits once the limits are known, before the program starts
+ * (the CPU count starts there on v1). */
+int cgroup_run_create(cgroup_slot *slot, sandbox_error *error);
+int cgroup_run_limits(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
 /* fd for clone3(CLONE_INTO_CGROUP), or -1 when runs inherit the thread's cgroups. */
 int cgroup_run_clone_fd(const cgroup_slot *slot);
 int cgroup_run_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
@@ -94,7 +101,8 @@ int cgroup_cpuset_slot_remove(const cgroup_system *system, unsigned index, sandb
 int cgroup_v1_detect(cgroup_system *system, sandbox_error *error);
 int cgroup_v1_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error);
 int cgroup_v1_join_thread(cgroup_slot *slot, sandbox_error *error);
-int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
+int cgroup_v1_run_create(cgroup_slot *slot, sandbox_error *error);
+int cgroup_v1_run_limits(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
 int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
 int cgroup_v1_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
 void cgroup_v1_slot_close(cgroup_slot *slot);
@@ -102,7 +110,8 @@ int cgroup_v1_slot_remove(const cgroup_system *system, unsigned index, sandbox_e
 
 int cgroup_v2_detect(cgroup_system *system, sandbox_error *error);
 int cgroup_v2_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error);
-int cgroup_v2_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
+int cgroup_v2_run_create(cgroup_slot *slot, sandbox_error *error);
+int cgroup_v2_run_limits(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error);
 int cgroup_v2_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns);
 int cgroup_v2_run_end(cgroup_slot *slot, cgroup_usage *usage, sandbox_error *error);
 int cgroup_v2_slot_remove(const cgroup_system *system, unsigned index, sandbox_error *error);

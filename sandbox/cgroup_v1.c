@@ -176,8 +176,9 @@ static int fresh_run_cgroup(cgroup_slot *slot, sandbox_error *error)
 }
 
 /* Give the run slotN/run with nothing of earlier runs' charged to it
- * beyond CGROUP_V1_REUSE_MAX; sets v1_usage_before and the limit. */
-static int prepare_run_memory(cgroup_slot *slot, uint64_t limit, sandbox_error *error)
+ * beyond CGROUP_V1_REUSE_MAX; sets v1_usage_before.  Its limit is written
+ * later (cgroup_v1_run_limits): until then it keeps the last run's. */
+static int prepare_run_memory(cgroup_slot *slot, sandbox_error *error)
 {
     /* The slot itself has no limit (builds before the run cgroup set one
      * there, and it would cap the run's too). */
@@ -193,11 +194,9 @@ static int prepare_run_memory(cgroup_slot *slot, uint64_t limit, sandbox_error *
     if (cgroup_read_u64(slot->v1_run, "memory.usage_in_bytes", &left, NULL) < 0)
         left = UINT64_MAX;  /* no run cgroup yet */
     bool reuse = left <= CGROUP_V1_REUSE_MAX;
-    if (reuse && write_memory_limit(slot, limit + left, NULL) < 0)
-        reuse = false;      /* e.g. EBUSY: more got charged meanwhile */
     if (!reuse) {
         left = 0;
-        if (fresh_run_cgroup(slot, error) < 0 || write_memory_limit(slot, limit, error) < 0)
+        if (fresh_run_cgroup(slot, error) < 0)
             return -1;
     }
     slot->v1_usage_before = left;
@@ -222,24 +221,33 @@ static int write_pids_max(cgroup_slot *slot, uint64_t pids, sandbox_error *error
     return 0;
 }
 
-int cgroup_v1_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+int cgroup_v1_run_create(cgroup_slot *slot, sandbox_error *error)
 {
-    if (prepare_run_memory(slot, limits->memory_kb * 1024, error) < 0)
+    if (prepare_run_memory(slot, error) < 0)
         return -1;
-    /* The slot's runner thread is a member too (and a keeper with its
-     * child): allow the run its own count on top of those, and one for
-     * the run's init, which is the sandbox's, not the program's (so that
-     * "pids": 1 lets a single-threaded program start). */
-    uint64_t members = 1;
-    if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_PIDS], "pids.current", &members, NULL) < 0)
-        members = 1;
-    if (write_pids_max(slot, limits->pids + members + 1, error) < 0)
-        return -1;
-    if (cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error) < 0)
-        return -1;
-    /* Last: the runner thread goes into the run's memory cgroup (its clone
+    /* The runner thread goes into the run's memory cgroup (its clone
      * starts there), and cgroup_v1_run_end brings it back. */
     return cgroup_write(slot->v1_run, "tasks", "0", error);
+}
+
+/* The run's init is already a member (of the run's memory cgroup and the
+ * slot's pids and cpuacct). */
+int cgroup_v1_run_limits(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+{
+    /* What earlier runs left charged (v1_usage_before) on top of the run's own. */
+    if (write_memory_limit(slot, limits->memory_kb * 1024 + slot->v1_usage_before, error) < 0)
+        return -1;
+    /* The slot's runner thread is a member too (and a keeper with its
+     * child), and the run's init, which is the sandbox's, not the
+     * program's (so that "pids": 1 lets a single-threaded program start):
+     * the run's own count on top of those. */
+    uint64_t members = 2;
+    if (cgroup_read_u64(slot->v1_dirs[CGROUP_V1_PIDS], "pids.current", &members, NULL) < 0)
+        members = 2;
+    if (write_pids_max(slot, limits->pids + members, error) < 0)
+        return -1;
+    /* The CPU count starts now: building the sandbox is not the program's time. */
+    return cgroup_write(slot->v1_dirs[CGROUP_V1_CPUACCT], "cpuacct.usage", "0", error);
 }
 
 int cgroup_v1_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)

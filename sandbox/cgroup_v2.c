@@ -152,29 +152,31 @@ int cgroup_v2_slot_open(cgroup_slot *slot, unsigned index, sandbox_error *error)
     return 0;
 }
 
-int cgroup_v2_run_begin(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+int cgroup_v2_run_create(cgroup_slot *slot, sandbox_error *error)
 {
     if (cgroup_mkdir(slot->v2_run, error) < 0)
         return -1;
-    char value[32];
-    snprintf(value, sizeof value, "%" PRIu64, limits->memory_kb * 1024);
-    if (cgroup_write(slot->v2_run, "memory.max", value, error) < 0)
-        goto fail;
-    if (slot->system->v2_has_swap && cgroup_write(slot->v2_run, "memory.swap.max", "0", error) < 0)
-        goto fail;
-    /* + 1: the run's init is the sandbox's, not counted against the program. */
-    snprintf(value, sizeof value, "%" PRIu64, limits->pids + 1);
-    if (cgroup_write(slot->v2_run, "pids.max", value, error) < 0)
-        goto fail;
     slot->v2_run_fd = open(slot->v2_run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (slot->v2_run_fd < 0) {
         error_errno(error, "open %s", slot->v2_run);
-        goto fail;
+        rmdir(slot->v2_run);
+        return -1;
     }
     return 0;
-fail:
-    rmdir(slot->v2_run);
-    return -1;
+}
+
+/* The run's init is already a member: its limits apply from here on. */
+int cgroup_v2_run_limits(cgroup_slot *slot, const sandbox_limits *limits, sandbox_error *error)
+{
+    char value[32];
+    snprintf(value, sizeof value, "%" PRIu64, limits->memory_kb * 1024);
+    if (cgroup_write(slot->v2_run, "memory.max", value, error) < 0)
+        return -1;
+    if (slot->system->v2_has_swap && cgroup_write(slot->v2_run, "memory.swap.max", "0", error) < 0)
+        return -1;
+    /* + 1: the run's init is the sandbox's, not counted against the program. */
+    snprintf(value, sizeof value, "%" PRIu64, limits->pids + 1);
+    return cgroup_write(slot->v2_run, "pids.max", value, error);
 }
 
 int cgroup_v2_cpu_ns(const cgroup_slot *slot, uint64_t *cpu_ns)

@@ -46,6 +46,8 @@
 #define HELPER_MAGIC 0x4a424831u /* "JBH1" */
 
 enum { PASSED_STDIN = 1, PASSED_STDOUT = 2, PASSED_STDERR = 4, PASSED_CANCEL = 8 };
+/* `passed` of a request that runs nothing: end the prepared sandbox, answer one byte. */
+#define DISCARD_PREPARED 0x80000000u
 
 /* Then the payload (wire.bytes); the descriptors of `passed`, in that order, with the header. */
 typedef struct helper_request {
@@ -65,6 +67,7 @@ typedef struct helper_reply {
 typedef struct helper_hello {
     uint32_t magic;
     int32_t rc;
+    int32_t pid;             /* the helper's (SO_PEERCRED of a socketpair names the server that made it) */
     sandbox_error error;
 } helper_hello;
 
@@ -119,7 +122,12 @@ static bool serve_one(sandbox_slot *slot, int fd)
     helper_request request;
     int fds[FDPASS_MAX], count = 0;
     bool ok = fdpass_receive(fd, &request, sizeof request, fds, FDPASS_MAX, &count) &&
-              request.magic == HELPER_MAGIC && request.wire.bytes <= SPEC_WIRE_MAX_BYTES &&
+              request.magic == HELPER_MAGIC;
+    if (ok && count == 0 && request.passed == DISCARD_PREPARED) {
+        run_discard_prepared(slot);
+        return fdpass_write_all(fd, "d", 1);
+    }
+    ok = ok && request.wire.bytes <= SPEC_WIRE_MAX_BYTES &&
               __builtin_popcount(request.passed) == count;
     char *payload = ok ? malloc((size_t)request.wire.bytes + 1) : NULL;
     const char **argv = NULL, **env = NULL;
@@ -137,6 +145,9 @@ static bool serve_one(sandbox_slot *slot, int fd)
         int rc = run_in_slot(slot, &spec, &result, &error);
         ok = send_result(fd, rc, &result, &error);
         sandbox_result_free(&result);
+        /* The server has the result: build the next run's sandbox while it waits. */
+        if (ok)
+            run_prepare_ahead(slot);
     }
     for (int i = 0; i < count; i++)
         close(fds[i]);
@@ -151,13 +162,18 @@ __attribute__((noreturn)) static void helper_main(sandbox_context *context, unsi
     if (!follow_parent(zygote) || !shed_descriptors(fd))
         _exit(1);
     fd = 3;
-    helper_hello hello = {.magic = HELPER_MAGIC};
+    /* The zygote ignores SIGCHLD so that the kernel reaps the helpers; a
+     * helper waits for its runs' inits itself (their CPU then counts in its
+     * children's times, as a runner thread's runs do in the server's). */
+    signal(SIGCHLD, SIG_DFL);
+    helper_hello hello = {.magic = HELPER_MAGIC, .pid = (int32_t)getpid()};
     sandbox_slot *slot = NULL;
     hello.rc = slot_open_here(context, index, &slot, &hello.error);
     if (!fdpass_write_all(fd, &hello, sizeof hello) || hello.rc < 0)
         _exit(1);
     while (serve_one(slot, fd))
         ;
+    run_discard_prepared(slot); /* nothing of ours is left in the slot's cgroups */
     _exit(0); /* the server sees the socket close once nothing of us is in the slot's cgroups */
 }
 
@@ -243,18 +259,12 @@ void helper_attach(sandbox_slot *slot)
     close(sockets[1]);
     helper_hello hello;
     if (!sent || !fdpass_read_all(sockets[0], &hello, sizeof hello) || hello.magic != HELPER_MAGIC ||
-        hello.rc < 0) {
+        hello.rc < 0 || hello.pid <= 1) {
         close(sockets[0]); /* the server's own runner thread runs this slot's specs */
         return;
     }
-    struct ucred peer;
-    socklen_t length = sizeof peer;
-    if (getsockopt(sockets[0], SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0) {
-        close(sockets[0]);
-        return;
-    }
     slot->helper_fd = sockets[0];
-    slot->helper_pid = peer.pid;
+    slot->helper_pid = (pid_t)hello.pid;
 }
 
 void helper_detach(sandbox_slot *slot)
@@ -277,6 +287,17 @@ void helper_detach(sandbox_slot *slot)
 bool helper_takes(const sandbox_slot *slot, const sandbox_spec *spec)
 {
     return slot->helper_fd >= 0 && !spec->hooks && spec->signal_fd <= 0 && !spec->network;
+}
+
+void helper_discard_prepared(sandbox_slot *slot)
+{
+    helper_request request = {.magic = HELPER_MAGIC, .passed = DISCARD_PREPARED};
+    char answer;
+    if (slot->helper_fd >= 0 && (!fdpass_write_all(slot->helper_fd, &request, sizeof request) ||
+                                 !fdpass_read_all(slot->helper_fd, &answer, 1))) {
+        close(slot->helper_fd); /* this slot runs its specs in the server from now on */
+        slot->helper_fd = -1;
+    }
 }
 
 /* Read `length` bytes into a malloc'd, NUL-terminated buffer. */

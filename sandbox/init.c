@@ -1,8 +1,9 @@
 /*
  * init.c - the child side of a run.  The cloned child becomes pid 1 of the
  * run's pid namespace ("init"): it waits until its uid/gid maps are
- * written, builds the root (mounts.c), forks the program, and then only
- * reaps: orphans, the program's exit (reported with its wait status) and
+ * written, builds what it can of the root (mounts.c) before the run's spec
+ * is known, waits for the spec on the go socket (a prepared run, run.c),
+ * mounts /box, enters the root, forks the program, and then only reaps: orphans, the program's exit (reported with its wait status) and
  * seccomp notifications (reported with the syscall number).  When init
  * exits the kernel kills every process left in the namespace, so nothing
  * of the run outlives it.  The program, between fork and exec, drops every
@@ -23,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,8 +35,9 @@
 #include "internal.h"
 #include "mounts.h"
 
-/* FD_ROOTFS, FD_BOX, FD_DEV: the detached mounts init moves into its
- * namespace (closed before the program starts; FD_BOX may be absent). */
+/* FD_ROOTFS, FD_DEV: the detached mounts init moves into its namespace
+ * (closed before the program starts); FD_BOX stays free (the box's mount
+ * comes with the spec, at whatever number it is received). */
 enum { FD_STDIN, FD_STDOUT, FD_STDERR, FD_STATUS, FD_GO, FD_ROOTFS, FD_BOX, FD_DEV, FD_COUNT };
 
 /* init's RSS high-water mark when the program started (init's own,
@@ -71,11 +74,11 @@ __attribute__((noreturn)) static void fail(int kind, const sandbox_error *error,
 /* Put the fds the run needs at 0..4 and close every other one. */
 static int arrange_fds(const child_plan *plan, sandbox_error *error)
 {
-    int sources[FD_COUNT] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, plan->status_fd, plan->go_fd,
-                             plan->rootfs_tree_fd, plan->box_tree_fd, plan->dev_tree_fd};
+    int sources[FD_COUNT] = {plan->null_fd,       plan->stdout_fd, plan->stderr_fd, plan->status_fd, plan->go_fd,
+                             plan->rootfs_tree_fd, -1,              plan->dev_tree_fd};
     int moved[FD_COUNT];
-    /* The supervisor gives a stdin always (the run's own /dev/null when
-     * the spec has none): never the host's /dev/null, whose locks leak. */
+    /* The supervisor gives a stdin always (the run's own /dev/null, until
+     * the spec gives another): never the host's /dev/null, whose locks leak. */
     if (sources[FD_STDIN] < 0 || sources[FD_DEV] < 0)
         return error_set(error, EBADF, "no stdin or no /dev tree for the run");
     for (int i = 0; i < FD_COUNT; i++) {
@@ -143,7 +146,16 @@ int exec_in_path(const char *const *argv, const char *const *env)
     return best;
 }
 
-__attribute__((noreturn)) static void program_main(const child_plan *plan, int notify_socket)
+/* What the program is, from the spec the supervisor sent (in init's own memory). */
+typedef struct run_job {
+    const sandbox_context *context;
+    const char *const *argv;
+    const char *const *env;
+    sandbox_limits limits;
+    bool hold;                  /* a `finished` hook: keep the mounts until the supervisor ends the run */
+} run_job;
+
+__attribute__((noreturn)) static void program_main(const run_job *job, int notify_socket)
 {
     sandbox_error error = {0};
     /* init reset every disposition before forking us; only its blocked
@@ -155,9 +167,9 @@ __attribute__((noreturn)) static void program_main(const child_plan *plan, int n
         error_errno(&error, "setsid");
         fail(REPORT_SETUP_FAILED, &error, 126);
     }
-    if (privileges_drop(plan->context, plan->limits, &error) < 0)
+    if (privileges_drop(job->context, &job->limits, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 126);
-    int listener = seccomp_program_install(&plan->context->seccomp);
+    int listener = seccomp_program_install(&job->context->seccomp);
     if (listener < 0) {
         error_errno(&error, "install the seccomp filter");
         fail(REPORT_SETUP_FAILED, &error, 126);
@@ -169,9 +181,9 @@ __attribute__((noreturn)) static void program_main(const child_plan *plan, int n
     }
     close(listener);
     close(notify_socket);
-    int exec_errno = exec_in_path(plan->spec->argv, plan->env);
+    int exec_errno = exec_in_path(job->argv, job->env);
     char message[256];
-    snprintf(message, sizeof message, "cannot execute %s: %s", plan->spec->argv[0], strerror(exec_errno));
+    snprintf(message, sizeof message, "cannot execute %s: %s", job->argv[0], strerror(exec_errno));
     dprintf(FD_STDERR, "judgebox: %s\n", message);
     send_report(REPORT_EXEC_FAILED, 0, exec_errno, message);
     _exit(127);
@@ -243,7 +255,7 @@ __attribute__((noreturn)) static void reap_until_program_exits(pid_t program, in
 #define PROGRAM_STACK_SIZE (256 * 1024)
 
 typedef struct program_start {
-    const child_plan *plan;
+    const run_job *job;
     int socket;
     int close_fds[2];
 } program_start;
@@ -253,10 +265,10 @@ static int program_entry(void *argument)
     const program_start *start = argument;
     close(start->close_fds[0]);
     close(start->close_fds[1]);
-    program_main(start->plan, start->socket);
+    program_main(start->job, start->socket);
 }
 
-static int start_program(const child_plan *plan, sandbox_error *error)
+static int start_program(const run_job *job, sandbox_error *error)
 {
     int sockets[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0)
@@ -276,7 +288,7 @@ static int start_program(const child_plan *plan, sandbox_error *error)
      * in this frame, which lives as long as init; its descriptor table and
      * signal dispositions are its own (no CLONE_FILES, no CLONE_SIGHAND). */
     char stack[PROGRAM_STACK_SIZE] __attribute__((aligned(64)));
-    program_start start = {.plan = plan, .socket = sockets[1], .close_fds = {sockets[0], signal_fd}};
+    program_start start = {.job = job, .socket = sockets[1], .close_fds = {sockets[0], signal_fd}};
     init_rss_kb = rss_high_water_kb();
     pid_t program = clone(program_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (program < 0)
@@ -296,7 +308,87 @@ static int start_program(const child_plan *plan, sandbox_error *error)
         kill(program, SIGKILL);
         return -1;
     }
-    reap_until_program_exits(program, listener, signal_fd, plan->spec->hooks && plan->spec->hooks->finished);
+    reap_until_program_exits(program, listener, signal_fd, job->hold);
+}
+
+/* The next NUL-terminated string of [*cursor, end); NULL when none is left. */
+static const char *next_string(const char **cursor, const char *end)
+{
+    const char *string = *cursor;
+    const char *nul = string < end ? memchr(string, '\0', (size_t)(end - string)) : NULL;
+    if (!nul)
+        return NULL;
+    *cursor = nul + 1;
+    return string;
+}
+
+/* The spec, once the run is wanted: into `job` and `mounts`, in memory
+ * mapped here (no malloc: the parent may have been multithreaded).  Its
+ * stdin goes to FD_STDIN, its box's mount to *box_fd.  False when the
+ * supervisor hung up instead (it discarded this prepared run). */
+static bool receive_spec(run_job *job, mount_plan *mounts, int *box_fd, sandbox_error *error)
+{
+    go_message message;
+    int fds[2], count = 0;
+    bool ok = fdpass_receive(FD_GO, &message, sizeof message, fds, 2, &count);
+    if (!ok && count == 0)
+        return false;
+    int expected = (message.has_stdin ? 1 : 0) + (message.has_box ? 1 : 0);
+    if (!ok || message.magic != GO_MAGIC || count != expected || message.strings_bytes > GO_STRINGS_MAX ||
+        message.argc == 0 || message.argc > GO_STRINGS_MAX / 2 || message.envc > GO_STRINGS_MAX / 2) {
+        error_set(error, EPROTO, "init: a malformed spec from the supervisor");
+        fail(REPORT_SETUP_FAILED, error, 1);
+    }
+    size_t pointers = ((size_t)message.argc + 1 + message.envc + 1) * sizeof(char *);
+    size_t size = pointers + (size_t)message.strings_bytes;
+    char **space = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (space == MAP_FAILED) {
+        error_errno(error, "init: map %zu bytes for the spec", size);
+        fail(REPORT_SETUP_FAILED, error, 1);
+    }
+    const char *strings = (const char *)space + pointers, *end = strings + message.strings_bytes;
+    if (!fdpass_read_all(FD_GO, (char *)strings, (size_t)message.strings_bytes)) {
+        error_errno(error, "init: read the spec");
+        fail(REPORT_SETUP_FAILED, error, 1);
+    }
+    const char *cursor = strings;
+    char **argv = space, **env = space + message.argc + 1;
+    for (uint32_t i = 0; i < message.argc; i++)
+        argv[i] = (char *)next_string(&cursor, end);
+    for (uint32_t i = 0; i < message.envc; i++)
+        env[i] = (char *)next_string(&cursor, end);
+    argv[message.argc] = env[message.envc] = NULL;
+    mounts->workdir = message.has_workdir ? next_string(&cursor, end) : NULL;
+    mounts->hostname = message.has_hostname ? next_string(&cursor, end) : NULL;
+    bool complete = cursor == end && (!message.has_workdir || mounts->workdir) &&
+                    (!message.has_hostname || mounts->hostname);
+    for (uint32_t i = 0; i < message.argc + 1 + message.envc; i++)
+        if (i != message.argc && !space[i])
+            complete = false;
+    if (!complete) {
+        error_set(error, EPROTO, "init: the spec's strings are cut short");
+        fail(REPORT_SETUP_FAILED, error, 1);
+    }
+    int next = 0;
+    if (message.has_stdin) {
+        if (dup2(fds[next], FD_STDIN) < 0) {
+            error_errno(error, "init: dup2 the run's stdin");
+            fail(REPORT_SETUP_FAILED, error, 1);
+        }
+        close(fds[next++]);
+    }
+    *box_fd = message.has_box ? fds[next] : -1;
+    if (message.stderr_to_stdout && dup2(FD_STDOUT, FD_STDERR) < 0) {
+        error_errno(error, "init: stderr to stdout");
+        fail(REPORT_SETUP_FAILED, error, 1);
+    }
+    *job = (run_job){.context = job->context, .argv = (const char *const *)argv, .env = (const char *const *)env,
+                     .limits = message.limits, .hold = message.hold};
+    mounts->box_mode = (sandbox_box_mode)message.box_mode;
+    mounts->box_fd = *box_fd;
+    mounts->disk_kb = message.limits.disk_kb;
+    mounts->inodes = message.limits.inodes;
+    return true;
 }
 
 void child_init_main(const child_plan *plan)
@@ -318,33 +410,38 @@ void child_init_main(const child_plan *plan)
         fail(REPORT_SETUP_FAILED, &error, 1);
     }
     /* After the id change, which clears it.  The supervisor holds the go
-     * pipe open for the whole run: a hang-up now means it already died. */
+     * socket open for the whole run: a hang-up now means it already died. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
         error_errno(&error, "prctl PR_SET_PDEATHSIG");
         fail(REPORT_SETUP_FAILED, &error, 1);
     }
     struct pollfd supervisor = {.fd = FD_GO, .events = POLLIN};
-    if (poll(&supervisor, 1, 0) != 0)
-        _exit(1);
-    close(FD_GO);
+    if (poll(&supervisor, 1, 0) != 0 && (supervisor.revents & (POLLHUP | POLLERR | POLLNVAL)))
+        _exit(1); /* (the spec may be there already: that is POLLIN) */
     if (setsid() < 0) {
         error_errno(&error, "setsid");
         fail(REPORT_SETUP_FAILED, &error, 1);
     }
-    const sandbox_spec *spec = plan->spec;
     mount_plan mounts = {
-        .scratch = plan->context->scratch_dir, .rootfs_fd = FD_ROOTFS, .box_fd = plan->box_tree_fd >= 0 ? FD_BOX : -1,
-        .dev_fd = FD_DEV,
-        .box_mode = spec->box_mode, .disk_kb = plan->limits->disk_kb, .inodes = plan->limits->inodes,
-        .box_uid = SANDBOX_INNER_UID, .box_gid = SANDBOX_INNER_UID, .workdir = spec->workdir,
-        .hostname = spec->hostname,
+        .scratch = plan->context->scratch_dir, .rootfs_fd = FD_ROOTFS, .box_fd = -1, .dev_fd = FD_DEV,
+        .disk_kb = plan->disk_kb, .inodes = plan->inodes,
+        .box_uid = SANDBOX_INNER_UID, .box_gid = SANDBOX_INNER_UID,
     };
-    if (mounts_build_and_enter(&mounts, &error) < 0)
+    if (mounts_prepare(&mounts, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 1);
     close(FD_ROOTFS); /* moved into the namespace; the program gets none of them */
-    close(FD_BOX);
     close(FD_DEV);
-    if (start_program(plan, &error) < 0)
+    /* Ready: the rest waits for the run's spec. */
+    run_job job = {.context = plan->context};
+    int box_fd = -1;
+    if (!receive_spec(&job, &mounts, &box_fd, &error))
+        _exit(0);
+    close(FD_GO);
+    if (mounts_enter(&mounts, plan->disk_kb, plan->inodes, &error) < 0)
+        fail(REPORT_SETUP_FAILED, &error, 1);
+    if (box_fd >= 0)
+        close(box_fd);
+    if (start_program(&job, &error) < 0)
         fail(REPORT_SETUP_FAILED, &error, 1);
     _exit(1);
 }

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/capability.h>
+#include <sys/types.h>
 
 #include "cgroup.h"
 #include "sandbox.h"
@@ -18,6 +19,18 @@
 
 #define SANDBOX_INNER_UID 1000  /* the program's uid and gid inside a run */
 #define SANDBOX_DEFAULT_UID_BASE 3000000u
+
+/* A run's sandbox built before its spec is known (run.c): init cloned
+ * into fresh namespaces and the run's cgroup, its root mounted (all but
+ * /box), waiting on go_fd for the spec.  init_pid 0: none. */
+typedef struct prepared_run {
+    pid_t init_pid;
+    int go_fd, status_fd, out_fd, err_fd;   /* the supervisor's ends */
+    char rootfs[PATH_MAX];
+    dev_t rootfs_dev;
+    ino_t rootfs_ino;
+    uint64_t disk_kb, inodes;
+} prepared_run;
 
 struct sandbox_context {
     char state_dir[PATH_MAX];       /* /run/judgebox */
@@ -33,6 +46,8 @@ struct sandbox_context {
     seccomp_program seccomp;
     cap_t empty_caps;               /* prebuilt: the child must not allocate */
     int zygote_fd;                  /* helper.c: forks the slots' helpers; -1 = none */
+    struct sandbox_workspace *idle_workspaces; /* workspace.c: emptied, kept for reuse (under mutex) */
+    unsigned idle_workspace_count;
     pthread_mutex_t mutex;
 };
 
@@ -62,6 +77,9 @@ struct sandbox_slot {
     sandbox_error start_error;
     int helper_fd;                  /* helper.c: socket to this slot's helper process; -1 = none */
     pid_t helper_pid;
+    prepared_run prepared;          /* run.c: the next run's sandbox, built ahead */
+    char last_rootfs[PATH_MAX];     /* the last run's rootfs and tmpfs size: what to prepare next */
+    uint64_t last_disk_kb, last_inodes;
 };
 
 /* What a run's init (or its program before exec) tells the supervisor. */
@@ -81,19 +99,35 @@ typedef struct run_report {
     char message[256];
 } run_report;
 
-/* What the child side needs; lives on the runner's stack, copied by clone. */
+/* What the child side needs when it is cloned, before the run's spec is
+ * known (a prepared run, run.c); lives on the runner's stack, copied by clone. */
 typedef struct child_plan {
     const sandbox_context *context;
-    const sandbox_spec *spec;
-    const sandbox_limits *limits;
-    const char *const *env;
-    int stdin_fd, stdout_fd, stderr_fd, status_fd, go_fd;
-    int rootfs_tree_fd, box_tree_fd; /* detached mounts (open_tree) of the rootfs and box_dir; -1 = none */
+    int null_fd;                     /* the run's own /dev/null: stdin unless the spec gives one */
+    int stdout_fd, stderr_fd, status_fd, go_fd;
+    int rootfs_tree_fd;              /* detached mount (open_tree) of the rootfs */
     int dev_tree_fd;                 /* detached tmpfs with the run's own device nodes (its /dev) */
-    bool own_stdin;                  /* stdin_fd is the run's /dev/null, opened (and closed) by run.c */
+    uint64_t disk_kb, inodes;        /* the scratch tmpfs's size as prepared */
 } child_plan;
 
-/* init.c: the body of the cloned child; never returns. */
+/* The run's spec, from the supervisor to its prepared init over the go
+ * socket: this header with, as descriptors, stdin (has_stdin) and the
+ * box's detached mount (has_box), in that order; then strings_bytes of
+ * NUL-terminated strings: argc arguments, envc environment entries, the
+ * workdir (has_workdir) and the hostname (has_hostname). */
+#define GO_MAGIC 0x4a42474fu /* "JBGO" */
+#define GO_STRINGS_MAX (8u << 20)
+typedef struct go_message {
+    uint32_t magic;
+    uint32_t box_mode;
+    uint8_t has_stdin, has_box, hold, stderr_to_stdout, has_workdir, has_hostname;
+    sandbox_limits limits;           /* filled */
+    uint32_t argc, envc;
+    uint64_t strings_bytes;
+} go_message;
+
+/* init.c: the body of the cloned child; never returns.  It builds what
+ * it can of the run's root, then waits on the go socket for the spec. */
 __attribute__((noreturn)) void child_init_main(const child_plan *plan);
 
 /* context.c: the defaults of a sandbox_config, in one place. */
@@ -117,6 +151,10 @@ void slot_state_path(const char *state_dir, unsigned index, const char *suffix, 
  * lock's fd and the slot's index; -1 with errno (EWOULDBLOCK: busy). */
 int slot_lock(const char *state_dir, unsigned max_slots, int wanted, int *lock_fd, unsigned *index);
 
+/* slot.c: end the sandbox prepared in the slot, by the thread that made it
+ * (the runner thread, between runs; or the caller's, when it has none). */
+void slot_discard_prepared(sandbox_slot *slot);
+
 /* keeper.c: ask slot `index`'s keeper to leave its cgroups and exit. */
 void keeper_stop(const char *state_dir, unsigned index);
 /* Does slot `index` have a keeper?  Lock the slot, waiting a moment for
@@ -124,8 +162,14 @@ void keeper_stop(const char *state_dir, unsigned index);
 bool keeper_exists(const char *state_dir, unsigned index);
 int keeper_lock_slot(const char *state_dir, unsigned index, int fd);
 
-/* run.c: one run on the slot's runner thread. */
+/* run.c: one run on the slot's runner thread (or its helper). */
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
+/* run.c: build the next run's sandbox now, for the last run's rootfs
+ * (best effort), by the thread that will run it, once a run's result is
+ * delivered; and end a prepared one (before the slot is left, or before
+ * another process runs in the slot). */
+void run_prepare_ahead(sandbox_slot *slot);
+void run_discard_prepared(sandbox_slot *slot);
 
 /* run.c: the environment of a run whose spec has none (attach.c's too). */
 extern const char *const sandbox_default_env[];
@@ -159,6 +203,8 @@ void helper_zygote_stop(sandbox_context *context);
 void helper_attach(sandbox_slot *slot);      /* best effort: helper_fd stays -1 on failure */
 void helper_detach(sandbox_slot *slot);      /* returns once the helper left the slot */
 bool helper_takes(const sandbox_slot *slot, const sandbox_spec *spec);
+/* The helper ends the sandbox it prepared for the next run (before this process runs one in the slot). */
+void helper_discard_prepared(sandbox_slot *slot);
 /* 0 or -1 as sandbox_run, *ran true; or 0 with *ran false: nothing ran, run it here. */
 int helper_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error,
                bool *ran);
@@ -166,5 +212,11 @@ int helper_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *res
 /* workspace.c: unmount and remove the workspaces of processes that died
  * without destroying them (a server killed with SIGKILL). */
 void workspace_reclaim_dead(const char *workspace_dir);
+/* workspace.c: empty the workspace folder `path` (root's, mode 0777 again),
+ * not following symlinks nor entering other mounts nor going deeper than 64
+ * levels; false when anything is left (it is then unmounted instead). */
+bool workspace_empty(const char *path);
+/* workspace.c: unmount and remove the workspaces kept for reuse (context close). */
+void workspace_release_idle(sandbox_context *context);
 
 #endif

@@ -201,7 +201,10 @@ static bool handle_client(sandbox_slot *slot, int client, const keeper_identity 
         goto done;
     }
     reply->magic = KEEPER_MAGIC;
+    /* Whatever is declined, the client runs it in this slot itself: the
+     * sandbox prepared here must be gone first (it holds the run's cgroup). */
     if (request.kind != REQUEST_RUN || memcmp(&request.identity, self, sizeof *self) != 0) {
+        slot_discard_prepared(slot);
         reply->kind = REPLY_STALE;
         fdpass_write_all(client, reply, sizeof *reply);
         keep_going = false; /* another binary: let a fresh keeper take over */
@@ -212,6 +215,7 @@ static bool handle_client(sandbox_slot *slot, int client, const keeper_identity 
         count != count_bits(request.passed) + 1 || request.wire.bytes > SPEC_WIRE_MAX_BYTES ||
         !(payload = malloc((size_t)request.wire.bytes + 1)) || !fdpass_read_all(client, payload, request.wire.bytes) ||
         !decode_spec(&request, payload, fds, &spec, &argv, &env)) {
+        slot_discard_prepared(slot);
         reply->kind = REPLY_DECLINED; /* the client runs it itself */
         fdpass_write_all(client, reply, sizeof *reply);
         goto done;
@@ -258,6 +262,7 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
     if (identity_of_self(&self) < 0 || sandbox_context_open(config, &context, &error) < 0 ||
         context->cgroups.version != 1)
         _exit(1);
+    context->one_run = false; /* the CLI's config, but a keeper serves run after run: it prepares the next */
     char path[PATH_MAX + 64];
     slot_state_path(context->state_dir, index, "keeper", path, sizeof path);
     int keeper_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

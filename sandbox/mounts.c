@@ -1,8 +1,9 @@
 /*
  * mounts.c - builds the run's root, see mounts.h.  Order matters: the
- * tmpfs first (it caps everything written), then the overlay root and
- * /box on it, /proc while the new pid namespace is ours, /dev, and last
- * pivot_root, after which nothing of the host's tree is reachable.
+ * tmpfs first (it caps everything written), then the overlay root, /dev,
+ * /proc while the new pid namespace is ours (mounts_prepare, before the
+ * run's spec is known); then /box, the hostname and last pivot_root,
+ * after which nothing of the host's tree is reachable (mounts_enter).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,18 +95,16 @@ static int mount_scratch(const mount_plan *plan, const paths *p, sandbox_error *
     return make_sticky_dirs(p, error);
 }
 
-static int mount_box(const mount_plan *plan, const paths *p, sandbox_error *error)
+/* Before the overlay is mounted: /box comes from the upper layer, the
+ * program's (a box mounted at the start covers it). */
+static int make_box_dir(const mount_plan *plan, const paths *p, sandbox_error *error)
 {
-    char box[PATH_MAX + 8], box_in_upper[PATH_MAX + 8];
+    char box_in_upper[PATH_MAX + 8];
     snprintf(box_in_upper, sizeof box_in_upper, "%s/box", p->upper);
-    snprintf(box, sizeof box, "%s/box", p->root);
-    if (plan->box_mode == SANDBOX_BOX_NONE || plan->box_mode == SANDBOX_BOX_COPY_ON_WRITE) {
-        /* Before the overlay is mounted: /box comes from the upper layer. */
-        if (make_dir(box_in_upper, 0755, error) < 0)
-            return -1;
-        if (chown(box_in_upper, plan->box_uid, plan->box_gid) < 0)
-            return error_errno(error, "chown %s", box_in_upper);
-    }
+    if (make_dir(box_in_upper, 0755, error) < 0)
+        return -1;
+    if (chown(box_in_upper, plan->box_uid, plan->box_gid) < 0)
+        return error_errno(error, "chown %s", box_in_upper);
     return 0;
 }
 
@@ -232,11 +231,32 @@ static int enter_root(const mount_plan *plan, const paths *p, sandbox_error *err
     return 0;
 }
 
-int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error)
+int mounts_prepare(const mount_plan *plan, sandbox_error *error)
 {
     paths p = scratch_paths;
-    if (mount_scratch(plan, &p, error) < 0 || mount_box(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
-        mount_box_after_root(plan, &p, error) < 0 || mount_dev(plan, &p, error) < 0 || mount_proc(&p, error) < 0)
+    return mount_scratch(plan, &p, error) < 0 || make_box_dir(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
+                   mount_dev(plan, &p, error) < 0 || mount_proc(&p, error) < 0
+               ? -1
+               : 0;
+}
+
+/* The tmpfs was sized for the run the sandbox was prepared for: resize it
+ * when this run's disk limit differs (it holds only empty directories yet). */
+static int resize_scratch(const mount_plan *plan, uint64_t prepared_disk_kb, uint64_t prepared_inodes,
+                          sandbox_error *error)
+{
+    if (plan->disk_kb == prepared_disk_kb && plan->inodes == prepared_inodes)
+        return 0;
+    char options[128];
+    snprintf(options, sizeof options, "size=%luk,nr_inodes=%lu", (unsigned long)plan->disk_kb,
+             (unsigned long)plan->inodes);
+    return do_mount(NULL, plan->scratch, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, options, error);
+}
+
+int mounts_enter(const mount_plan *plan, uint64_t prepared_disk_kb, uint64_t prepared_inodes, sandbox_error *error)
+{
+    paths p = scratch_paths;
+    if (resize_scratch(plan, prepared_disk_kb, prepared_inodes, error) < 0 || mount_box_after_root(plan, &p, error) < 0)
         return -1;
     const char *hostname = plan->hostname ? plan->hostname : "judgebox";
     if (sethostname(hostname, strlen(hostname)) < 0)

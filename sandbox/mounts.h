@@ -27,9 +27,15 @@ typedef struct mount_plan {
     const char *hostname;
 } mount_plan;
 
-/* In the run's init (in-namespace root): build and enter the root.
- * Async-signal-safe apart from snprintf/strerror. */
-int mounts_build_and_enter(const mount_plan *plan, sandbox_error *error);
+/* In the run's init (in-namespace root), with the scratch tmpfs as its
+ * working directory in between; async-signal-safe apart from
+ * snprintf/strerror.  mounts_prepare needs scratch, rootfs_fd, dev_fd,
+ * disk_kb, inodes and box_uid/gid: everything but /box, before the run's
+ * spec is known.  mounts_enter, with the spec: the tmpfs resized when
+ * disk_kb or inodes differ from the prepared ones, /box (box_mode,
+ * box_fd), the hostname, pivot_root and the workdir. */
+int mounts_prepare(const mount_plan *plan, sandbox_error *error);
+int mounts_enter(const mount_plan *plan, uint64_t prepared_disk_kb, uint64_t prepared_inodes, sandbox_error *error);
 
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdpass.h"
 #include "internal.h"
 #include "mounts.h"
 #include "network.h"
@@ -87,7 +89,7 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-static int check_spec(const sandbox_spec *spec, sandbox_error *error)
+static int check_spec(const sandbox_spec *spec, struct stat *rootfs_info, sandbox_error *error)
 {
     struct stat info;
     if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
@@ -103,6 +105,7 @@ static int check_spec(const sandbox_spec *spec, sandbox_error *error)
     if ((info.st_mode & 0005) != 0005)
         return error_set(error, EACCES, "rootfs %s must be readable and searchable by others (mode %o)",
                          spec->rootfs, (unsigned)(info.st_mode & 07777));
+    *rootfs_info = info;
     if (spec->box_mode != SANDBOX_BOX_NONE) {
         if (!spec->box_dir || spec->box_dir[0] != '/')
             return error_set(error, EINVAL, "box directory %s must be an absolute path",
@@ -207,50 +210,6 @@ static int make_dev_tree(int *out, sandbox_error *error)
 fail:
     close(dev);
     return -1;
-}
-
-static void close_trees(child_plan *plan);
-
-static int open_trees(const sandbox_spec *spec, child_plan *plan, sandbox_error *error)
-{
-    plan->rootfs_tree_fd = plan->box_tree_fd = plan->dev_tree_fd = -1;
-    if (open_tree_of("rootfs", spec->rootfs, true, &plan->rootfs_tree_fd, error) < 0)
-        goto fail;
-    if (spec->box_mode != SANDBOX_BOX_NONE &&
-        open_tree_of("box directory", spec->box_dir, spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE,
-                     &plan->box_tree_fd, error) < 0)
-        goto fail;
-    if (make_dev_tree(&plan->dev_tree_fd, error) < 0)
-        goto fail;
-    /* No stdin given: the run's own /dev/null, not the host's (a lock on
-     * fd 0 would reach the host's node). */
-    if (plan->stdin_fd < 0) {
-        plan->stdin_fd = openat(plan->dev_tree_fd, "null", O_RDONLY | O_CLOEXEC);
-        if (plan->stdin_fd < 0) {
-            error_errno(error, "open the run's /dev/null");
-            goto fail;
-        }
-        plan->own_stdin = true;
-    }
-    return 0;
-fail:
-    close_trees(plan);
-    return -1;
-}
-
-static void close_trees(child_plan *plan)
-{
-    int *fds[] = {&plan->rootfs_tree_fd, &plan->box_tree_fd, &plan->dev_tree_fd};
-    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
-        if (*fds[i] >= 0)
-            close(*fds[i]);
-        *fds[i] = -1;
-    }
-    if (plan->own_stdin && plan->stdin_fd >= 0)
-        close(plan->stdin_fd);
-    if (plan->own_stdin)
-        plan->stdin_fd = -1;
-    plan->own_stdin = false;
 }
 
 static int write_proc_file(pid_t pid, const char *file, const char *value, sandbox_error *error)
@@ -648,40 +607,49 @@ static void terminate_strings(sandbox_result *result)
     }
 }
 
-enum { PIPE_STATUS, PIPE_GO, PIPE_OUT, PIPE_ERR, PIPE_COUNT };
+enum { PIPE_STATUS, PIPE_OUT, PIPE_ERR, PIPE_COUNT };
 
-static void close_pipes(int fds[PIPE_COUNT][2], int count)
+static void close_pair(int fds[2])
 {
-    for (int i = 0; i < count; i++) {
-        close(fds[i][0]);
-        close(fds[i][1]);
-    }
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    fds[0] = fds[1] = -1;
 }
 
-/* The run's four pipes.  The supervisor reads status and output without
- * blocking; output pipes are reopenable by the program as /dev/stdout
- * (a pipe is its creator's, host root's, mode 0600; only this run holds it). */
-static int make_pipes(int fds[PIPE_COUNT][2], sandbox_error *error)
+/* The run's three pipes and its go socket.  The supervisor reads status
+ * and output without blocking; output pipes are reopenable by the program
+ * as /dev/stdout (a pipe is its creator's, host root's, mode 0600; only
+ * this run holds it). */
+static int make_channels(int pipes[PIPE_COUNT][2], int go[2], sandbox_error *error)
 {
+    for (int i = 0; i < PIPE_COUNT; i++)
+        pipes[i][0] = pipes[i][1] = -1;
+    go[0] = go[1] = -1;
     for (int i = 0; i < PIPE_COUNT; i++) {
-        if (pipe2(fds[i], O_CLOEXEC) < 0) {
-            close_pipes(fds, i);
-            return error_errno(error, "pipe2");
+        if (pipe2(pipes[i], O_CLOEXEC) < 0) {
+            error_errno(error, "pipe2");
+            goto fail;
+        }
+        if (fcntl(pipes[i][0], F_SETFL, O_NONBLOCK) < 0) {
+            error_errno(error, "make a run's pipe non-blocking");
+            goto fail;
+        }
+        if (i != PIPE_STATUS && fchmod(pipes[i][1], 0666) < 0) {
+            error_errno(error, "fchmod the output pipe");
+            goto fail;
         }
     }
-    for (int i = PIPE_STATUS; i < PIPE_COUNT; i++) {
-        if (i == PIPE_GO)
-            continue;
-        if (fcntl(fds[i][0], F_SETFL, O_NONBLOCK) < 0) {
-            close_pipes(fds, PIPE_COUNT);
-            return error_errno(error, "make a run's pipe non-blocking");
-        }
-        if (i != PIPE_STATUS && fchmod(fds[i][1], 0666) < 0) {
-            close_pipes(fds, PIPE_COUNT);
-            return error_errno(error, "fchmod the output pipe");
-        }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0) {
+        error_errno(error, "socketpair for the run's go socket");
+        goto fail;
     }
     return 0;
+fail:
+    for (int i = 0; i < PIPE_COUNT; i++)
+        close_pair(pipes[i]);
+    close_pair(go);
+    return -1;
 }
 
 static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_error *error)
@@ -701,39 +669,192 @@ static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_erro
     return pid;
 }
 
-static int start_run(sandbox_slot *slot, child_plan *plan, int pipes[PIPE_COUNT][2], supervision *s,
-                     sandbox_error *error)
+static void reap(pid_t pid)
 {
-    int trees = open_trees(plan->spec, plan, error);
-    s->runner_cpu_start_ns = thread_cpu_ns();
-    s->start_ns = monotonic_ns();
-    if (trees < 0) {
-        s->init_pid = -1;
-        close(pipes[PIPE_STATUS][1]);
-        close(pipes[PIPE_GO][0]);
-        close(pipes[PIPE_GO][1]);
-        close(pipes[PIPE_OUT][1]);
-        close(pipes[PIPE_ERR][1]);
-        return -1;
+    kill(pid, SIGKILL); /* pid 1 dies: the kernel kills the whole namespace */
+    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
+static void close_prepared_fds(prepared_run *p)
+{
+    int *fds[] = {&p->go_fd, &p->status_fd, &p->out_fd, &p->err_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
     }
-    s->init_pid = clone_init(slot, plan, error);
-    close_trees(plan); /* init has its own copies */
-    close(pipes[PIPE_STATUS][1]);
-    close(pipes[PIPE_GO][0]);
-    close(pipes[PIPE_OUT][1]);
-    close(pipes[PIPE_ERR][1]);
-    if (s->init_pid < 0) {
-        close(pipes[PIPE_GO][1]);
+}
+
+/* Build a run's sandbox before its spec is known: the run's cgroup, init
+ * cloned into fresh user, pid, mount, ipc, uts and cgroup namespaces (and
+ * the thread's net namespace), its uid/gid maps, and init's mounts of
+ * everything but /box (init.c), after which it waits for the spec.
+ * Nothing in it is shared with any other run; it only exists earlier. */
+static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct stat *rootfs_info, uint64_t disk_kb,
+                         uint64_t inodes, sandbox_error *error)
+{
+    prepared_run *p = &slot->prepared;
+    *p = (prepared_run){.go_fd = -1, .status_fd = -1, .out_fd = -1, .err_fd = -1};
+    if (snprintf(p->rootfs, sizeof p->rootfs, "%s", rootfs) >= (int)sizeof p->rootfs)
+        return error_set(error, ENAMETOOLONG, "rootfs %s: path too long", rootfs);
+    if (cgroup_run_create(&slot->cgroups, error) < 0)
         return -1;
+    int pipes[PIPE_COUNT][2], go[2];
+    child_plan plan = {.context = slot->context, .null_fd = -1, .rootfs_tree_fd = -1, .dev_tree_fd = -1,
+                       .disk_kb = disk_kb, .inodes = inodes};
+    if (make_channels(pipes, go, error) < 0)
+        goto fail_cgroup;
+    if (open_tree_of("rootfs", rootfs, true, &plan.rootfs_tree_fd, error) < 0 ||
+        make_dev_tree(&plan.dev_tree_fd, error) < 0)
+        goto fail_channels;
+    /* Until the spec gives one: the run's own /dev/null, not the host's (a
+     * lock on fd 0 would reach the host's node). */
+    plan.null_fd = openat(plan.dev_tree_fd, "null", O_RDONLY | O_CLOEXEC);
+    if (plan.null_fd < 0) {
+        error_errno(error, "open the run's /dev/null");
+        goto fail_channels;
     }
-    if (write_id_maps(slot, s->init_pid, error) < 0) {
-        close(pipes[PIPE_GO][1]);
-        return -1;
+    plan.stdout_fd = pipes[PIPE_OUT][1];
+    plan.stderr_fd = pipes[PIPE_ERR][1];
+    plan.status_fd = pipes[PIPE_STATUS][1];
+    plan.go_fd = go[1];
+    pid_t pid = clone_init(slot, &plan, error);
+    /* init has its own copies */
+    close(plan.null_fd);
+    close(plan.rootfs_tree_fd);
+    close(plan.dev_tree_fd);
+    plan.null_fd = plan.rootfs_tree_fd = plan.dev_tree_fd = -1;
+    for (int i = 0; i < PIPE_COUNT; i++) {
+        close(pipes[i][1]);
+        pipes[i][1] = -1;
     }
-    /* The write end stays open until the run ends: init checks it. */
-    s->go_fd = pipes[PIPE_GO][1];
-    if (write(s->go_fd, "g", 1) != 1)
-        return error_errno(error, "start the run's init");
+    close(go[1]);
+    go[1] = -1;
+    if (pid < 0)
+        goto fail_channels;
+    /* init waits for its maps, then for one byte on the go socket. */
+    if (write_id_maps(slot, pid, error) < 0 || write(go[0], "g", 1) != 1) {
+        if (!error->message[0])
+            error_errno(error, "start the run's init");
+        reap(pid);
+        goto fail_channels;
+    }
+    p->init_pid = pid;
+    p->go_fd = go[0];
+    p->status_fd = pipes[PIPE_STATUS][0];
+    p->out_fd = pipes[PIPE_OUT][0];
+    p->err_fd = pipes[PIPE_ERR][0];
+    p->rootfs_dev = rootfs_info->st_dev;
+    p->rootfs_ino = rootfs_info->st_ino;
+    p->disk_kb = disk_kb;
+    p->inodes = inodes;
+    return 0;
+fail_channels:
+    if (plan.null_fd >= 0)
+        close(plan.null_fd);
+    if (plan.rootfs_tree_fd >= 0)
+        close(plan.rootfs_tree_fd);
+    if (plan.dev_tree_fd >= 0)
+        close(plan.dev_tree_fd);
+    for (int i = 0; i < PIPE_COUNT; i++)
+        close_pair(pipes[i]);
+    close_pair(go);
+fail_cgroup:;
+    cgroup_usage ignored;
+    cgroup_run_end(&slot->cgroups, &ignored, NULL);
+    return -1;
+}
+
+void run_discard_prepared(sandbox_slot *slot)
+{
+    prepared_run *p = &slot->prepared;
+    if (p->init_pid <= 0)
+        return;
+    reap(p->init_pid);
+    close_prepared_fds(p);
+    p->init_pid = 0;
+    cgroup_usage ignored;
+    cgroup_run_end(&slot->cgroups, &ignored, NULL);
+}
+
+/* Is the prepared run one this spec can use, and still waiting for it?
+ * (A prepared init that failed has reported, or is gone: status is readable.) */
+static bool prepared_fits(const prepared_run *p, const sandbox_spec *spec, const struct stat *rootfs_info)
+{
+    struct pollfd status = {.fd = p->status_fd, .events = POLLIN};
+    return p->init_pid > 0 && !spec->network && strcmp(p->rootfs, spec->rootfs) == 0 &&
+           p->rootfs_dev == rootfs_info->st_dev && p->rootfs_ino == rootfs_info->st_ino && poll(&status, 1, 0) == 0;
+}
+
+void run_prepare_ahead(sandbox_slot *slot)
+{
+    if (slot->prepared.init_pid > 0 || !slot->last_rootfs[0] || slot->network_broken || slot->context->one_run)
+        return;
+    struct stat info;
+    sandbox_error ignored = {0};
+    if (stat(slot->last_rootfs, &info) == 0 && S_ISDIR(info.st_mode))
+        prepared_make(slot, slot->last_rootfs, &info, slot->last_disk_kb, slot->last_inodes, &ignored);
+}
+
+/* Append `string` (NULL: nothing) with its NUL to the strings being built. */
+static bool append_string(char **buffer, size_t *length, size_t *capacity, const char *string)
+{
+    size_t size = strlen(string) + 1;
+    if (*length + size > GO_STRINGS_MAX)
+        return false;
+    if (*length + size > *capacity) {
+        size_t grown = *capacity ? *capacity : 4096;
+        while (grown < *length + size)
+            grown *= 2;
+        char *bigger = realloc(*buffer, grown);
+        if (!bigger)
+            return false;
+        *buffer = bigger;
+        *capacity = grown;
+    }
+    memcpy(*buffer + *length, string, size);
+    *length += size;
+    return true;
+}
+
+/* Send the prepared init the run's spec (init.c's receive_spec). */
+static int send_go(int go_fd, const sandbox_spec *spec, const sandbox_limits *limits, const char *const *env,
+                   int box_fd, sandbox_error *error)
+{
+    go_message message = {
+        .magic = GO_MAGIC, .box_mode = (uint32_t)spec->box_mode, .limits = *limits,
+        .has_stdin = spec->stdin_fd >= 0, .has_box = box_fd >= 0,
+        .hold = spec->hooks && spec->hooks->finished, .stderr_to_stdout = spec->stderr_to_stdout,
+        .has_workdir = spec->workdir != NULL, .has_hostname = spec->hostname != NULL,
+    };
+    char *strings = NULL;
+    size_t length = 0, capacity = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && spec->argv[i]; i++, message.argc++)
+        ok = append_string(&strings, &length, &capacity, spec->argv[i]);
+    for (size_t i = 0; ok && env[i]; i++, message.envc++)
+        ok = append_string(&strings, &length, &capacity, env[i]);
+    if (ok && spec->workdir)
+        ok = append_string(&strings, &length, &capacity, spec->workdir);
+    if (ok && spec->hostname)
+        ok = append_string(&strings, &length, &capacity, spec->hostname);
+    if (!ok) {
+        free(strings);
+        return error_set(error, E2BIG, "the run's command and environment exceed %u bytes", GO_STRINGS_MAX);
+    }
+    message.strings_bytes = length;
+    int fds[2], count = 0;
+    if (message.has_stdin)
+        fds[count++] = spec->stdin_fd;
+    if (message.has_box)
+        fds[count++] = box_fd;
+    ok = (count ? fdpass_send(go_fd, &message, sizeof message, fds, count)
+                : fdpass_write_all(go_fd, &message, sizeof message)) &&
+         fdpass_write_all(go_fd, strings, length);
+    free(strings);
+    if (!ok)
+        return error_errno(error, "send the run's spec to its init");
     return 0;
 }
 
@@ -745,38 +866,49 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     sandbox_limits limits = spec->limits;
     sandbox_limits_fill(&limits);
     run_network network = {.run_netns_fd = -1, .counter_fds = {-1, -1}};
+    struct stat rootfs_info;
     if (slot->network_broken) {
         error_set(error, EIO, "slot %u: the runner is not in an isolated net namespace", slot->index);
         goto fail;
     }
-    if (check_spec(spec, error) < 0 || cgroup_run_begin(&slot->cgroups, &limits, error) < 0)
+    if (check_spec(spec, &rootfs_info, error) < 0)
         goto fail;
+    /* A networked run is cloned in its own net namespace: never prepared ahead. */
+    if (slot->prepared.init_pid > 0 && !prepared_fits(&slot->prepared, spec, &rootfs_info))
+        run_discard_prepared(slot);
     if (spec->network && network_begin(slot, spec->network, &network, error) < 0)
-        goto end_cgroup;
-    int pipes[PIPE_COUNT][2];
-    if (make_pipes(pipes, error) < 0)
-        goto end_cgroup;
-    child_plan plan = {
-        .context = slot->context, .spec = spec, .limits = &limits,
-        .env = spec->env ? spec->env : sandbox_default_env,
-        .stdin_fd = spec->stdin_fd, .stdout_fd = pipes[PIPE_OUT][1], .stderr_fd = pipes[PIPE_ERR][1],
-        .status_fd = pipes[PIPE_STATUS][1], .go_fd = pipes[PIPE_GO][0],
-    };
-    if (spec->stderr_to_stdout)
-        plan.stderr_fd = pipes[PIPE_OUT][1];
+        goto end_network;
+    if (slot->prepared.init_pid <= 0 &&
+        prepared_make(slot, spec->rootfs, &rootfs_info, limits.disk_kb, limits.inodes, error) < 0)
+        goto end_network;
+    prepared_run prepared = slot->prepared; /* this run's now */
+    slot->prepared.init_pid = 0;
+    int box_fd = -1;
     output_order order = {0};
     supervision s = {
-        .status_fd = pipes[PIPE_STATUS][0],
+        .init_pid = prepared.init_pid,
+        .status_fd = prepared.status_fd,
+        .go_fd = prepared.go_fd,
         .cancel_fd = spec->cancel_fd > 0 ? spec->cancel_fd : -1,
         .signal_fd = spec->signal_fd > 0 ? spec->signal_fd : -1,
-        .go_fd = -1,
-        .out = {.fd = pipes[PIPE_OUT][0], .forward_fd = spec->stdout_fd, .limit = limits.output_bytes,
+        .out = {.fd = prepared.out_fd, .forward_fd = spec->stdout_fd, .limit = limits.output_bytes,
                 .stream = 1, .hooks = spec->hooks, .order = &order},
-        .err = {.fd = pipes[PIPE_ERR][0], .forward_fd = spec->stderr_fd, .limit = limits.output_bytes,
+        .err = {.fd = prepared.err_fd, .forward_fd = spec->stderr_fd, .limit = limits.output_bytes,
                 .stream = 2, .hooks = spec->hooks, .order = &order},
         .network = network.active && network.max_bytes ? &network : NULL,
     };
-    int started = start_run(slot, &plan, pipes, &s, error);
+    int started = cgroup_run_limits(&slot->cgroups, &limits, error);
+    if (started == 0 && spec->box_mode != SANDBOX_BOX_NONE)
+        started = open_tree_of("box directory", spec->box_dir, spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE, &box_fd,
+                               error);
+    s.runner_cpu_start_ns = thread_cpu_ns();
+    s.start_ns = monotonic_ns();
+    /* A prepared init that failed has reported why: supervise reads it. */
+    if (started == 0 && send_go(s.go_fd, spec, &limits, spec->env ? spec->env : sandbox_default_env, box_fd,
+                                error) < 0 && errno != EPIPE && errno != ECONNRESET)
+        started = -1;
+    if (box_fd >= 0)
+        close(box_fd);
     /* Findable while it lives (runs.c): judgebox attach. */
     if (started == 0 && run_record_write(slot, spec, &limits, s.init_pid, error) < 0)
         started = -1;
@@ -784,16 +916,9 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         supervise(slot, &limits, &s);
         call_finished(spec->hooks, &s);
     }
-    if (s.init_pid > 0) {
-        finish_processes(&s);
+    finish_processes(&s);
+    if (started == 0 && slot->context->attach)
         run_record_remove(slot->context->state_dir, slot->index);
-    } else {
-        if (s.go_fd >= 0)
-            close(s.go_fd);
-        close(s.status_fd);
-        close(s.out.fd);
-        close(s.err.fd);
-    }
     if (started < 0) {
         free(s.out.data);
         free(s.err.data);
@@ -811,12 +936,18 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     result->output_order = order.pieces;
     result->output_pieces = order.count;
     terminate_strings(result);
+    if (!spec->network) {
+        snprintf(slot->last_rootfs, sizeof slot->last_rootfs, "%s", spec->rootfs);
+        slot->last_disk_kb = limits.disk_kb;
+        slot->last_inodes = limits.inodes;
+    }
     return 0;
 end_cgroup:;
-    sandbox_error ignored_error;
-    network_end(slot, &network, &ignored_error);
     cgroup_usage ignored;
     cgroup_run_end(&slot->cgroups, &ignored, NULL); /* the error that matters is in `error` */
+end_network:;
+    sandbox_error ignored_error;
+    network_end(slot, &network, &ignored_error);
 fail:
     snprintf(result->message, sizeof result->message, "%s", error->message);
     terminate_strings(result);

@@ -129,13 +129,29 @@ static void *runner_main(void *argument)
         if (slot->state == RUNNER_QUIT)
             break;
         pthread_mutex_unlock(&slot->mutex);
-        int job_rc = run_in_slot(slot, slot->job_spec, slot->job_result, slot->job_error);
+        const sandbox_spec *spec = slot->job_spec;
+        int job_rc = 0;
+        if (spec)
+            job_rc = run_in_slot(slot, spec, slot->job_result, slot->job_error);
+        else
+            run_discard_prepared(slot); /* slot_discard_prepared */
         pthread_mutex_lock(&slot->mutex);
         slot->job_rc = job_rc;
         slot->state = RUNNER_DONE;
         pthread_cond_broadcast(&slot->cond);
+        /* Once the caller has the result, build the next run's sandbox
+         * while the slot waits (not when the slot's helper runs its specs:
+         * the two would share the slot's cgroups). */
+        while (slot->state == RUNNER_DONE)
+            pthread_cond_wait(&slot->cond, &slot->mutex);
+        if (spec && slot->helper_fd < 0 && slot->state == RUNNER_IDLE) {
+            pthread_mutex_unlock(&slot->mutex);
+            run_prepare_ahead(slot);
+            pthread_mutex_lock(&slot->mutex);
+        }
     }
     pthread_mutex_unlock(&slot->mutex);
+    run_discard_prepared(slot);
     return NULL;
 }
 
@@ -233,11 +249,10 @@ int sandbox_slot_acquire(sandbox_context *context, int index, sandbox_slot **out
         slot_state_path(context->state_dir, index < 0 ? 0 : (unsigned)index, "lock", path, sizeof path);
         return error_errno(error, "lock %s", index < 0 ? context->state_dir : path);
     }
-    /* A server holds its slots: a keeper idling in one's cgroups would
-     * only count in its runs' pids and memory, so it leaves (no-op when
-     * there is none).  A one-run process lets it be. */
-    if (!context->one_run)
-        keeper_stop(context->state_dir, chosen);
+    /* A keeper idling in the slot's cgroups would count in our runs' pids
+     * and memory, and the sandbox it prepared holds the slot's run cgroup:
+     * it leaves (no-op when there is none). */
+    keeper_stop(context->state_dir, chosen);
     if (slot_open_unlocked(context, chosen, out, error) < 0) {
         close(lock_fd);
         return -1;
@@ -271,6 +286,27 @@ void sandbox_slot_release(sandbox_slot *slot)
     free(slot);
 }
 
+void slot_discard_prepared(sandbox_slot *slot)
+{
+    if (!slot->runner_started) {
+        run_discard_prepared(slot);
+        return;
+    }
+    pthread_mutex_lock(&slot->mutex);
+    while (slot->state == RUNNER_BUSY || slot->state == RUNNER_DONE || slot->state == RUNNER_AWAY)
+        pthread_cond_wait(&slot->cond, &slot->mutex);
+    if (slot->state == RUNNER_IDLE) {
+        slot->job_spec = NULL;
+        slot->state = RUNNER_BUSY;
+        pthread_cond_broadcast(&slot->cond);
+        while (slot->state != RUNNER_DONE)
+            pthread_cond_wait(&slot->cond, &slot->mutex);
+        slot->state = RUNNER_IDLE;
+        pthread_cond_broadcast(&slot->cond);
+    }
+    pthread_mutex_unlock(&slot->mutex);
+}
+
 int sandbox_slot_index(const sandbox_slot *slot)
 {
     return (int)slot->index;
@@ -285,6 +321,10 @@ int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         result->status = SANDBOX_INTERNAL_ERROR;
         return error_set(error, EBUSY, "slot %u is not idle", slot->index);
     }
+    /* A spec the helper does not take runs on this process's runner
+     * thread: the helper first ends the sandbox it prepared in the slot. */
+    if (slot->helper_fd >= 0 && !helper_takes(slot, spec))
+        helper_discard_prepared(slot);
     if (helper_takes(slot, spec)) {
         slot->state = RUNNER_AWAY;
         pthread_mutex_unlock(&slot->mutex);
@@ -292,6 +332,7 @@ int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         int rc = helper_run(slot, spec, result, error, &ran);
         pthread_mutex_lock(&slot->mutex);
         slot->state = RUNNER_IDLE;
+        pthread_cond_broadcast(&slot->cond);
         if (ran) {
             pthread_mutex_unlock(&slot->mutex);
             return rc;
@@ -305,6 +346,7 @@ int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     while (slot->state != RUNNER_DONE)
         pthread_cond_wait(&slot->cond, &slot->mutex);
     slot->state = RUNNER_IDLE;
+    pthread_cond_broadcast(&slot->cond); /* the runner may prepare the next run now */
     int rc = slot->job_rc;
     pthread_mutex_unlock(&slot->mutex);
     return rc;

@@ -31,7 +31,18 @@ while [ $i -lt 200 ]; do
     esac
     i=$((i + 1))
 done
-check "200 runs leave no process" [ "$(sandbox_processes)" -le "$procs_before" ]
+# The slot's keeper builds the next run's sandbox ahead (run.c, a prepared
+# run): at most one init of the slot's root uid, a child of the keeper (a
+# root judgebox process), with no program (no child) yet.
+prepared_inits() {
+    ps -eo pid=,ppid=,uid= | awk -v uid=$((3000000 + 2 * 63)) '$3 == uid { print $1, $2 }' | while read -r pid ppid; do
+        [ "$(ps -o uid=,comm= -p "$ppid" | tr -s ' ' | sed 's/^ //')" = "0 judgebox" ] &&
+            [ -z "$(ps --ppid "$pid" -o pid=)" ] && echo "$pid"
+    done | wc -l
+}
+procs_after=$(sandbox_processes); prepared_after=$(prepared_inits)
+check "200 runs leave no process but the next run's prepared init ($procs_after of the slot's uids, $prepared_after prepared)" \
+    [ "$procs_after" -le $((procs_before + 1)) -a "$procs_after" -le "$((procs_before + prepared_after))" ]
 check "200 runs leave no run mount on the host" [ "$(run_mounts)" -eq 0 ]
 check "200 runs leave no cgroup ($cgroups_before before, $(slot_own_cgroups) after)" [ "$(slot_own_cgroups)" -eq "$cgroups_before" ]
 check "200 runs leave at most the one reused run cgroup ($(run_cgroups))" [ "$(run_cgroups)" -le 1 ]
@@ -42,6 +53,7 @@ check "cleanup succeeds" [ $? -eq 0 ]
 check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgebox/netns/slot63 ' /proc/self/mountinfo)" -eq 0 ]
 check "cleanup removes the idle slot's cgroups" [ "$(slot_cgroups)" -eq 0 ]
 check "cleanup removes the idle slot's cpuset (--pin-cpus)" [ ! -d /sys/fs/cgroup/cpuset/judgebox/slot63 ]
+check "cleanup leaves no process of the slot's uids (the keeper's prepared init ends with it)" [ "$(sandbox_processes)" -eq 0 ]
 
 # The sanitizer build through the same paths: any report fails.
 JUDGEBOX=${BUILD:-build}/judgebox-san   # the build tests/lib.sh took judgebox from

@@ -139,6 +139,7 @@ void sandbox_context_close(sandbox_context *context)
     if (!context)
         return;
     helper_zygote_stop(context);
+    workspace_release_idle(context);
     seccomp_program_free(&context->seccomp);
     if (context->empty_caps)
         cap_free(context->empty_caps);

@@ -12,6 +12,15 @@
  * state directory (a restarted server, `cleanup`, `judgebox run`).  A
  * workspace of a live process (another server on the machine) is never
  * touched.  <pid>-<n> names (older builds) are judged by the pid alone.
+ *
+ * A destroyed workspace is emptied and kept for the next request of the
+ * same size instead (up to IDLE_WORKSPACES_MAX): unmounting a tmpfs waits for an
+ * expedited RCU grace period, which interrupts every CPU, and mounting
+ * and making its folder cost more than unlinking what a request left.
+ * Only what no run of it can touch again is kept: every run that used it
+ * is over (its processes dead with their pid namespace), nothing of it can
+ * hold a mount, and the emptied folder has the mode, owner and size of a
+ * fresh one.  One that cannot be emptied whole is unmounted as before.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +39,9 @@
 
 struct sandbox_workspace {
     char path[PATH_MAX];
+    sandbox_context *context;
+    uint64_t size_kb;
+    sandbox_workspace *next;    /* in context->idle_workspaces */
 };
 
 /* Process-wide, so two contexts of one process never pick the same name. */
@@ -69,13 +81,34 @@ static unsigned long long own_start_time(void)
     return value;
 }
 
+/* An emptied workspace of this size, if one is kept. */
+static sandbox_workspace *take_idle(sandbox_context *context, uint64_t size_kb)
+{
+    pthread_mutex_lock(&context->mutex);
+    sandbox_workspace **link = &context->idle_workspaces, *found = NULL;
+    for (; *link; link = &(*link)->next)
+        if ((*link)->size_kb == size_kb) {
+            found = *link;
+            *link = found->next;
+            found->next = NULL;
+            context->idle_workspace_count--;
+            break;
+        }
+    pthread_mutex_unlock(&context->mutex);
+    return found;
+}
+
 int sandbox_workspace_create(sandbox_context *context, uint64_t size_kb, sandbox_workspace **out,
                              sandbox_error *error)
 {
-    *out = NULL;
+    *out = take_idle(context, size_kb);
+    if (*out)
+        return 0;
     sandbox_workspace *workspace = calloc(1, sizeof *workspace);
     if (!workspace)
         return error_set(error, ENOMEM, "allocate a workspace");
+    workspace->context = context;
+    workspace->size_kb = size_kb;
     unsigned long number = atomic_fetch_add(&workspace_counter, 1) + 1;
     snprintf(workspace->path, sizeof workspace->path, "%.*s/%d-%llu-%lu", PATH_MAX - 64, context->workspace_dir,
              (int)getpid(), own_start_time(), number);
@@ -103,13 +136,103 @@ const char *sandbox_workspace_path(const sandbox_workspace *workspace)
     return workspace->path;
 }
 
+/* Remove everything below directory `fd` (closed here), not following
+ * symlinks or crossing into another mount; false if anything is left. */
+static bool remove_below(int fd, dev_t device, int depth)
+{
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return false;
+    }
+    bool whole = depth < 64;
+    struct dirent *entry;
+    while (whole && (errno = 0, entry = readdir(dir))) {
+        const char *name = entry->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(dir), name, 0) == 0)
+            continue;
+        if (errno != EISDIR && errno != EPERM) {
+            whole = false;
+            break;
+        }
+        int child = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat info;
+        if (child < 0 || fstat(child, &info) < 0 || info.st_dev != device) {
+            if (child >= 0)
+                close(child);
+            whole = false;
+            break;
+        }
+        /* A directory of mode 0 or without write permission is still root's to empty. */
+        whole = remove_below(child, device, depth + 1) && unlinkat(dirfd(dir), name, AT_REMOVEDIR) == 0;
+    }
+    if (whole && errno)
+        whole = false;
+    closedir(dir);
+    return whole;
+}
+
+bool workspace_empty(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat info;
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &info) < 0 || info.st_uid != 0 || info.st_gid != 0) {
+        close(fd);
+        return false;
+    }
+    if (fchmod(fd, 0777) < 0) {
+        close(fd);
+        return false;
+    }
+    return remove_below(fd, info.st_dev, 0);
+}
+
+/* Two per slot of a server with four slots; more only cost mounts on the host. */
+#define IDLE_WORKSPACES_MAX 8
+
 void sandbox_workspace_destroy(sandbox_workspace *workspace)
 {
     if (!workspace)
         return;
+    sandbox_context *context = workspace->context;
+    pthread_mutex_lock(&context->mutex);
+    bool room = context->idle_workspace_count < IDLE_WORKSPACES_MAX;
+    if (room)
+        context->idle_workspace_count++; /* reserved while it is emptied */
+    pthread_mutex_unlock(&context->mutex);
+    if (room && workspace_empty(workspace->path)) {
+        pthread_mutex_lock(&context->mutex);
+        workspace->next = context->idle_workspaces;
+        context->idle_workspaces = workspace;
+        pthread_mutex_unlock(&context->mutex);
+        return;
+    }
+    if (room) {
+        pthread_mutex_lock(&context->mutex);
+        context->idle_workspace_count--;
+        pthread_mutex_unlock(&context->mutex);
+    }
     if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
         rmdir(workspace->path);
     free(workspace);
+}
+
+void workspace_release_idle(sandbox_context *context)
+{
+    sandbox_workspace *workspace = context->idle_workspaces;
+    context->idle_workspaces = NULL;
+    context->idle_workspace_count = 0;
+    while (workspace) {
+        sandbox_workspace *next = workspace->next;
+        if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
+            rmdir(workspace->path);
+        free(workspace);
+        workspace = next;
+    }
 }
 
 /* Is the owner of workspace `name` gone?  False when unsure. */

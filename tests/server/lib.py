@@ -203,15 +203,23 @@ class Server:
         s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
         return s
 
-    def workspaces_mounted(self):
-        """Workspace tmpfs mounts of this server (the core names them <pid>-<n>)."""
-        n = 0
+    def workspace_paths(self):
+        """Workspace tmpfs mounts of this server (the core names them <pid>-<start>-<n>)."""
+        paths = []
         with open("/proc/self/mounts") as f:
             for line in f:
                 fields = line.split()
                 if len(fields) > 1 and "/workspaces/%d-" % self.pid in fields[1]:
-                    n += 1
-        return n
+                    paths.append(fields[1])
+        return paths
+
+    def workspaces_mounted(self):
+        return len(self.workspace_paths())
+
+    def workspaces_holding_files(self):
+        """Mounted workspaces that are not empty: an idle server keeps up to 8
+        emptied ones for reuse (sandbox/workspace.c), never one with files."""
+        return [p for p in self.workspace_paths() if os.listdir(p)]
 
 
 def wait_until(pred, timeout=60, step=0.05):

@@ -295,6 +295,18 @@ def encoding_checks(srv):
         return status == 200 and r["verdict"] == "accepted", json.dumps(r)[:400]
     check("files[]: several files, base64 encoding, a subdirectory", files)
 
+    def reused_workspace():
+        # The C request above left its files, a subdirectory and a compiled
+        # program in its workspace; an idle server keeps workspaces emptied
+        # for reuse (sandbox/workspace.c): none holds a file, and the next
+        # request's /box holds only its own source.
+        kept, holding = srv.workspaces_mounted(), srv.workspace_paths() and srv.workspaces_holding_files()
+        r = run1(srv, "bash", "ls -A /box; ls -A /box/.. >/dev/null")
+        listing = r["runs"][0]["stdout"]
+        return (kept >= 1 and not holding and listing == "main.sh\n",
+                "%d kept, holding files: %s, /box: %r" % (kept, holding, listing))
+    check("a reused workspace starts empty (only the request's own files in /box)", reused_workspace)
+
     def args():
         r = run1(srv, "bash", 'printf "%s\\n" "$@"', args=["a b", "\u00e9t\u00e9", "--x"])
         return r["runs"][0]["stdout"] == "a b\n\u00e9t\u00e9\n--x\n", r["runs"][0]["stdout"]
@@ -552,13 +564,13 @@ def tight_checks(srv):
         time.sleep(0.3)
         runs = srv.health()["runs"] - before_runs
         gone = [e for e in srv.log() if e.get("gone") is True]
-        mounts = srv.workspaces_mounted()
+        mounts = len(srv.workspaces_holding_files())
         status, _, r = srv.run({"language": "bash", "source": "echo after"}, timeout=20)
         # Run to the end, the five 3 s runs would take 12 s more: the queued
         # ones are dropped and the running one is cancelled (spec.cancel_fd).
         ok = (ok and idle and took < 1.5 and runs <= 2 and len(gone) == 1 and mounts == 0 and
               status == 200 and r["runs"][0]["stdout"] == "after\n")
-        return ok, ("idle after %.2fs, %d of 5 runs started, %d 'gone' log lines, %d workspaces mounted, next %s"
+        return ok, ("idle after %.2fs, %d of 5 runs started, %d 'gone' log lines, %d workspaces holding files, next %s"
                     % (took, runs, len(gone), mounts, status))
     check("a client that disconnects mid-run: the remaining runs are dropped, nothing leaks", disconnect_mid_run)
 

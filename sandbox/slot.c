@@ -286,6 +286,23 @@ void sandbox_slot_release(sandbox_slot *slot)
     free(slot);
 }
 
+/* Under slot->mutex, the runner idle: have it run `spec` (NULL: discard
+ * the prepared run) and wait until it is done; its rc. */
+static int hand_to_runner(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result,
+                          sandbox_error *error)
+{
+    slot->job_spec = spec;
+    slot->job_result = result;
+    slot->job_error = error;
+    slot->state = RUNNER_BUSY;
+    pthread_cond_broadcast(&slot->cond);
+    while (slot->state != RUNNER_DONE)
+        pthread_cond_wait(&slot->cond, &slot->mutex);
+    slot->state = RUNNER_IDLE;
+    pthread_cond_broadcast(&slot->cond); /* the runner may prepare the next run now */
+    return slot->job_rc;
+}
+
 void slot_discard_prepared(sandbox_slot *slot)
 {
     if (!slot->runner_started) {
@@ -295,15 +312,8 @@ void slot_discard_prepared(sandbox_slot *slot)
     pthread_mutex_lock(&slot->mutex);
     while (slot->state == RUNNER_BUSY || slot->state == RUNNER_DONE || slot->state == RUNNER_AWAY)
         pthread_cond_wait(&slot->cond, &slot->mutex);
-    if (slot->state == RUNNER_IDLE) {
-        slot->job_spec = NULL;
-        slot->state = RUNNER_BUSY;
-        pthread_cond_broadcast(&slot->cond);
-        while (slot->state != RUNNER_DONE)
-            pthread_cond_wait(&slot->cond, &slot->mutex);
-        slot->state = RUNNER_IDLE;
-        pthread_cond_broadcast(&slot->cond);
-    }
+    if (slot->state == RUNNER_IDLE)
+        hand_to_runner(slot, NULL, NULL, NULL);
     pthread_mutex_unlock(&slot->mutex);
 }
 
@@ -338,16 +348,7 @@ int sandbox_run(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
             return rc;
         }
     }
-    slot->job_spec = spec;
-    slot->job_result = result;
-    slot->job_error = error;
-    slot->state = RUNNER_BUSY;
-    pthread_cond_broadcast(&slot->cond);
-    while (slot->state != RUNNER_DONE)
-        pthread_cond_wait(&slot->cond, &slot->mutex);
-    slot->state = RUNNER_IDLE;
-    pthread_cond_broadcast(&slot->cond); /* the runner may prepare the next run now */
-    int rc = slot->job_rc;
+    int rc = hand_to_runner(slot, spec, result, error);
     pthread_mutex_unlock(&slot->mutex);
     return rc;
 }

@@ -217,6 +217,12 @@ int sandbox_cleanup(const sandbox_config *config, sandbox_error *error)
             snprintf(parent, sizeof parent, "%s/%s", context->cgroups.v1_mounts[i], context->cgroups.parent_name);
             rmdir(parent);
         }
+        if (context->cgroups.v1_cpuset_mount[0]) { /* --pin-cpus made it */
+            char parent[PATH_MAX + 64];
+            snprintf(parent, sizeof parent, "%s/%s", context->cgroups.v1_cpuset_mount,
+                     context->cgroups.parent_name);
+            rmdir(parent);
+        }
     } else {
         rmdir(context->cgroups.v2_base); /* fails while a supervisor lives in it */
     }

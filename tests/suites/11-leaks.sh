@@ -53,6 +53,10 @@ check "cleanup succeeds" [ $? -eq 0 ]
 check "cleanup removes the idle slot's net namespace" [ "$(grep -c ' /run/judgebox/netns/slot63 ' /proc/self/mountinfo)" -eq 0 ]
 check "cleanup removes the idle slot's cgroups" [ "$(slot_cgroups)" -eq 0 ]
 check "cleanup removes the idle slot's cpuset (--pin-cpus)" [ ! -d /sys/fs/cgroup/cpuset/judgebox/slot63 ]
+# The cpuset parent too, unless another judgebox (a server beside this suite) still has a slot in it.
+if [ -z "$(ls -d /sys/fs/cgroup/cpuset/judgebox/slot* 2>/dev/null)" ]; then
+    check "cleanup removes the judgebox cpuset parent once no slot is left in it" [ ! -d /sys/fs/cgroup/cpuset/judgebox ]
+fi
 check "cleanup leaves no process of the slot's uids (the keeper's prepared init ends with it)" [ "$(sandbox_processes)" -eq 0 ]
 
 # The sanitizer build through the same paths: any report fails.

@@ -905,7 +905,7 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     s.start_ns = monotonic_ns();
     /* A prepared init that failed has reported why: supervise reads it. */
     if (started == 0 && send_go(s.go_fd, spec, &limits, spec->env ? spec->env : sandbox_default_env, box_fd,
-                                error) < 0 && errno != EPIPE && errno != ECONNRESET)
+                                error) < 0 && error->errno_value != EPIPE && error->errno_value != ECONNRESET)
         started = -1;
     if (box_fd >= 0)
         close(box_fd);

@@ -200,21 +200,19 @@ void sandbox_workspace_destroy(sandbox_workspace *workspace)
         return;
     sandbox_context *context = workspace->context;
     pthread_mutex_lock(&context->mutex);
-    bool room = context->idle_workspace_count < IDLE_WORKSPACES_MAX;
-    if (room)
-        context->idle_workspace_count++; /* reserved while it is emptied */
+    bool room = context->idle_workspace_count < IDLE_WORKSPACES_MAX; /* else no point emptying it */
     pthread_mutex_unlock(&context->mutex);
     if (room && workspace_empty(workspace->path)) {
         pthread_mutex_lock(&context->mutex);
-        workspace->next = context->idle_workspaces;
-        context->idle_workspaces = workspace;
+        bool kept = context->idle_workspace_count < IDLE_WORKSPACES_MAX;
+        if (kept) {
+            workspace->next = context->idle_workspaces;
+            context->idle_workspaces = workspace;
+            context->idle_workspace_count++;
+        }
         pthread_mutex_unlock(&context->mutex);
-        return;
-    }
-    if (room) {
-        pthread_mutex_lock(&context->mutex);
-        context->idle_workspace_count--;
-        pthread_mutex_unlock(&context->mutex);
+        if (kept)
+            return;
     }
     if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
         rmdir(workspace->path);

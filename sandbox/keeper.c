@@ -259,10 +259,12 @@ __attribute__((noreturn)) static void keeper_main(const sandbox_config *config, 
     sandbox_context *context = NULL;
     sandbox_error error;
     keeper_identity self;
-    if (identity_of_self(&self) < 0 || sandbox_context_open(config, &context, &error) < 0 ||
+    /* The CLI's config, but a keeper serves run after run: it prepares the next. */
+    sandbox_config serving = *config;
+    serving.one_run = false;
+    if (identity_of_self(&self) < 0 || sandbox_context_open(&serving, &context, &error) < 0 ||
         context->cgroups.version != 1)
         _exit(1);
-    context->one_run = false; /* the CLI's config, but a keeper serves run after run: it prepares the next */
     char path[PATH_MAX + 64];
     slot_state_path(context->state_dir, index, "keeper", path, sizeof path);
     int keeper_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

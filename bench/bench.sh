@@ -60,7 +60,10 @@ note() { printf '%s\n' "$*"; }
 # ratio A B: A/B with 2 decimals
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
-verdict() { # value op target
+verdict() { # value op target; a figure that was not measured meets nothing
+    case $1 in
+    '' | *[!0-9.]* | *.*.* | .) echo "NOT measured"; return ;;
+    esac
     awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "NOT met" }'
 }
 # row FIGURE VALUE BASELINE RATIO TARGET MET: one line of the closing table

@@ -145,7 +145,9 @@ static bool serve_one(sandbox_slot *slot, int fd)
         int rc = run_in_slot(slot, &spec, &result, &error);
         ok = send_result(fd, rc, &result, &error);
         sandbox_result_free(&result);
-        /* The server has the result: build the next run's sandbox while it waits. */
+        /* The server has the result: unmount what the run left, and
+         * build the next run's sandbox while it waits. */
+        run_release_finished(slot);
         if (ok)
             run_prepare_ahead(slot);
     }

@@ -30,6 +30,7 @@ typedef struct prepared_run {
     dev_t rootfs_dev;
     ino_t rootfs_ino;
     uint64_t disk_kb, inodes;
+    int mount_ns_fd;                        /* init's mount namespace, held (see finished_mount_ns_fd) */
 } prepared_run;
 
 struct sandbox_context {
@@ -78,6 +79,8 @@ struct sandbox_slot {
     int helper_fd;                  /* helper.c: socket to this slot's helper process; -1 = none */
     pid_t helper_pid;
     prepared_run prepared;          /* run.c: the next run's sandbox, built ahead */
+    int finished_mount_ns_fd;       /* run.c: the last run's mount namespace, no process left in it,
+                                     * until its result is delivered (run_release_finished); -1 = none */
     char last_rootfs[PATH_MAX];     /* the last run's rootfs and tmpfs size: what to prepare next */
     uint64_t last_disk_kb, last_inodes;
 };
@@ -170,6 +173,11 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
  * another process runs in the slot). */
 void run_prepare_ahead(sandbox_slot *slot);
 void run_discard_prepared(sandbox_slot *slot);
+/* run.c: unmount what the last run left mounted in its own mount
+ * namespace (its tmpfs, overlays, /proc, /dev), once its result is
+ * delivered: by whoever delivers it, and at the latest before the slot's
+ * next run, prepared run or departure. */
+void run_release_finished(sandbox_slot *slot);
 
 /* run.c: the environment of a run whose spec has none (attach.c's too). */
 extern const char *const sandbox_default_env[];

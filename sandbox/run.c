@@ -678,7 +678,7 @@ static void reap(pid_t pid)
 
 static void close_prepared_fds(prepared_run *p)
 {
-    int *fds[] = {&p->go_fd, &p->status_fd, &p->out_fd, &p->err_fd};
+    int *fds[] = {&p->go_fd, &p->status_fd, &p->out_fd, &p->err_fd, &p->mount_ns_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
@@ -695,7 +695,7 @@ static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct st
                          uint64_t inodes, sandbox_error *error)
 {
     prepared_run *p = &slot->prepared;
-    *p = (prepared_run){.go_fd = -1, .status_fd = -1, .out_fd = -1, .err_fd = -1};
+    *p = (prepared_run){.go_fd = -1, .status_fd = -1, .out_fd = -1, .err_fd = -1, .mount_ns_fd = -1};
     if (snprintf(p->rootfs, sizeof p->rootfs, "%s", rootfs) >= (int)sizeof p->rootfs)
         return error_set(error, ENAMETOOLONG, "rootfs %s: path too long", rootfs);
     if (cgroup_run_create(&slot->cgroups, error) < 0)
@@ -740,6 +740,18 @@ static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct st
         reap(pid);
         goto fail_channels;
     }
+    /* Held by the supervisor, the mount namespace is unmounted when the
+     * supervisor lets go (run_release_finished), not by init's exit: its
+     * unmounts and their RCU grace period leave the path between the
+     * program's exit and the run's result. */
+    char ns_path[64];
+    snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/mnt", (int)pid);
+    p->mount_ns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (p->mount_ns_fd < 0) {
+        error_errno(error, "open %s", ns_path);
+        reap(pid);
+        goto fail_channels;
+    }
     p->init_pid = pid;
     p->go_fd = go[0];
     p->status_fd = pipes[PIPE_STATUS][0];
@@ -766,8 +778,16 @@ fail_cgroup:;
     return -1;
 }
 
+void run_release_finished(sandbox_slot *slot)
+{
+    if (slot->finished_mount_ns_fd >= 0)
+        close(slot->finished_mount_ns_fd);
+    slot->finished_mount_ns_fd = -1;
+}
+
 void run_discard_prepared(sandbox_slot *slot)
 {
+    run_release_finished(slot);
     prepared_run *p = &slot->prepared;
     if (p->init_pid <= 0)
         return;
@@ -789,6 +809,7 @@ static bool prepared_fits(const prepared_run *p, const sandbox_spec *spec, const
 
 void run_prepare_ahead(sandbox_slot *slot)
 {
+    run_release_finished(slot);
     if (slot->prepared.init_pid > 0 || !slot->last_rootfs[0] || slot->network_broken || slot->context->one_run)
         return;
     struct stat info;
@@ -860,6 +881,7 @@ static int send_go(int go_fd, const sandbox_spec *spec, const sandbox_limits *li
 
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error)
 {
+    run_release_finished(slot); /* (its caller's job, done here at the latest) */
     memset(result, 0, sizeof *result);
     result->exit_code = -1;
     result->status = SANDBOX_INTERNAL_ERROR;
@@ -917,6 +939,8 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         call_finished(spec->hooks, &s);
     }
     finish_processes(&s);
+    /* No process of the run is left; its mounts go once the result is out. */
+    slot->finished_mount_ns_fd = prepared.mount_ns_fd;
     if (started == 0 && slot->context->attach)
         run_record_remove(slot->context->state_dir, slot->index);
     if (started < 0) {

@@ -144,11 +144,12 @@ static void *runner_main(void *argument)
          * the two would share the slot's cgroups). */
         while (slot->state == RUNNER_DONE)
             pthread_cond_wait(&slot->cond, &slot->mutex);
-        if (spec && slot->helper_fd < 0 && slot->state == RUNNER_IDLE) {
-            pthread_mutex_unlock(&slot->mutex);
+        bool prepare = spec && slot->helper_fd < 0 && slot->state == RUNNER_IDLE;
+        pthread_mutex_unlock(&slot->mutex);
+        run_release_finished(slot);
+        if (prepare)
             run_prepare_ahead(slot);
-            pthread_mutex_lock(&slot->mutex);
-        }
+        pthread_mutex_lock(&slot->mutex);
     }
     pthread_mutex_unlock(&slot->mutex);
     run_discard_prepared(slot);
@@ -206,6 +207,7 @@ int slot_open_here(sandbox_context *context, unsigned index, sandbox_slot **out,
         return error_set(error, ENOMEM, "allocate a slot");
     slot->lock_fd = -1;
     slot->helper_fd = -1;
+    slot->finished_mount_ns_fd = -1;
     slot->host_netns_fd = slot->slot_netns_fd = -1;
     name_slot(context, index, slot);
     if (cgroup_slot_open(&context->cgroups, index, &slot->cgroups, error) < 0 ||
@@ -227,6 +229,7 @@ int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **
     slot->lock_fd = -1;
     slot->host_netns_fd = slot->slot_netns_fd = -1;
     slot->helper_fd = -1;
+    slot->finished_mount_ns_fd = -1;
     if (open_slot(context, index, slot, error) < 0) {
         sandbox_slot_release(slot);
         return -1;

@@ -17,6 +17,14 @@
  * the group served least so far (a group that comes back after being idle
  * starts level with the others, not with credit), and within a group to
  * its tickets in turn.
+ *
+ * Which worker: the one idle longest.  Idle workers queue up in the order
+ * they fell idle, each waiting on its own condition variable, and new tasks
+ * wake them from the front.  A slot's sandbox core builds its next run's
+ * sandbox once a result is delivered (sandbox/run.c): the slot idle
+ * longest has it ready, while the one that just finished is still at it.
+ * So the syntax check and the run of one request, or its compile and its
+ * tests, take turns between slots instead of queueing behind that work.
  */
 #include "queue.h"
 
@@ -64,6 +72,10 @@ struct pool_ticket {
 typedef struct worker {
     pool *pool;
     unsigned index;
+    pthread_cond_t wake;          /* tasks for it, or stopping */
+    bool idle_listed;             /* in pool->idle_head..idle_tail */
+    bool woken;                   /* signalled, not yet awake: another idle one takes the next task */
+    struct worker *idle_next;
     pthread_t thread;
     bool thread_started;
     void *resource;
@@ -73,8 +85,8 @@ typedef struct worker {
 
 struct pool {
     pthread_mutex_t lock;
-    pthread_cond_t work;          /* tasks were added, or stopping */
     pthread_cond_t ready;         /* a worker finished init */
+    worker *idle_head, *idle_tail; /* idle workers, the longest idle first */
     pool_ticket *head, *tail;     /* tickets with unstarted tasks, in turn order */
     pool_ticket *all;             /* every outstanding ticket */
     pool_group *groups;           /* named groups with outstanding tickets */
@@ -148,6 +160,46 @@ static void cancel_locked(pool *p, pool_ticket *t)
     signal_done(t);
 }
 
+/* Under p->lock: w waits for tasks, behind those idle longer. */
+static void idle_append(pool *p, worker *w)
+{
+    w->idle_next = NULL;
+    if (p->idle_tail)
+        p->idle_tail->idle_next = w;
+    else
+        p->idle_head = w;
+    p->idle_tail = w;
+    w->idle_listed = true;
+}
+
+static void idle_remove(pool *p, worker *w)
+{
+    if (!w->idle_listed)
+        return;
+    worker **at = &p->idle_head, *before = NULL;
+    while (*at != w) {
+        before = *at;
+        at = &(*at)->idle_next;
+    }
+    *at = w->idle_next;
+    if (p->idle_tail == w)
+        p->idle_tail = before;
+    w->idle_listed = false;
+}
+
+/* Under p->lock: wake the `n` workers idle longest that are not woken
+ * already.  They stay listed (and keep their place) until they take a
+ * task: one that finds none left waits again as the next to wake. */
+static void wake_idle(pool *p, size_t n)
+{
+    for (worker *w = p->idle_head; w && n > 0; w = w->idle_next)
+        if (!w->woken) {
+            w->woken = true;
+            pthread_cond_signal(&w->wake);
+            n--;
+        }
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -165,10 +217,15 @@ static void *worker_main(void *arg)
         return NULL;
     }
     for (;;) {
-        while (!p->stopping && !p->head)
-            pthread_cond_wait(&p->work, &p->lock);
+        while (!p->stopping && !p->head) {
+            if (!w->idle_listed)
+                idle_append(p, w);
+            pthread_cond_wait(&w->wake, &p->lock);
+            w->woken = false;
+        }
         if (p->stopping)
             break;
+        idle_remove(p, w);
         /* The least served group's first ticket in turn order. */
         pool_ticket *t = p->head;
         for (pool_ticket *c = p->head->next_ticket; c; c = c->next_ticket)
@@ -209,7 +266,8 @@ static void stop_workers(pool *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
-    pthread_cond_broadcast(&p->work);
+    for (unsigned i = 0; i < p->nworkers; i++)
+        pthread_cond_signal(&p->workers[i].wake);
     pthread_mutex_unlock(&p->lock);
     for (unsigned i = 0; i < p->nworkers; i++)
         if (p->workers[i].thread_started)
@@ -219,7 +277,8 @@ static void stop_workers(pool *p)
 static void free_pool(pool *p)
 {
     pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->work);
+    for (unsigned i = 0; i < p->nworkers; i++)
+        pthread_cond_destroy(&p->workers[i].wake);
     pthread_cond_destroy(&p->ready);
     free(p->workers);
     free(p);
@@ -241,8 +300,9 @@ int pool_create(unsigned workers, unsigned queue_max, unsigned max_outstanding,
         return -1;
     }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->ready, NULL);
+    for (unsigned i = 0; i < workers; i++)
+        pthread_cond_init(&p->workers[i].wake, NULL);
     p->nworkers = workers;
     p->queue_max = queue_max;
     p->max_outstanding = max_outstanding;
@@ -357,7 +417,7 @@ int pool_run(pool_ticket *t, size_t ntasks, pool_task_fn fn, void *arg, int abor
     t->running = 0;
     t->cancelled = false;
     enlist(p, t);
-    pthread_cond_broadcast(&p->work);
+    wake_idle(p, ntasks);
     pthread_mutex_unlock(&p->lock);
 
     bool aborted = false;

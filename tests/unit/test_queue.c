@@ -94,6 +94,19 @@ static void task(void *arg, size_t index, void *resource)
     b->done++;
 }
 
+/* Which worker ran each of a series of one-task batches. */
+typedef struct worker_trail {
+    int worker[16];
+    size_t count;
+} worker_trail;
+
+static void note_worker(void *arg, size_t index, void *resource)
+{
+    (void)index;
+    worker_trail *trail = arg;
+    trail->worker[trail->count++] = *(int *)resource;
+}
+
 static void *batch_main(void *arg)
 {
     batch *b = arg;
@@ -174,6 +187,18 @@ int main(void)
     CHECK("pool: batch ran every task", b1.rc == 0 && b1.done == 10);
     CHECK("pool: batch used both workers", b1.workers_seen[0] && b1.workers_seen[1]);
     CHECK("pool: queue wait measured", pool_ticket_queue_ms(t) < 1000);
+
+    /* One task at a time (a syntax check, then the run): each goes to the
+     * worker idle longest, never to the one that just finished (its slot
+     * is still building the next sandbox). */
+    worker_trail trail = {0};
+    bool series_ok = true;
+    for (int i = 0; i < 8; i++)
+        series_ok = series_ok && pool_run(t, 1, note_worker, &trail, -1) == 0;
+    bool alternates = series_ok && trail.count == 8;
+    for (size_t i = 1; alternates && i < trail.count; i++)
+        alternates = trail.worker[i] != trail.worker[i - 1];
+    CHECK("pool: one task at a time goes to the worker idle longest (they alternate)", alternates);
     pool_leave(t);
 
     /* Back-pressure and turns.  A blocker holds both workers; two

@@ -49,10 +49,15 @@ typedef struct output_order {
     bool stopped;           /* out of room (or memory): nothing more is noted */
 } output_order;
 
+#define FORWARD_CHUNK 65536
+
 typedef struct capture {
     int fd;                 /* read end, -1 when done */
     output_order *order;
     int forward_fd;         /* copy accepted bytes here too; -1 = keep in data */
+    char *pending;          /* forwarded bytes its reader has not taken yet: no more is read meanwhile */
+    size_t pending_length, pending_offset;
+    bool forward_gone;      /* forward_fd's reader left or stopped reading: the rest is dropped */
     int stream;             /* 1 stdout, 2 stderr: for the output hook */
     const sandbox_hooks *hooks;
     char *data;
@@ -267,11 +272,71 @@ static void note_order(capture *c, size_t length)
     o->pieces[o->count++] = (sandbox_output_piece){.stream = (uint8_t)c->stream, .length = length};
 }
 
-/* Read what is available; keep up to the limit; true if over it. */
+/* How long the forwarded output of a run that has ended may wait for its
+ * reader (the other side of an interactive pair, a CLI's stdout) before
+ * it is dropped. */
+#define FORWARD_GRACE_NS 1000000000u
+
+/* Hand pending bytes to forward_fd's reader, without ever blocking the
+ * supervisor: a reader that stops reading must not stop the run's wall
+ * clock, nor its peer's (an interactor and a solution that both write
+ * and never read).  At most PIPE_BUF bytes per write once poll says there
+ * is room (a pipe then takes them whole).  Until `deadline_ns` (0: not at
+ * all) it waits for room.  True when nothing is left pending. */
+static bool forward_pending(capture *c, uint64_t deadline_ns)
+{
+    while (c->pending_offset < c->pending_length) {
+        uint64_t now = deadline_ns ? monotonic_ns() : 0;
+        int timeout_ms = deadline_ns > now ? (int)((deadline_ns - now + 999999u) / 1000000u) : 0;
+        struct pollfd out = {.fd = c->forward_fd, .events = POLLOUT};
+        int ready = poll(&out, 1, timeout_ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0)
+            return false;
+        if (ready < 0 || (out.revents & (POLLERR | POLLNVAL))) {
+            c->forward_gone = true; /* its reader is gone: forwarding stops */
+            break;
+        }
+        size_t left = c->pending_length - c->pending_offset;
+        ssize_t written = write(c->forward_fd, c->pending + c->pending_offset, left < PIPE_BUF ? left : PIPE_BUF);
+        if (written < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (written <= 0) {
+            c->forward_gone = true; /* its reader is gone (EPIPE): forwarding stops */
+            break;
+        }
+        c->pending_offset += (size_t)written;
+    }
+    c->pending_length = c->pending_offset = 0;
+    return true;
+}
+
+/* Queue `length` bytes for forward_fd (nothing is pending) and hand over
+ * what the reader takes now. */
+static void forward(capture *c, const char *data, size_t length)
+{
+    if (c->forward_gone)
+        return;
+    if (!c->pending && !(c->pending = malloc(FORWARD_CHUNK))) {
+        c->forward_gone = true;
+        return;
+    }
+    memcpy(c->pending, data, length);
+    c->pending_length = length;
+    c->pending_offset = 0;
+    forward_pending(c, 0);
+}
+
+/* Read what is available; keep up to the limit; true if over it.  While
+ * forwarded bytes are pending, nothing is read (the program's pipe fills
+ * and it waits, as it would writing to its reader directly). */
 static bool drain_capture(capture *c)
 {
-    char chunk[65536];
-    for (;;) {
+    char chunk[FORWARD_CHUNK];
+    if (c->pending_length && !forward_pending(c, 0))
+        return c->truncated;
+    while (c->fd >= 0) {
         ssize_t got = read(c->fd, chunk, sizeof chunk);
         if (got < 0 && errno == EINTR)
             continue;
@@ -289,14 +354,7 @@ static bool drain_capture(capture *c)
         if (keep && c->hooks && c->hooks->output)
             c->hooks->output(c->hooks->arg, c->stream, chunk, keep);
         if (keep && c->forward_fd >= 0) {
-            for (size_t done = 0; done < keep;) {
-                ssize_t w = write(c->forward_fd, chunk + done, keep - done);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    break;
-                done += (size_t)w;
-            }
+            forward(c, chunk, keep);
         } else if (keep) {
             if (c->length + keep + 1 > c->capacity) {
                 size_t capacity = c->capacity ? c->capacity : 4096;
@@ -316,7 +374,19 @@ static bool drain_capture(capture *c)
         c->length += keep;
         if (c->truncated)
             return true;
+        if (c->pending_length)
+            return false; /* its reader is slower: poll says when it took them */
     }
+    return c->truncated;
+}
+
+/* What supervise polls for a capture: its pipe, or while forwarded bytes
+ * are pending, room at its reader. */
+static struct pollfd capture_poll(const capture *c)
+{
+    if (c->pending_length)
+        return (struct pollfd){.fd = c->forward_fd, .events = POLLOUT};
+    return (struct pollfd){.fd = c->fd, .events = POLLIN};
 }
 
 static void kill_run(supervision *s, kill_reason reason)
@@ -428,8 +498,8 @@ static void supervise(sandbox_slot *slot, const sandbox_limits *limits, supervis
             until = next_network_check;
         int timeout_ms = (int)((until - now + 999999u) / 1000000u);
         struct pollfd fds[5] = {{.fd = s->status_fd, .events = POLLIN},
-                                {.fd = s->out.fd, .events = POLLIN},
-                                {.fd = s->err.fd, .events = POLLIN},
+                                capture_poll(&s->out),
+                                capture_poll(&s->err),
                                 {.fd = s->cancel_fd, .events = POLLIN},
                                 {.fd = s->signal_fd, .events = POLLIN}};
         if (poll(fds, 5, timeout_ms) < 0 && errno != EINTR)
@@ -475,7 +545,8 @@ static void finish_processes(supervision *s)
     s->go_fd = -1;
     while (waitpid(s->init_pid, NULL, __WALL) < 0 && errno == EINTR)
         ;
-    /* Every writer is dead now: read what is left of the output. */
+    /* Every writer is dead now: read what is left of the output.  What
+     * is forwarded gets FORWARD_GRACE_NS for its reader to take it. */
     for (capture *c = &s->out; c <= &s->err; c++) {
         /* Blocking now, to wait for the last bytes; if that cannot be set
          * the loop ends all the same: with every writer gone, an emptied
@@ -484,10 +555,19 @@ static void finish_processes(supervision *s)
             int flags = fcntl(c->fd, F_GETFL);
             if (flags >= 0)
                 (void)fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
-            while (c->fd >= 0)
-                if (drain_capture(c) && !s->killed && !s->have_report)
-                    s->killed = KILLED_OUTPUT;
         }
+        uint64_t grace_end = monotonic_ns() + FORWARD_GRACE_NS;
+        while (c->fd >= 0 || c->pending_length) {
+            if (c->pending_length && !forward_pending(c, grace_end)) {
+                c->forward_gone = true; /* not taken in time: the rest is dropped */
+                c->pending_length = c->pending_offset = 0;
+                continue;
+            }
+            if (drain_capture(c) && !s->killed && !s->have_report)
+                s->killed = KILLED_OUTPUT;
+        }
+        free(c->pending);
+        c->pending = NULL;
     }
     if (s->status_fd >= 0) {
         if (!s->have_report)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -255,6 +256,26 @@ def main():
             return (ok["verdict"] == "accepted" and ok["runs"][0]["checker_message"].startswith("found in")
                     and wa["verdict"] == "wrong_answer", (ok, wa))
         check("interactive (testlib protocol) in a raw request", testlib_interactor)
+
+        def both_flood():
+            # Each side writes 4 MiB and never reads, under an output cap of
+            # 8 MiB: the 1 MiB pipes to the other side fill, and each
+            # supervisor's forwarding must not block, or neither enforces
+            # its wall limit and the request hangs with two slots held.
+            flood = ("#include <string.h>\n#include <unistd.h>\nint main(void){static char b[65536];"
+                     "memset(b,'x',sizeof b);for(int i=0;i<64;i++)if(write(1,b,sizeof b)<0)return 1;return 0;}\n")
+            body = {"language": "c", "source": flood, "tests": [{"stdin": "1\n"}],
+                    "limits": {"wall_ms": 2000, "output_bytes": 8 << 20},
+                    "interactor": {"protocol": "testlib", "language": "c", "source": flood},
+                    "interactor_limits": {"wall_ms": 2000, "output_bytes": 8 << 20}}
+            started = time.monotonic()
+            status, _, got = srv.run(body, timeout=120)
+            took = time.monotonic() - started
+            verdict = got.get("verdict") if isinstance(got, dict) else None
+            return (status == 200 and verdict == "wall_time_limit" and took < 60,
+                    (status, verdict, round(took, 1), got))
+        check("interactive: both sides flooding and never reading end at their wall limits "
+              "(the supervisors forward without blocking)", both_flood)
 
         # ---- hostile archives: 422 naming the entry, nothing left ----
         def tar_with(members):

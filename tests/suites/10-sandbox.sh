@@ -81,6 +81,12 @@ check "threads' CPU is summed (within 10 ms per thread past)" between cpu_ms 300
 sb --wall-ms 300 -- /t/probe sleep 5000
 check "sleep gives wall_time_limit" is status wall_time_limit
 check "wall_ms near the limit" between wall_ms 300 400
+# A reader of the run's stdout that never reads (here: sleep) must not stop
+# the run's clock: the supervisor forwards without blocking.
+: >"$RESULT"
+"$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$TESTROOT" --result "$RESULT" --wall-ms 500 -- /t/probe flood 2>"$ERR" </dev/null | sleep 4
+check "stdout's reader never reads: the run still ends at its wall limit" is status wall_time_limit
+check "  ... and wall_ms is near the limit, not the reader's 4 s" between wall_ms 500 1500
 sb --output-bytes 10000 -- /t/probe flood
 check "output flood gives output_limit" is status output_limit
 check "stdout_truncated is set" is stdout_truncated True

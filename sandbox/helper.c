@@ -146,8 +146,8 @@ static bool serve_one(sandbox_slot *slot, int fd)
         ok = send_result(fd, rc, &result, &error);
         sandbox_result_free(&result);
         /* The server has the result: unmount what the run left, and
-         * build the next run's sandbox while it waits. */
-        run_release_finished(slot);
+         * build the next run's sandbox while it waits.  (A server that is
+         * gone: helper_main's discard unmounts it.) */
         if (ok)
             run_prepare_ahead(slot);
     }

@@ -3,8 +3,9 @@
  * run's pid namespace ("init"): it waits until its uid/gid maps are
  * written, builds what it can of the root (mounts.c) before the run's spec
  * is known, waits for the spec on the go socket (a prepared run, run.c),
- * mounts /box, enters the root, forks the program, and then only reaps: orphans, the program's exit (reported with its wait status) and
- * seccomp notifications (reported with the syscall number).  When init
+ * mounts /box, enters the root, forks the program, and then only reaps:
+ * orphans, the program's exit (reported with its wait status) and seccomp
+ * notifications (reported with the syscall number).  When init
  * exits the kernel kills every process left in the namespace, so nothing
  * of the run outlives it.  The program, between fork and exec, drops every
  * privilege (privileges.c), installs the seccomp filter and hands its

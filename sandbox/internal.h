@@ -167,10 +167,11 @@ int keeper_lock_slot(const char *state_dir, unsigned index, int fd);
 
 /* run.c: one run on the slot's runner thread (or its helper). */
 int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *result, sandbox_error *error);
-/* run.c: build the next run's sandbox now, for the last run's rootfs
- * (best effort), by the thread that will run it, once a run's result is
- * delivered; and end a prepared one (before the slot is left, or before
- * another process runs in the slot). */
+/* run.c: once a run's result is delivered, unmount what it left
+ * (run_release_finished) and build the next run's sandbox now, for the
+ * last run's rootfs (best effort), by the thread that will run it; and
+ * end a prepared one, releasing the finished one too (before the slot is
+ * left, or before another process runs in the slot). */
 void run_prepare_ahead(sandbox_slot *slot);
 void run_discard_prepared(sandbox_slot *slot);
 /* run.c: unmount what the last run left mounted in its own mount

@@ -537,14 +537,19 @@ static void call_finished(const sandbox_hooks *hooks, const supervision *s)
     close(box);
 }
 
+static void reap(pid_t pid)
+{
+    kill(pid, SIGKILL); /* pid 1 dies: the kernel kills the whole namespace */
+    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
 static void finish_processes(supervision *s)
 {
-    kill(s->init_pid, SIGKILL);
     if (s->go_fd >= 0)
         close(s->go_fd);
     s->go_fd = -1;
-    while (waitpid(s->init_pid, NULL, __WALL) < 0 && errno == EINTR)
-        ;
+    reap(s->init_pid);
     /* Every writer is dead now: read what is left of the output.  What
      * is forwarded gets FORWARD_GRACE_NS for its reader to take it. */
     for (capture *c = &s->out; c <= &s->err; c++) {
@@ -749,13 +754,6 @@ static pid_t clone_init(sandbox_slot *slot, const child_plan *plan, sandbox_erro
     return pid;
 }
 
-static void reap(pid_t pid)
-{
-    kill(pid, SIGKILL); /* pid 1 dies: the kernel kills the whole namespace */
-    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-        ;
-}
-
 static void close_prepared_fds(prepared_run *p)
 {
     int *fds[] = {&p->go_fd, &p->status_fd, &p->out_fd, &p->err_fd, &p->mount_ns_fd};
@@ -814,9 +812,10 @@ static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct st
     if (pid < 0)
         goto fail_channels;
     /* init waits for its maps, then for one byte on the go socket. */
-    if (write_id_maps(slot, pid, error) < 0 || write(go[0], "g", 1) != 1) {
-        if (!error->message[0])
-            error_errno(error, "start the run's init");
+    int started = write_id_maps(slot, pid, error);
+    if (started == 0 && write(go[0], "g", 1) != 1)
+        started = error_errno(error, "start the run's init");
+    if (started < 0) {
         reap(pid);
         goto fail_channels;
     }

@@ -146,9 +146,10 @@ static void *runner_main(void *argument)
             pthread_cond_wait(&slot->cond, &slot->mutex);
         bool prepare = spec && slot->helper_fd < 0 && slot->state == RUNNER_IDLE;
         pthread_mutex_unlock(&slot->mutex);
-        run_release_finished(slot);
         if (prepare)
-            run_prepare_ahead(slot);
+            run_prepare_ahead(slot); /* (which first unmounts what the last run left) */
+        else
+            run_release_finished(slot);
         pthread_mutex_lock(&slot->mutex);
     }
     pthread_mutex_unlock(&slot->mutex);
@@ -196,19 +197,27 @@ static int open_slot(sandbox_context *context, unsigned index, sandbox_slot *slo
     return start_runner(slot, error);
 }
 
+/* A slot with every descriptor "none", or NULL (out of memory). */
+static sandbox_slot *slot_new(void)
+{
+    sandbox_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return NULL;
+    slot->lock_fd = slot->helper_fd = slot->finished_mount_ns_fd = -1;
+    slot->host_netns_fd = slot->slot_netns_fd = -1;
+    slot->prepared = (prepared_run){.go_fd = -1, .status_fd = -1, .out_fd = -1, .err_fd = -1, .mount_ns_fd = -1};
+    return slot;
+}
+
 /* A slot run by the calling thread itself, which joins the slot's net
  * namespace and cgroups as a runner thread would: for a process that only
  * runs this slot's specs (a helper), one thread hop less per run. */
 int slot_open_here(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error)
 {
     *out = NULL;
-    sandbox_slot *slot = calloc(1, sizeof *slot);
+    sandbox_slot *slot = slot_new();
     if (!slot)
         return error_set(error, ENOMEM, "allocate a slot");
-    slot->lock_fd = -1;
-    slot->helper_fd = -1;
-    slot->finished_mount_ns_fd = -1;
-    slot->host_netns_fd = slot->slot_netns_fd = -1;
     name_slot(context, index, slot);
     if (cgroup_slot_open(&context->cgroups, index, &slot->cgroups, error) < 0 ||
         prepare_runner_thread(slot, error) < 0) {
@@ -223,13 +232,9 @@ int slot_open_here(sandbox_context *context, unsigned index, sandbox_slot **out,
 int slot_open_unlocked(sandbox_context *context, unsigned index, sandbox_slot **out, sandbox_error *error)
 {
     *out = NULL;
-    sandbox_slot *slot = calloc(1, sizeof *slot);
+    sandbox_slot *slot = slot_new();
     if (!slot)
         return error_set(error, ENOMEM, "allocate a slot");
-    slot->lock_fd = -1;
-    slot->host_netns_fd = slot->slot_netns_fd = -1;
-    slot->helper_fd = -1;
-    slot->finished_mount_ns_fd = -1;
     if (open_slot(context, index, slot, error) < 0) {
         sandbox_slot_release(slot);
         return -1;

@@ -194,6 +194,13 @@ bool workspace_empty(const char *path)
 /* Two per slot of a server with four slots; more only cost mounts on the host. */
 #define IDLE_WORKSPACES_MAX 8
 
+static void unmount_and_free(sandbox_workspace *workspace)
+{
+    if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
+        rmdir(workspace->path);
+    free(workspace);
+}
+
 void sandbox_workspace_destroy(sandbox_workspace *workspace)
 {
     if (!workspace)
@@ -214,9 +221,7 @@ void sandbox_workspace_destroy(sandbox_workspace *workspace)
         if (kept)
             return;
     }
-    if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
-        rmdir(workspace->path);
-    free(workspace);
+    unmount_and_free(workspace);
 }
 
 void workspace_release_idle(sandbox_context *context)
@@ -226,9 +231,7 @@ void workspace_release_idle(sandbox_context *context)
     context->idle_workspace_count = 0;
     while (workspace) {
         sandbox_workspace *next = workspace->next;
-        if (umount2(workspace->path, MNT_DETACH) == 0 || errno == EINVAL)
-            rmdir(workspace->path);
-        free(workspace);
+        unmount_and_free(workspace);
         workspace = next;
     }
 }

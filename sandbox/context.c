@@ -140,6 +140,7 @@ void sandbox_context_close(sandbox_context *context)
         return;
     helper_zygote_stop(context);
     workspace_release_idle(context);
+    image_views_release(context);
     seccomp_program_free(&context->seccomp);
     if (context->empty_caps)
         cap_free(context->empty_caps);

@@ -425,6 +425,7 @@ void child_init_main(const child_plan *plan)
     }
     mount_plan mounts = {
         .scratch = plan->context->scratch_dir, .rootfs_fd = FD_ROOTFS, .box_fd = -1, .dev_fd = FD_DEV,
+        .rootfs_is_view = plan->rootfs_is_view,
         .disk_kb = plan->disk_kb, .inodes = plan->inodes,
         .box_uid = SANDBOX_INNER_UID, .box_gid = SANDBOX_INNER_UID,
     };

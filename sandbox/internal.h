@@ -30,6 +30,7 @@ typedef struct prepared_run {
     dev_t rootfs_dev;
     ino_t rootfs_ino;
     uint64_t disk_kb, inodes;
+    uint64_t view_made_ns;                  /* its root is a view made then (image_view.c); 0: its own overlay */
     int mount_ns_fd;                        /* init's mount namespace, held (see finished_mount_ns_fd) */
 } prepared_run;
 
@@ -49,6 +50,8 @@ struct sandbox_context {
     int zygote_fd;                  /* helper.c: forks the slots' helpers; -1 = none */
     struct sandbox_workspace *idle_workspaces; /* workspace.c: emptied, kept for reuse (under mutex) */
     unsigned idle_workspace_count;
+    struct image_view *image_views; /* image_view.c: read-only rootfs views, kept for reuse (under mutex) */
+    bool image_views_unsupported;   /* the kernel takes no overlay layer by descriptor */
     pthread_mutex_t mutex;
 };
 
@@ -83,6 +86,8 @@ struct sandbox_slot {
                                      * until its result is delivered (run_release_finished); -1 = none */
     char last_rootfs[PATH_MAX];     /* the last run's rootfs and tmpfs size: what to prepare next */
     uint64_t last_disk_kb, last_inodes;
+    uint64_t last_start_ns;         /* run.c: when the last run started (CLOCK_MONOTONIC) */
+    bool runs_close;                /* it started less than a second after the one before */
 };
 
 /* What a run's init (or its program before exec) tells the supervisor. */
@@ -108,7 +113,8 @@ typedef struct child_plan {
     const sandbox_context *context;
     int null_fd;                     /* the run's own /dev/null: stdin unless the spec gives one */
     int stdout_fd, stderr_fd, status_fd, go_fd;
-    int rootfs_tree_fd;              /* detached mount (open_tree) of the rootfs */
+    int rootfs_tree_fd;              /* detached mount (open_tree) of the rootfs, or a clone of its view */
+    bool rootfs_is_view;             /* rootfs_tree_fd is a view (image_view.c): the root as it is */
     int dev_tree_fd;                 /* detached tmpfs with the run's own device nodes (its /dev) */
     uint64_t disk_kb, inodes;        /* the scratch tmpfs's size as prepared */
 } child_plan;
@@ -132,6 +138,19 @@ typedef struct go_message {
 /* init.c: the body of the cloned child; never returns.  It builds what
  * it can of the run's root, then waits on the go socket for the spec. */
 __attribute__((noreturn)) void child_init_main(const child_plan *plan);
+
+/* image_view.c: a clone of rootfs's read-only view (info: its stat) in
+ * *tree_fd, and when that view was made in *made_ns: 1; 0 when it has
+ * none (a one-run context, an older kernel, a rootfs without the
+ * directories it needs): the run mounts its own overlay; -1 on error.
+ * image_view_fresh: may a run still use a view made at made_ns (0: no
+ * view, yes)?  image_views_release closes them all. */
+#define IMAGE_VIEW_MAX_AGE_NS 2000000000ull
+typedef struct image_view image_view;
+int image_view_clone(sandbox_context *context, const char *rootfs, const struct stat *info, int *tree_fd,
+                     uint64_t *made_ns, sandbox_error *error);
+bool image_view_fresh(uint64_t made_ns);
+void image_views_release(sandbox_context *context);
 
 /* context.c: the defaults of a sandbox_config, in one place. */
 const char *config_state_dir(const sandbox_config *config);

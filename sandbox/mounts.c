@@ -130,8 +130,27 @@ static int mount_box_after_root(const mount_plan *plan, const paths *p, sandbox_
     return 0;
 }
 
+/* The rootfs's view is / as it is, read-only; the places a run may write
+ * are the scratch tmpfs's, as with an overlay (image_view.c). */
+static int mount_root_view(const mount_plan *plan, const paths *p, sandbox_error *error)
+{
+    if (attach_tree(plan->rootfs_fd, "rootfs view", p->root, error) < 0)
+        return -1;
+    static const char *const writable[] = {"tmp", "var/tmp", "box"};
+    for (size_t i = 0; i < sizeof writable / sizeof writable[0]; i++) {
+        char source[PATH_MAX], target[PATH_MAX];
+        snprintf(source, sizeof source, "%s/%s", p->upper, writable[i]);
+        snprintf(target, sizeof target, "%s/%s", p->root, writable[i]);
+        if (do_mount(source, target, NULL, MS_BIND, NULL, error) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int mount_root(const mount_plan *plan, const paths *p, sandbox_error *error)
 {
+    if (plan->rootfs_is_view)
+        return mount_root_view(plan, p, error);
     char options[PATH_MAX * 3];
     if (attach_tree(plan->rootfs_fd, "rootfs", p->lower, error) < 0)
         return -1;

@@ -17,6 +17,7 @@
 typedef struct mount_plan {
     const char *scratch;        /* an empty host directory to mount the run's tmpfs on */
     int rootfs_fd;              /* detached mount (open_tree) of the rootfs: lower layer of / */
+    bool rootfs_is_view;        /* rootfs_fd is a read-only view (image_view.c): / itself */
     int box_fd;                 /* detached mount of the host directory for /box (per box_mode); -1 = none */
     int dev_fd;                 /* detached tmpfs with the run's own device nodes: /dev */
     sandbox_box_mode box_mode;

@@ -266,3 +266,75 @@ SB_SLOT=62
 check "--pin-cpus: slot 61 gets CPU $(cpu_for_slot 61) ($other)" [ "$other" = "$(cpu_for_slot 61)" ]
 sb -- /bin/sh -c 'nproc'
 check "without --pin-cpus a run sees all $all_cpus CPUs" sh -c "[ \"\$(cat '$OUT')\" = '$all_cpus' ]"
+
+# 16. The run's root: a read-only view of the rootfs shared by runs that
+# come close together (sandbox/image_view.c; the keeper of a cgroup v1 host
+# or a server, on Linux >= 6.13, which takes overlay layers by descriptor),
+# else the run's own overlay.  Either way only tmp, var/tmp, box and
+# /dev/shm take writes, and /proc/mounts names no host path.
+kernel_takes_layer_fds() { uname -r | awk -F. '{ exit !($1 > 6 || ($1 == 6 && $2 >= 13)) }'; }
+views=no
+[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && kernel_takes_layer_fds && views=yes
+# sbr ROOTFS ARGS...: sb in another rootfs
+sbr() { r=$1; shift; : >"$RESULT"
+    "$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$r" --result "$RESULT" "$@" >"$OUT" 2>"$ERR" </dev/null; }
+root_line() { awk '$2 == "/" {print}' "$OUT"; }
+# root_kind ROOTFS: "view" or "overlay", as the last of up to 10 runs in a row
+# shows it: the first runs of a row may use a sandbox prepared while idle.
+root_kind() {
+    kind=none; i=0
+    while [ $i -lt 10 ]; do
+        sbr "$1" -- /bin/sh -c 'cat /proc/mounts; touch /etc/x; for d in /tmp /var/tmp /box /dev/shm; do echo w > $d/w && echo "wrote $d"; done; ls /box'
+        case "$(root_line)" in
+            *lowerdir+=*) kind=view; break;;
+            *upperdir=*) kind=overlay;;
+        esac
+        i=$((i + 1))
+    done
+    echo "$kind"
+}
+viewroot=$(mktemp -d /tmp/judgebox-view.XXXXXX)
+cp -a "$TESTROOT" "$viewroot/rootfs"
+kind=$(root_kind "$viewroot/rootfs")
+if [ "$views" = yes ]; then
+    check "a rootfs with empty tmp, var/tmp and box: runs in a row get its read-only view ($(root_line))" [ "$kind" = view ]
+    check "the view: writing elsewhere fails with EROFS" grep -q "Read-only file system" "$ERR"
+else
+    check "no views here (cgroup v2 CLI runs once, or Linux < 6.13): the run's own overlay ($(root_line))" [ "$kind" = overlay ]
+fi
+check "the root ($kind): /tmp, /var/tmp, /box and /dev/shm take writes" \
+    sh -c "[ \$(grep -c '^wrote ' '$OUT') -eq 4 ]"
+check "the root ($kind): /etc does not" grep -q "touch: /etc/x" "$ERR"
+check "the root ($kind): the run is ok" is status ok
+check "the root ($kind): /proc/mounts names no host path" \
+    sh -c "! grep -q -e '$viewroot' -e '$TESTROOT' -e /run/judgebox '$OUT'"
+sbr "$viewroot/rootfs" -- /bin/sh -c 'ls -A /tmp /var/tmp /box'
+check "nothing written by the run before shows in the next ($kind)" sh -c "! grep -q w '$OUT'"
+
+# A rootfs the view does not fit runs on its own overlay, as it is.
+cp -a "$TESTROOT" "$viewroot/no-var-tmp" && rm -r "$viewroot/no-var-tmp/var/tmp"
+check "a rootfs without var/tmp: its own overlay" [ "$(root_kind "$viewroot/no-var-tmp")" = overlay ]
+check "a rootfs without var/tmp: /var/tmp still takes writes" out_has "^wrote /var/tmp$"
+cp -a "$TESTROOT" "$viewroot/box-files" && echo image >"$viewroot/box-files/box/from-image"
+check "a rootfs with files in /box: its own overlay" [ "$(root_kind "$viewroot/box-files")" = overlay ]
+check "a rootfs with files in /box: the run sees them" out_has "^from-image$"
+
+# A view never outlives what its rootfs path names: a tree swapped in by
+# rename shows in the next run, a file changed in place within the view's age.
+echo one >"$viewroot/rootfs/marker"
+kind=$(root_kind "$viewroot/rootfs")
+sbr "$viewroot/rootfs" -- /bin/cat /marker
+check "marker 'one' read ($kind)" out_has "^one$"
+cp -a "$viewroot/rootfs" "$viewroot/next" && echo two >"$viewroot/next/marker"
+mv "$viewroot/rootfs" "$viewroot/old" && mv "$viewroot/next" "$viewroot/rootfs"
+sbr "$viewroot/rootfs" -- /bin/cat /marker
+check "a rootfs swapped by rename: the next run sees the new tree" out_has "^two$"
+echo three >"$viewroot/rootfs/marker.new" && mv "$viewroot/rootfs/marker.new" "$viewroot/rootfs/marker"
+i=0
+while [ $i -lt 300 ]; do
+    sbr "$viewroot/rootfs" -- /bin/cat /marker
+    grep -q "^three$" "$OUT" && break
+    i=$((i + 1)); sleep 0.1
+done
+check "a file replaced in place: runs see it within the view's age of 2 s (here: $i polls)" out_has "^three$"
+rm -rf "$viewroot"

@@ -1,0 +1,268 @@
+/*
+ * image_view.c - the read-only part of a run's root, built once per rootfs
+ * and process instead of once per run.
+ *
+ * A fresh overlay per run starts with no dentries: every path the run
+ * opens is looked up again, in the overlay and in its layers, and the
+ * first gcc of a run paid 3-5 ms for that alone (docs/performance.md).
+ * A view is one read-only overlay of the rootfs, mounted detached by the
+ * supervisor as real root and held here; each run gets a clone of it
+ * (open_tree), which shares the overlay's warm dentries and nothing else.
+ * Nothing a run does can change a view: it has no upper layer and is
+ * mounted read-only.  The places a run may write (tmp, var/tmp and box)
+ * are bound over it from the run's own scratch tmpfs (mounts.c), the
+ * same directories and the same single disk cap as with an overlay root;
+ * writing anywhere else fails with EROFS where it failed with EACCES.
+ *
+ * The layers are passed by descriptor ("lowerdir+", Linux 6.13), so the
+ * view's options in a run's /proc/mounts name no host path; below them
+ * an empty tmpfs, as an overlay without an upper layer needs two.  A
+ * kernel without that, or a rootfs without empty tmp, var/tmp and box
+ * directories and proc and dev, gets no view: its runs mount their own
+ * overlay as before.
+ *
+ * A view caches lookups, and overlayfs does not see a layer change under
+ * it: a file replaced in the rootfs in place would still be the old one,
+ * a new one missing.  So a run never gets a view older than
+ * IMAGE_VIEW_MAX_AGE_NS (2 s; a change in place shows within that), nor
+ * one of another directory than its rootfs path names now (the image
+ * store swaps a new tree in by rename: that shows at once).  A sandbox
+ * prepared ahead with a view ages with it (run.c), so a slot prepares
+ * with a view only while its runs come less than a second apart; an
+ * idle slot's next run gets its own overlay, prepared, as before.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "internal.h"
+
+#define IMAGE_VIEWS_MAX 32 /* rootfs paths with a view (or known to have none) per process */
+
+struct image_view {
+    image_view *next;       /* in context->image_views, most recently used first */
+    char rootfs[PATH_MAX];
+    dev_t dev;
+    ino_t ino;
+    uint64_t made_ns;       /* CLOCK_MONOTONIC */
+    int mount_fd;           /* the detached read-only overlay; -1: this rootfs gets no view */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+bool image_view_fresh(uint64_t made_ns)
+{
+    return made_ns == 0 || now_ns() - made_ns <= IMAGE_VIEW_MAX_AGE_NS;
+}
+
+static int fsopen_(const char *type) { return (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC); }
+
+static int fsconfig_(int fs_fd, unsigned command, const char *key, const char *value, int aux)
+{
+    return (int)syscall(SYS_fsconfig, fs_fd, command, key, value, aux);
+}
+
+static int fsmount_(int fs_fd, unsigned attributes)
+{
+    return (int)syscall(SYS_fsmount, fs_fd, FSMOUNT_CLOEXEC, attributes);
+}
+
+/* A directory (not a symlink) with nothing in it: what a bound scratch
+ * directory may cover without hiding anything the overlay would merge. */
+static bool is_empty_dir(int tree_fd, const char *path)
+{
+    int fd = openat(tree_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return false;
+    }
+    bool empty = true;
+    struct dirent *entry;
+    while (empty && (entry = readdir(dir)))
+        empty = strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0;
+    closedir(dir);
+    return empty;
+}
+
+static bool is_dir(int tree_fd, const char *path)
+{
+    struct stat info;
+    return fstatat(tree_fd, path, &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(info.st_mode);
+}
+
+/* Can a run's root be this rootfs read-only, with tmp, var/tmp and box
+ * bound over it and proc and dev mounted on it? */
+static bool rootfs_fits_view(int tree_fd)
+{
+    return is_empty_dir(tree_fd, "tmp") && is_empty_dir(tree_fd, "var/tmp") && is_empty_dir(tree_fd, "box") &&
+           is_dir(tree_fd, "proc") && is_dir(tree_fd, "dev");
+}
+
+/* The empty bottom layer: a detached tmpfs of one page. */
+static int make_empty_layer(sandbox_error *error)
+{
+    int fs_fd = fsopen_("tmpfs");
+    if (fs_fd < 0)
+        return error_errno(error, "fsopen tmpfs");
+    int mount_fd = -1;
+    if (fsconfig_(fs_fd, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+        fsconfig_(fs_fd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+        fsconfig_(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        error_errno(error, "create the empty layer's tmpfs");
+    else if ((mount_fd = fsmount_(fs_fd, MOUNT_ATTR_RDONLY)) < 0)
+        error_errno(error, "mount the empty layer's tmpfs");
+    close(fs_fd);
+    return mount_fd;
+}
+
+/* The view of the rootfs open as tree_fd.  -1 with *unsupported set: the
+ * kernel takes no layer by descriptor. */
+static int make_view(int tree_fd, bool *unsupported, sandbox_error *error)
+{
+    int empty_fd = make_empty_layer(error);
+    if (empty_fd < 0)
+        return -1;
+    int fs_fd = fsopen_("overlay"), mount_fd = -1;
+    if (fs_fd < 0) {
+        error_errno(error, "fsopen overlay");
+    } else if (fsconfig_(fs_fd, FSCONFIG_SET_STRING, "source", "judgebox-root", 0) < 0) {
+        error_errno(error, "name the rootfs view");
+    } else if (fsconfig_(fs_fd, FSCONFIG_SET_FD, "lowerdir+", NULL, tree_fd) < 0) {
+        *unsupported = errno == EINVAL;
+        error_errno(error, "pass the rootfs to the view's overlay by descriptor");
+    } else if (fsconfig_(fs_fd, FSCONFIG_SET_FD, "lowerdir+", NULL, empty_fd) < 0 ||
+               fsconfig_(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        error_errno(error, "create the rootfs view's overlay");
+    } else if ((mount_fd = fsmount_(fs_fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) {
+        error_errno(error, "mount the rootfs view's overlay");
+    }
+    if (fs_fd >= 0)
+        close(fs_fd);
+    close(empty_fd);
+    return mount_fd;
+}
+
+static void view_free(image_view *view)
+{
+    if (view->mount_fd >= 0)
+        close(view->mount_fd);
+    free(view);
+}
+
+/* A new entry for rootfs: a view, or none (mount_fd -1) when the rootfs
+ * does not fit one or the view could not be made.  NULL: out of memory. */
+static image_view *view_new(sandbox_context *context, const char *rootfs, const struct stat *info)
+{
+    image_view *view = calloc(1, sizeof *view);
+    if (!view)
+        return NULL;
+    snprintf(view->rootfs, sizeof view->rootfs, "%s", rootfs);
+    view->dev = info->st_dev;
+    view->ino = info->st_ino;
+    view->made_ns = now_ns();
+    view->mount_fd = -1;
+    int tree_fd = open_tree(AT_FDCWD, rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree_fd < 0)
+        return view; /* the run's own open_tree will say why */
+    struct stat opened;
+    sandbox_error ignored = {0};
+    bool unsupported = false;
+    /* The directory opened must be the one the caller stat'ed. */
+    if (fstat(tree_fd, &opened) == 0 && opened.st_dev == info->st_dev && opened.st_ino == info->st_ino &&
+        rootfs_fits_view(tree_fd))
+        view->mount_fd = make_view(tree_fd, &unsupported, &ignored);
+    if (unsupported)
+        context->image_views_unsupported = true;
+    close(tree_fd);
+    return view;
+}
+
+/* Take rootfs's entry out of the list (the caller puts it back first);
+ * NULL if there is none. */
+static image_view *take_view(sandbox_context *context, const char *rootfs)
+{
+    for (image_view **link = &context->image_views; *link; link = &(*link)->next)
+        if (strcmp((*link)->rootfs, rootfs) == 0) {
+            image_view *view = *link;
+            *link = view->next;
+            return view;
+        }
+    return NULL;
+}
+
+/* Room for one more entry: the least recently used goes. */
+static void evict_if_full(sandbox_context *context)
+{
+    unsigned count = 0;
+    for (image_view **link = &context->image_views; *link; link = &(*link)->next)
+        if (++count == IMAGE_VIEWS_MAX - 1) {
+            image_view *rest = (*link)->next;
+            (*link)->next = NULL;
+            while (rest) {
+                image_view *next = rest->next;
+                view_free(rest);
+                rest = next;
+            }
+            return;
+        }
+}
+
+int image_view_clone(sandbox_context *context, const char *rootfs, const struct stat *info, int *tree_fd,
+                     uint64_t *made_ns, sandbox_error *error)
+{
+    *tree_fd = -1;
+    *made_ns = 0;
+    if (context->one_run || strlen(rootfs) >= PATH_MAX)
+        return 0; /* one run: a view is one more mount than an overlay */
+    pthread_mutex_lock(&context->mutex);
+    int rc = 0;
+    image_view *view = context->image_views_unsupported ? NULL : take_view(context, rootfs);
+    if (view && (view->dev != info->st_dev || view->ino != info->st_ino || !image_view_fresh(view->made_ns))) {
+        view_free(view); /* the path names another tree now, or it may be stale */
+        view = NULL;
+    }
+    if (!view && !context->image_views_unsupported) {
+        evict_if_full(context);
+        view = view_new(context, rootfs, info);
+    }
+    if (view) {
+        view->next = context->image_views;
+        context->image_views = view;
+        if (view->mount_fd >= 0) {
+            *tree_fd = open_tree(view->mount_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+            rc = *tree_fd >= 0 ? 1 : error_errno(error, "clone the view of rootfs %s", rootfs);
+            *made_ns = rc > 0 ? view->made_ns : 0;
+        }
+    }
+    pthread_mutex_unlock(&context->mutex);
+    return rc;
+}
+
+void image_views_release(sandbox_context *context)
+{
+    image_view *view = context->image_views;
+    context->image_views = NULL;
+    while (view) {
+        image_view *next = view->next;
+        view_free(view);
+        view = next;
+    }
+}

@@ -203,26 +203,23 @@ static image_view *take_view(sandbox_context *context, const char *rootfs)
         if (strcmp((*link)->rootfs, rootfs) == 0) {
             image_view *view = *link;
             *link = view->next;
+            context->image_view_count--;
             return view;
         }
     return NULL;
 }
 
-/* Room for one more entry: the least recently used goes. */
+/* Room for one more entry: the least recently used (the last) goes. */
 static void evict_if_full(sandbox_context *context)
 {
-    unsigned count = 0;
-    for (image_view **link = &context->image_views; *link; link = &(*link)->next)
-        if (++count == IMAGE_VIEWS_MAX - 1) {
-            image_view *rest = (*link)->next;
-            (*link)->next = NULL;
-            while (rest) {
-                image_view *next = rest->next;
-                view_free(rest);
-                rest = next;
-            }
-            return;
-        }
+    if (context->image_view_count < IMAGE_VIEWS_MAX)
+        return;
+    image_view **link = &context->image_views;
+    while ((*link)->next)
+        link = &(*link)->next;
+    view_free(*link);
+    *link = NULL;
+    context->image_view_count--;
 }
 
 int image_view_clone(sandbox_context *context, const char *rootfs, const struct stat *info, int *tree_fd,
@@ -246,6 +243,7 @@ int image_view_clone(sandbox_context *context, const char *rootfs, const struct 
     if (view) {
         view->next = context->image_views;
         context->image_views = view;
+        context->image_view_count++;
         if (view->mount_fd >= 0) {
             *tree_fd = open_tree(view->mount_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
             rc = *tree_fd >= 0 ? 1 : error_errno(error, "clone the view of rootfs %s", rootfs);
@@ -260,6 +258,7 @@ void image_views_release(sandbox_context *context)
 {
     image_view *view = context->image_views;
     context->image_views = NULL;
+    context->image_view_count = 0;
     while (view) {
         image_view *next = view->next;
         view_free(view);

@@ -51,6 +51,7 @@ struct sandbox_context {
     struct sandbox_workspace *idle_workspaces; /* workspace.c: emptied, kept for reuse (under mutex) */
     unsigned idle_workspace_count;
     struct image_view *image_views; /* image_view.c: read-only rootfs views, kept for reuse (under mutex) */
+    unsigned image_view_count;
     bool image_views_unsupported;   /* the kernel takes no overlay layer by descriptor */
     pthread_mutex_t mutex;
 };

@@ -209,6 +209,22 @@ static image_view *take_view(sandbox_context *context, const char *rootfs)
     return NULL;
 }
 
+/* Views too old to be used again go: each holds its rootfs's tree, which
+ * a swapped-out image's removal would otherwise not free. */
+static void drop_expired(sandbox_context *context)
+{
+    for (image_view **link = &context->image_views; *link;) {
+        image_view *view = *link;
+        if (image_view_fresh(view->made_ns)) {
+            link = &view->next;
+            continue;
+        }
+        *link = view->next;
+        view_free(view);
+        context->image_view_count--;
+    }
+}
+
 /* Room for one more entry: the least recently used (the last) goes. */
 static void evict_if_full(sandbox_context *context)
 {
@@ -231,9 +247,10 @@ int image_view_clone(sandbox_context *context, const char *rootfs, const struct 
         return 0; /* one run: a view is one more mount than an overlay */
     pthread_mutex_lock(&context->mutex);
     int rc = 0;
+    drop_expired(context);
     image_view *view = context->image_views_unsupported ? NULL : take_view(context, rootfs);
-    if (view && (view->dev != info->st_dev || view->ino != info->st_ino || !image_view_fresh(view->made_ns))) {
-        view_free(view); /* the path names another tree now, or it may be stale */
+    if (view && (view->dev != info->st_dev || view->ino != info->st_ino)) {
+        view_free(view); /* the path names another tree now */
         view = NULL;
     }
     if (!view && !context->image_views_unsupported) {

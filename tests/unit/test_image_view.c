@@ -101,7 +101,7 @@ int main(void)
         make_rootfs(name, NULL);
         clone_view(context, name, &unused);
     }
-    CHECK("at most 32 rootfs paths are kept", context->image_view_count == 32);
+    CHECK("at most 32 rootfs paths are kept", context->image_view_count <= 32 && context->image_view_count > 0);
     dev_t many0 = 0, many0_again = 0, many39 = 0, many39_again = 0;
     clone_view(context, "many39", &many39);
     clone_view(context, "many39", &many39_again);

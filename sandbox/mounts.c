@@ -1,9 +1,11 @@
 /*
  * mounts.c - builds the run's root, see mounts.h.  Order matters: the
- * tmpfs first (it caps everything written), then the overlay root, /dev,
- * /proc while the new pid namespace is ours (mounts_prepare, before the
- * run's spec is known); then /box, the hostname and last pivot_root,
- * after which nothing of the host's tree is reachable (mounts_enter).
+ * tmpfs first (it caps everything written), then the root (a view or an
+ * overlay), /dev, /proc while the new pid namespace is ours, then
+ * pivot_root, after which nothing of the host's tree is reachable
+ * (mounts_prepare, before the run's spec is known).  The scratch tmpfs
+ * stays reachable on /box until the spec's box covers it: its size, the
+ * box and the hostname are all mounts_enter does, with the spec.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,26 +110,45 @@ static int make_box_dir(const mount_plan *plan, const paths *p, sandbox_error *e
     return 0;
 }
 
-static int mount_box_after_root(const mount_plan *plan, const paths *p, sandbox_error *error)
+/* After pivot_root /box is the scratch tmpfs's root (mounts_prepare), and
+ * the box mounts over it: the directory the root had there (box_dir_fd,
+ * the overlay's or the view's bound one), the host directory itself, or
+ * an overlay on it whose upper and work directories are the scratch's. */
+static int mount_box(const mount_plan *plan, const paths *p, sandbox_error *error)
 {
-    char box[PATH_MAX + 8], options[PATH_MAX * 3];
-    snprintf(box, sizeof box, "%s/box", p->root);
     if (plan->box_mode == SANDBOX_BOX_COPY_ON_WRITE) {
+        if (chdir("/box") < 0)
+            return error_errno(error, "chdir /box (the scratch tmpfs)");
+        char options[PATH_MAX];
         if (make_dir(p->box_upper, 0755, error) < 0 || make_dir(p->box_work, 0700, error) < 0 ||
             make_dir(p->box_lower, 0755, error) < 0 || attach_tree(plan->box_fd, "box", p->box_lower, error) < 0)
             return -1;
         if (chown(p->box_upper, plan->box_uid, plan->box_gid) < 0)
             return error_errno(error, "chown %s", p->box_upper);
+        int lower_fd = open(p->box_lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (lower_fd < 0)
+            return error_errno(error, "open %s", p->box_lower);
         snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s,workdir=%s", p->box_lower, p->box_upper,
                  p->box_work);
-        return do_mount("judgebox-box", box, "overlay", MS_NOSUID | MS_NODEV, options, error);
-    }
-    if (plan->box_mode == SANDBOX_BOX_WRITABLE) {
-        if (make_dir(box, 0755, error) < 0)
+        int mounted = do_mount("judgebox-box", "/box", "overlay", MS_NOSUID | MS_NODEV, options, error);
+        /* The overlay holds its own copy of the lower layer: detach the box's
+         * mount, which would name the host directory in /proc/self/mountinfo. */
+        char lower[64];
+        snprintf(lower, sizeof lower, "/proc/self/fd/%d", lower_fd);
+        if (mounted == 0 && umount2(lower, MNT_DETACH) < 0)
+            mounted = error_errno(error, "detach the box's lower layer");
+        close(lower_fd);
+        if (mounted < 0)
             return -1;
-        return attach_tree(plan->box_fd, "box", box, error);
+        if (chdir("/") < 0)
+            return error_errno(error, "chdir /");
+        return 0;
     }
-    return 0;
+    if (plan->box_mode == SANDBOX_BOX_WRITABLE)
+        return attach_tree(plan->box_fd, "box", "/box", error);
+    char source[64];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", plan->box_dir_fd);
+    return do_mount(source, "/box", NULL, MS_BIND, NULL, error);
 }
 
 /* The rootfs's view is / as it is, read-only; the places a run may write
@@ -233,8 +254,21 @@ static int mount_dev(const mount_plan *plan, const paths *p, sandbox_error *erro
     return do_mount(p->shm, shm, NULL, MS_BIND, NULL, error);
 }
 
-static int enter_root(const mount_plan *plan, const paths *p, sandbox_error *error)
+/* Into the run's root for good, before the spec: the box's directory in
+ * the root held open (mount_box binds it back when the spec has no box),
+ * the scratch tmpfs bound on /box so that mounts_enter can still resize
+ * it and build a box overlay from it, then pivot_root and the old root
+ * detached (its unmount waits for an RCU grace period: not on the path
+ * from the spec to the program). */
+static int enter_root(mount_plan *plan, const paths *p, sandbox_error *error)
 {
+    char box[PATH_MAX + 8];
+    snprintf(box, sizeof box, "%s/box", p->root);
+    plan->box_dir_fd = open(box, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (plan->box_dir_fd < 0)
+        return error_errno(error, "open %s", box);
+    if (do_mount(".", box, NULL, MS_BIND, NULL, error) < 0)
+        return -1;
     if (chdir(p->root) < 0)
         return error_errno(error, "chdir %s", p->root);
     if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -244,23 +278,22 @@ static int enter_root(const mount_plan *plan, const paths *p, sandbox_error *err
         return error_errno(error, "detach the old root");
     if (chdir("/") < 0)
         return error_errno(error, "chdir /");
-    const char *workdir = plan->workdir ? plan->workdir : "/box";
-    if (chdir(workdir) < 0)
-        return error_errno(error, "chdir %s", workdir);
     return 0;
 }
 
-int mounts_prepare(const mount_plan *plan, sandbox_error *error)
+int mounts_prepare(mount_plan *plan, sandbox_error *error)
 {
     paths p = scratch_paths;
+    plan->box_dir_fd = -1;
     return mount_scratch(plan, &p, error) < 0 || make_box_dir(plan, &p, error) < 0 || mount_root(plan, &p, error) < 0 ||
-                   mount_dev(plan, &p, error) < 0 || mount_proc(&p, error) < 0
+                   mount_dev(plan, &p, error) < 0 || mount_proc(&p, error) < 0 || enter_root(plan, &p, error) < 0
                ? -1
                : 0;
 }
 
 /* The tmpfs was sized for the run the sandbox was prepared for: resize it
- * when this run's disk limit differs (it holds only empty directories yet). */
+ * when this run's disk limit differs (it holds only empty directories yet),
+ * through its bind on /box. */
 static int resize_scratch(const mount_plan *plan, uint64_t prepared_disk_kb, uint64_t prepared_inodes,
                           sandbox_error *error)
 {
@@ -269,16 +302,20 @@ static int resize_scratch(const mount_plan *plan, uint64_t prepared_disk_kb, uin
     char options[128];
     snprintf(options, sizeof options, "size=%luk,nr_inodes=%lu", (unsigned long)plan->disk_kb,
              (unsigned long)plan->inodes);
-    return do_mount(NULL, plan->scratch, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, options, error);
+    return do_mount(NULL, "/box", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, options, error);
 }
 
 int mounts_enter(const mount_plan *plan, uint64_t prepared_disk_kb, uint64_t prepared_inodes, sandbox_error *error)
 {
     paths p = scratch_paths;
-    if (resize_scratch(plan, prepared_disk_kb, prepared_inodes, error) < 0 || mount_box_after_root(plan, &p, error) < 0)
+    if (resize_scratch(plan, prepared_disk_kb, prepared_inodes, error) < 0 || mount_box(plan, &p, error) < 0)
         return -1;
+    close(plan->box_dir_fd);
     const char *hostname = plan->hostname ? plan->hostname : "judgebox";
     if (sethostname(hostname, strlen(hostname)) < 0)
         return error_errno(error, "sethostname %s", hostname);
-    return enter_root(plan, &p, error);
+    const char *workdir = plan->workdir ? plan->workdir : "/box";
+    if (chdir(workdir) < 0)
+        return error_errno(error, "chdir %s", workdir);
+    return 0;
 }

@@ -181,6 +181,10 @@ check "a rootfs below a 0700 folder works" is status ok
 check "a /box below a 0700 folder works" out_has "^boxed$"
 check "the run's /proc/mounts shows no host path of the rootfs or /box" \
     sh -c "grep -q ' / overlay ' '$OUT' && grep -q ' /box overlay ' '$OUT' && ! grep -q -e '$private' -e '$TESTROOT' '$OUT'"
+"$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$private/rootfs" --box "$private/box" --result "$RESULT" \
+    -- /bin/cat /proc/self/mountinfo >"$OUT" 2>"$ERR" </dev/null
+check "the run's mountinfo (mount roots too) names no host path of the rootfs or a copy-on-write /box" \
+    sh -c "grep -q ' /box ' '$OUT' && ! grep -q -e '$private' -e '$TESTROOT' -e /run/judgebox '$OUT'"
 sb -- /bin/cat /proc/mounts
 check "the run's /proc/mounts shows no host path of the test rootfs or the state directory" \
     sh -c "grep -q ' / overlay ' '$OUT' && ! grep -q -e '$TESTROOT' -e /run/judgebox '$OUT'"

@@ -386,6 +386,7 @@ static bool receive_spec(run_job *job, mount_plan *mounts, int *box_fd, sandbox_
     *job = (run_job){.context = job->context, .argv = (const char *const *)argv, .env = (const char *const *)env,
                      .limits = message.limits, .hold = message.hold};
     mounts->box_mode = (sandbox_box_mode)message.box_mode;
+    mounts->box_is_own_root = message.box_is_own_root;
     mounts->box_fd = *box_fd;
     mounts->disk_kb = message.limits.disk_kb;
     mounts->inodes = message.limits.inodes;

@@ -131,6 +131,7 @@ typedef struct go_message {
     uint32_t magic;
     uint32_t box_mode;
     uint8_t has_stdin, has_box, hold, stderr_to_stdout, has_workdir, has_hostname;
+    uint8_t box_is_own_root;         /* the box is a workspace's own tmpfs (workspace_is_own_root) */
     sandbox_limits limits;           /* filled */
     uint32_t argc, envc;
     uint64_t strings_bytes;
@@ -247,5 +248,8 @@ void workspace_reclaim_dead(const char *workspace_dir);
 bool workspace_empty(const char *path);
 /* workspace.c: unmount and remove the workspaces kept for reuse (context close). */
 void workspace_release_idle(sandbox_context *context);
+/* workspace.c: is `path` a workspace itself, the root of its own tmpfs?  A
+ * detached mount of it then names no host path in a run's mountinfo. */
+bool workspace_is_own_root(const sandbox_context *context, const char *path);
 
 #endif

@@ -132,10 +132,12 @@ static int mount_box(const mount_plan *plan, const paths *p, sandbox_error *erro
                  p->box_work);
         int mounted = do_mount("judgebox-box", "/box", "overlay", MS_NOSUID | MS_NODEV, options, error);
         /* The overlay holds its own copy of the lower layer: detach the box's
-         * mount, which would name the host directory in /proc/self/mountinfo. */
+         * mount, which would name the host directory in /proc/self/mountinfo
+         * (its unmount waits for an RCU grace period: not for a workspace,
+         * whose mount's root is its own tmpfs's). */
         char lower[64];
         snprintf(lower, sizeof lower, "/proc/self/fd/%d", lower_fd);
-        if (mounted == 0 && umount2(lower, MNT_DETACH) < 0)
+        if (mounted == 0 && !plan->box_is_own_root && umount2(lower, MNT_DETACH) < 0)
             mounted = error_errno(error, "detach the box's lower layer");
         close(lower_fd);
         if (mounted < 0)

@@ -22,6 +22,7 @@ typedef struct mount_plan {
     int box_fd;                 /* detached mount of the host directory for /box (per box_mode); -1 = none */
     int dev_fd;                 /* detached tmpfs with the run's own device nodes: /dev */
     sandbox_box_mode box_mode;
+    bool box_is_own_root;       /* box_fd is the root of its own filesystem: its mount names no host path */
     uint64_t disk_kb, inodes;   /* the tmpfs's size */
     uid_t box_uid;              /* owner of /box inside the run */
     gid_t box_gid;

@@ -927,11 +927,12 @@ static bool append_string(char **buffer, size_t *length, size_t *capacity, const
 
 /* Send the prepared init the run's spec (init.c's receive_spec). */
 static int send_go(int go_fd, const sandbox_spec *spec, const sandbox_limits *limits, const char *const *env,
-                   int box_fd, sandbox_error *error)
+                   int box_fd, bool box_is_own_root, sandbox_error *error)
 {
     go_message message = {
         .magic = GO_MAGIC, .box_mode = (uint32_t)spec->box_mode, .limits = *limits,
         .has_stdin = spec->stdin_fd >= 0, .has_box = box_fd >= 0,
+        .box_is_own_root = box_is_own_root,
         .hold = spec->hooks && spec->hooks->finished, .stderr_to_stdout = spec->stderr_to_stdout,
         .has_workdir = spec->workdir != NULL, .has_hostname = spec->hostname != NULL,
     };
@@ -1014,11 +1015,16 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     if (started == 0 && spec->box_mode != SANDBOX_BOX_NONE)
         started = open_tree_of("box directory", spec->box_dir, spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE, &box_fd,
                                error);
+    /* A copy-on-write box's lower mount is detached once its overlay is up
+     * (mounts.c), unless it names no host path anyway: a workspace's own tmpfs. */
+    bool box_is_own_root =
+        box_fd >= 0 && spec->box_mode == SANDBOX_BOX_COPY_ON_WRITE && workspace_is_own_root(slot->context, spec->box_dir);
     s.runner_cpu_start_ns = thread_cpu_ns();
     s.start_ns = monotonic_ns();
     /* A prepared init that failed has reported why: supervise reads it. */
-    if (started == 0 && send_go(s.go_fd, spec, &limits, spec->env ? spec->env : sandbox_default_env, box_fd,
-                                error) < 0 && error->errno_value != EPIPE && error->errno_value != ECONNRESET)
+    if (started == 0 &&
+        send_go(s.go_fd, spec, &limits, spec->env ? spec->env : sandbox_default_env, box_fd, box_is_own_root, error) < 0 &&
+        error->errno_value != EPIPE && error->errno_value != ECONNRESET)
         started = -1;
     if (box_fd >= 0)
         close(box_fd);

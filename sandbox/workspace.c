@@ -270,3 +270,14 @@ void workspace_reclaim_dead(const char *workspace_dir)
     }
     closedir(dir);
 }
+
+bool workspace_is_own_root(const sandbox_context *context, const char *path)
+{
+    size_t length = strlen(context->workspace_dir);
+    if (strncmp(path, context->workspace_dir, length) != 0 || path[length] != '/' || !path[length + 1] ||
+        strchr(path + length + 1, '/'))
+        return false;
+    struct statx info;
+    return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &info) == 0 && S_ISDIR(info.stx_mode) &&
+           (info.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (info.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}

@@ -307,6 +307,18 @@ def encoding_checks(srv):
                 "%d kept, holding files: %s, /box: %r" % (kept, holding, listing))
     check("a reused workspace starts empty (only the request's own files in /box)", reused_workspace)
 
+    def mountinfo_names_no_host_path():
+        # A test run: its /box is a copy-on-write overlay on the request's
+        # workspace, whose lower mount stays (a workspace is its own tmpfs):
+        # no mount of the run, roots included, names a host path.
+        r = run1(srv, "bash", "cat /proc/self/mountinfo")
+        info = r["runs"][0]["stdout"]
+        leaks = [line for line in info.splitlines()
+                 if any(part in line for part in ("/run/judgebox", "/workspaces", lib.IMAGES))]
+        return " /box " in info and not leaks, leaks or info[:600]
+    check("a test run's mountinfo names no host path (its workspace, the image, the state directory)",
+          mountinfo_names_no_host_path)
+
     def args():
         r = run1(srv, "bash", 'printf "%s\\n" "$@"', args=["a b", "\u00e9t\u00e9", "--x"])
         return r["runs"][0]["stdout"] == "a b\n\u00e9t\u00e9\n--x\n", r["runs"][0]["stdout"]

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,11 +83,20 @@ static int fsmount_(int fs_fd, unsigned attributes)
     return (int)syscall(SYS_fsmount, fs_fd, FSMOUNT_CLOEXEC, attributes);
 }
 
-/* A directory (not a symlink) with nothing in it: what a bound scratch
- * directory may cover without hiding anything the overlay would merge. */
+/* `path` in the rootfs, no component of it a symlink: init mounts on these
+ * paths before pivot_root, where a symlink would lead out of the rootfs. */
+static int open_beneath(int tree_fd, const char *path, uint64_t flags)
+{
+    struct open_how how = {.flags = flags | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, tree_fd, path, &how, sizeof how);
+}
+
+/* A directory with nothing in it: what a bound scratch directory may
+ * cover without hiding anything the overlay would merge. */
 static bool is_empty_dir(int tree_fd, const char *path)
 {
-    int fd = openat(tree_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open_beneath(tree_fd, path, O_RDONLY);
     if (fd < 0)
         return false;
     DIR *dir = fdopendir(fd);
@@ -104,8 +114,10 @@ static bool is_empty_dir(int tree_fd, const char *path)
 
 static bool is_dir(int tree_fd, const char *path)
 {
-    struct stat info;
-    return fstatat(tree_fd, path, &info, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(info.st_mode);
+    int fd = open_beneath(tree_fd, path, O_PATH);
+    if (fd >= 0)
+        close(fd);
+    return fd >= 0;
 }
 
 /* Can a run's root be this rootfs read-only, with tmp, var/tmp and box

@@ -93,6 +93,16 @@ int main(void)
     CHECK("its path swapped to another directory: a new view",
           clone_view(context, "image", &swapped) == 1 && swapped != first);
     CHECK("a rootfs without var/tmp: no view", clone_view(context, "no-var-tmp", &unused) == 0);
+    make_rootfs("var-symlink", "var/tmp");
+    char target[512], link[512];
+    snprintf(target, sizeof target, "%s/var-symlink/var", base);
+    snprintf(link, sizeof link, "%s/var-symlink/real-var", base);
+    rename(target, link);
+    snprintf(target, sizeof target, "%s/var-symlink/real-var/tmp", base);
+    mkdir(target, 0755);
+    snprintf(target, sizeof target, "%s/var-symlink/var", base);
+    CHECK("setup: var a symlink to a directory holding tmp", symlink("real-var", target) == 0);
+    CHECK("a rootfs whose var is a symlink: no view", clone_view(context, "var-symlink", &unused) == 0);
     CHECK("image_view_fresh: no view (0) is always fresh", image_view_fresh(0));
     CHECK("image_view_fresh: a view made 2 s ago or more is not", !image_view_fresh(1));
     char name[32];

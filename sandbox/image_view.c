@@ -221,13 +221,14 @@ static image_view *take_view(sandbox_context *context, const char *rootfs)
     return NULL;
 }
 
-/* Views too old to be used again go: each holds its rootfs's tree, which
- * a swapped-out image's removal would otherwise not free. */
-static void drop_expired(sandbox_context *context)
+/* Close every view (`all`), or those too old to be used again: each holds
+ * its rootfs's tree, which a swapped-out image's removal would otherwise
+ * not free. */
+static void drop_views(sandbox_context *context, bool all)
 {
     for (image_view **link = &context->image_views; *link;) {
         image_view *view = *link;
-        if (image_view_fresh(view->made_ns)) {
+        if (!all && image_view_fresh(view->made_ns)) {
             link = &view->next;
             continue;
         }
@@ -258,14 +259,18 @@ int image_view_clone(sandbox_context *context, const char *rootfs, const struct 
     if (context->one_run || strlen(rootfs) >= PATH_MAX)
         return 0; /* one run: a view is one more mount than an overlay */
     pthread_mutex_lock(&context->mutex);
+    if (context->image_views_unsupported) {
+        pthread_mutex_unlock(&context->mutex);
+        return 0;
+    }
     int rc = 0;
-    drop_expired(context);
-    image_view *view = context->image_views_unsupported ? NULL : take_view(context, rootfs);
+    drop_views(context, false);
+    image_view *view = take_view(context, rootfs);
     if (view && (view->dev != info->st_dev || view->ino != info->st_ino)) {
         view_free(view); /* the path names another tree now */
         view = NULL;
     }
-    if (!view && !context->image_views_unsupported) {
+    if (!view) {
         evict_if_full(context);
         view = view_new(context, rootfs, info);
     }
@@ -285,12 +290,5 @@ int image_view_clone(sandbox_context *context, const char *rootfs, const struct 
 
 void image_views_release(sandbox_context *context)
 {
-    image_view *view = context->image_views;
-    context->image_views = NULL;
-    context->image_view_count = 0;
-    while (view) {
-        image_view *next = view->next;
-        view_free(view);
-        view = next;
-    }
+    drop_views(context, true);
 }

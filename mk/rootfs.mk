@@ -10,7 +10,7 @@
 
 IMAGES      ?= default
 TEST_IMAGES ?= all
-ROOTFS_DEB  := mmdebstrap jq bubblewrap util-linux curl iproute2
+ROOTFS_DEB  := mmdebstrap jq bubblewrap util-linux curl iproute2 erofs-utils
 
 .PHONY: rootfs-deps default-image rootfs rootfs-list rootfs-test-images
 # the Makefile's `deps` does the installing, given this list instead of its own

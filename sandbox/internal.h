@@ -20,6 +20,18 @@
 #define SANDBOX_INNER_UID 1000  /* the program's uid and gid inside a run */
 #define SANDBOX_DEFAULT_UID_BASE 3000000u
 
+/* image_view.c: the erofs image packed from a rootfs, "<rootfs>.erofs"
+ * beside it, as one stat of it: a view of it is used while it is the
+ * same file, unchanged.  present false: there is none. */
+typedef struct packed_image {
+    bool present;
+    dev_t dev;
+    ino_t ino;
+    int64_t mtime_ns, size;
+} packed_image;
+void packed_image_stat(const char *rootfs, packed_image *image);
+bool packed_image_same(const packed_image *a, const packed_image *b);
+
 /* A run's sandbox built before its spec is known (run.c): init cloned
  * into fresh namespaces and the run's cgroup, its root mounted (all but
  * /box), waiting on go_fd for the spec.  init_pid 0: none. */
@@ -30,7 +42,8 @@ typedef struct prepared_run {
     dev_t rootfs_dev;
     ino_t rootfs_ino;
     uint64_t disk_kb, inodes;
-    uint64_t view_made_ns;                  /* its root is a view made then (image_view.c); 0: its own overlay */
+    uint64_t view_made_ns;                  /* its root is an overlay view made then (image_view.c); 0: none */
+    packed_image image;                     /* the rootfs's packed image when it was prepared */
     int mount_ns_fd;                        /* init's mount namespace, held (see finished_mount_ns_fd) */
 } prepared_run;
 
@@ -53,6 +66,7 @@ struct sandbox_context {
     struct image_view *image_views; /* image_view.c: read-only rootfs views, kept for reuse (under mutex) */
     unsigned image_view_count;
     bool image_views_unsupported;   /* the kernel takes no overlay layer by descriptor */
+    bool packed_views_unsupported;  /* the kernel mounts no erofs from a file */
     pthread_mutex_t mutex;
 };
 
@@ -142,15 +156,19 @@ typedef struct go_message {
 __attribute__((noreturn)) void child_init_main(const child_plan *plan);
 
 /* image_view.c: a clone of rootfs's read-only view (info: its stat) in
- * *tree_fd, and when that view was made in *made_ns: 1; 0 when it has
- * none (a one-run context, an older kernel, a rootfs without the
- * directories it needs): the run mounts its own overlay; -1 on error.
+ * *tree_fd: 1; 0 when it gets none (a one-run context, an older kernel,
+ * a rootfs without the directories it needs, or only an overlay view
+ * and overlay_ok false): the run mounts its own overlay; -1 on error.
+ * The view is of the packed image when there is one (image: its stat),
+ * else an overlay of the directory, whose creation time goes to *made_ns
+ * (0 for a packed image's view: it does not age).
  * image_view_fresh: may a run still use a view made at made_ns (0: no
- * view, yes)?  image_views_release closes them all. */
+ * overlay view, yes)?  image_views_release closes them all. */
 #define IMAGE_VIEW_MAX_AGE_NS 2000000000ull
 typedef struct image_view image_view;
-int image_view_clone(sandbox_context *context, const char *rootfs, const struct stat *info, int *tree_fd,
-                     uint64_t *made_ns, sandbox_error *error);
+int image_view_clone(sandbox_context *context, const char *rootfs, const struct stat *info,
+                     const packed_image *image, bool overlay_ok, int *tree_fd, uint64_t *made_ns,
+                     sandbox_error *error);
 bool image_view_fresh(uint64_t made_ns);
 void image_views_release(sandbox_context *context);
 

@@ -769,8 +769,9 @@ static void close_prepared_fds(prepared_run *p)
  * the thread's net namespace), its uid/gid maps, and init's mounts of
  * everything but /box (init.c), after which it waits for the spec.
  * Nothing in it is shared with any other run; it only exists earlier. */
-static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct stat *rootfs_info, uint64_t disk_kb,
-                         uint64_t inodes, bool use_view, sandbox_error *error)
+static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct stat *rootfs_info,
+                         const packed_image *image, uint64_t disk_kb, uint64_t inodes, bool overlay_view_ok,
+                         sandbox_error *error)
 {
     prepared_run *p = &slot->prepared;
     *p = (prepared_run){.go_fd = -1, .status_fd = -1, .out_fd = -1, .err_fd = -1, .mount_ns_fd = -1};
@@ -783,9 +784,8 @@ static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct st
                        .disk_kb = disk_kb, .inodes = inodes};
     if (make_channels(pipes, go, error) < 0)
         goto fail_cgroup;
-    int view = use_view ? image_view_clone(slot->context, rootfs, rootfs_info, &plan.rootfs_tree_fd,
-                                           &p->view_made_ns, error)
-                        : 0;
+    int view = image_view_clone(slot->context, rootfs, rootfs_info, image, overlay_view_ok, &plan.rootfs_tree_fd,
+                                &p->view_made_ns, error);
     plan.rootfs_is_view = view > 0;
     if (view < 0 || (view == 0 && open_tree_of("rootfs", rootfs, true, &plan.rootfs_tree_fd, error) < 0) ||
         make_dev_tree(&plan.dev_tree_fd, error) < 0)
@@ -842,6 +842,7 @@ static int prepared_make(sandbox_slot *slot, const char *rootfs, const struct st
     p->err_fd = pipes[PIPE_ERR][0];
     p->rootfs_dev = rootfs_info->st_dev;
     p->rootfs_ino = rootfs_info->st_ino;
+    p->image = *image;
     p->disk_kb = disk_kb;
     p->inodes = inodes;
     return 0;
@@ -883,13 +884,16 @@ void run_discard_prepared(sandbox_slot *slot)
 
 /* Is the prepared run one this spec can use, and still waiting for it?
  * (A prepared init that failed has reported, or is gone: status is readable.)
- * Its root, if a view, must still be fresh (image_view.c). */
-static bool prepared_fits(const prepared_run *p, const sandbox_spec *spec, const struct stat *rootfs_info)
+ * Its root, if an overlay view, must still be fresh, and the packed image
+ * the same (image_view.c). */
+static bool prepared_fits(const prepared_run *p, const sandbox_spec *spec, const struct stat *rootfs_info,
+                          const packed_image *image)
 {
     struct pollfd status = {.fd = p->status_fd, .events = POLLIN};
     return p->init_pid > 0 && !spec->network && strcmp(p->rootfs, spec->rootfs) == 0 &&
            p->rootfs_dev == rootfs_info->st_dev && p->rootfs_ino == rootfs_info->st_ino &&
-           image_view_fresh(p->view_made_ns) && poll(&status, 1, 0) == 0;
+           packed_image_same(&p->image, image) && image_view_fresh(p->view_made_ns) &&
+           poll(&status, 1, 0) == 0;
 }
 
 void run_prepare_ahead(sandbox_slot *slot)
@@ -898,10 +902,13 @@ void run_prepare_ahead(sandbox_slot *slot)
     if (slot->prepared.init_pid > 0 || !slot->last_rootfs[0] || slot->network_broken || slot->context->one_run)
         return;
     struct stat info;
+    packed_image image;
     sandbox_error ignored = {0};
-    if (stat(slot->last_rootfs, &info) == 0 && S_ISDIR(info.st_mode))
-        prepared_make(slot, slot->last_rootfs, &info, slot->last_disk_kb, slot->last_inodes, slot->runs_close,
-                      &ignored);
+    if (stat(slot->last_rootfs, &info) == 0 && S_ISDIR(info.st_mode)) {
+        packed_image_stat(slot->last_rootfs, &image);
+        prepared_make(slot, slot->last_rootfs, &info, &image, slot->last_disk_kb, slot->last_inodes,
+                      slot->runs_close, &ignored);
+    }
 }
 
 /* Append `string` (NULL: nothing) with its NUL to the strings being built. */
@@ -982,18 +989,21 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
     }
     if (check_spec(spec, &rootfs_info, error) < 0)
         goto fail;
-    /* A sandbox prepared with a view must start within the view's age:
-     * prepare the next one so only while runs come close together. */
+    /* A sandbox prepared with an overlay view must start within the view's
+     * age: prepare the next one so only while runs come close together. */
     uint64_t start_ns = monotonic_ns();
     slot->runs_close = slot->last_start_ns && start_ns - slot->last_start_ns < IMAGE_VIEW_MAX_AGE_NS / 2;
     slot->last_start_ns = start_ns;
     /* A networked run is cloned in its own net namespace: never prepared ahead. */
-    if (slot->prepared.init_pid > 0 && !prepared_fits(&slot->prepared, spec, &rootfs_info))
+    packed_image image = {0};
+    if (!slot->context->one_run)
+        packed_image_stat(spec->rootfs, &image);
+    if (slot->prepared.init_pid > 0 && !prepared_fits(&slot->prepared, spec, &rootfs_info, &image))
         run_discard_prepared(slot);
     if (spec->network && network_begin(slot, spec->network, &network, error) < 0)
         goto end_network;
     if (slot->prepared.init_pid <= 0 &&
-        prepared_make(slot, spec->rootfs, &rootfs_info, limits.disk_kb, limits.inodes, true, error) < 0)
+        prepared_make(slot, spec->rootfs, &rootfs_info, &image, limits.disk_kb, limits.inodes, true, error) < 0)
         goto end_network;
     prepared_run prepared = slot->prepared; /* this run's now */
     slot->prepared.init_pid = 0;

@@ -4,18 +4,27 @@
  * one again while it is fresh (same overlay: same st_dev), a new one once
  * its path names another directory; a rootfs that does not fit, and a
  * one-run context, get none; at most 32 paths are kept (the least recently
- * used goes first).  On a kernel before 6.13 no rootfs gets a view and the
- * context remembers why.  Needs root (the mounts).
+ * used goes first).  On a kernel before 6.13 no rootfs gets an overlay
+ * view and the context remembers why.  A rootfs packed as
+ * "<rootfs>.erofs" (mkfs.erofs, as rootfs-recipes/build.sh makes it) gets
+ * a view of that image on Linux >= 6.12, without an age and even where
+ * an overlay view is not wanted; a new image file gets a new view; an
+ * image that is gone, broken or does not fit leaves the directory's own
+ * view.  Needs root (the mounts) and mkfs.erofs (erofs-utils).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "unit.h"
+
+#define OVERLAYFS_MAGIC 0x794c7630
+#define EROFS_MAGIC 0xe0f5e1e2
 
 static char base[] = "/tmp/judgebox-unit-view.XXXXXX";
 
@@ -33,34 +42,95 @@ static void make_rootfs(const char *name, const char *missing)
     }
 }
 
-/* Clone name's view: 1 (with the view's device in *dev), 0 or -1.  The
+/* Clone name's view: 1 (with the view's device in *dev, the age it
+ * reports in *made_ns and its filesystem type in *type), 0 or -1.  The
  * clone is held open (until exit) so that no later overlay gets its device
  * number again. */
-static int clone_view(sandbox_context *context, const char *name, dev_t *dev)
+static int clone_view_as(sandbox_context *context, const char *name, bool overlay_ok, dev_t *dev,
+                         uint64_t *made_ns, long *type)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", base, name);
     struct stat info;
     if (stat(path, &info) < 0)
         return -1;
+    packed_image image;
+    packed_image_stat(path, &image);
     int tree_fd;
-    uint64_t made_ns;
     sandbox_error error = {0};
-    int rc = image_view_clone(context, path, &info, &tree_fd, &made_ns, &error);
+    int rc = image_view_clone(context, path, &info, &image, overlay_ok, &tree_fd, made_ns, &error);
     if (rc > 0) {
         struct stat root;
-        rc = fstat(tree_fd, &root) == 0 && made_ns > 0 ? 1 : -1;
+        struct statfs fs;
+        rc = fstat(tree_fd, &root) == 0 && fstatfs(tree_fd, &fs) == 0 ? 1 : -1;
         *dev = root.st_dev;
+        *type = (long)fs.f_type;
     }
     return rc;
 }
 
-static int kernel_takes_layer_fds(void)
+/* An overlay view of name's directory: 1 when it is one (made_ns set). */
+static int clone_view(sandbox_context *context, const char *name, dev_t *dev)
+{
+    uint64_t made_ns = 0;
+    long type = 0;
+    int rc = clone_view_as(context, name, true, dev, &made_ns, &type);
+    return rc > 0 ? (made_ns > 0 && type == OVERLAYFS_MAGIC ? 1 : -1) : rc;
+}
+
+static int kernel_at_least(int want_major, int want_minor)
 {
     struct utsname name;
     int major = 0, minor = 0;
     return uname(&name) == 0 && sscanf(name.release, "%d.%d", &major, &minor) == 2 &&
-           (major > 6 || (major == 6 && minor >= 13));
+           (major > want_major || (major == want_major && minor >= want_minor));
+}
+
+/* mkfs.erofs FROM into TO.erofs (all under base), written beside and renamed over. */
+static int pack(const char *from, const char *to)
+{
+    char command[1600];
+    snprintf(command, sizeof command, "mkfs.erofs --quiet -zlz4 '%s/%s.erofs.new' '%s/%s' >/dev/null && mv '%s/%s.erofs.new' '%s/%s.erofs'",
+             base, to, base, from, base, to, base, to);
+    return system(command) == 0;
+}
+
+/* The packed views, on a kernel that mounts erofs from a file. */
+static void check_packed_views(sandbox_context *context)
+{
+    dev_t first = 0, again = 0, next = 0, unused = 0;
+    uint64_t made_ns = 1;
+    long type = 0;
+    make_rootfs("packed", NULL);
+    CHECK("setup: mkfs.erofs packs a rootfs (make test installs erofs-utils)", pack("packed", "packed"));
+    int rc = clone_view_as(context, "packed", false, &first, &made_ns, &type);
+    if (!kernel_at_least(6, 12)) {
+        CHECK("Linux < 6.12: no packed view, and the context knows the kernel mounts no erofs from a file",
+              rc == 0 && context->packed_views_unsupported);
+        return;
+    }
+    CHECK("a packed rootfs: a view of its erofs image, even where no overlay view is wanted",
+          rc == 1 && type == EROFS_MAGIC);
+    CHECK("a packed view does not age (made_ns 0)", made_ns == 0);
+    CHECK("the same packed rootfs again: the same view",
+          clone_view_as(context, "packed", false, &again, &made_ns, &type) == 1 && again == first);
+    CHECK("setup: a new image renamed over the old one", pack("packed", "packed"));
+    CHECK("a new image file: a new view",
+          clone_view_as(context, "packed", false, &next, &made_ns, &type) == 1 && type == EROFS_MAGIC &&
+              next != first);
+    char path[600];
+    snprintf(path, sizeof path, "%s/packed.erofs", base);
+    unlink(path);
+    CHECK("the image removed: the directory's own overlay view", clone_view(context, "packed", &unused) == 1);
+    CHECK("the image removed, no overlay view wanted: none",
+          clone_view_as(context, "packed", false, &unused, &made_ns, &type) == 0);
+    FILE *broken = fopen(path, "w");
+    CHECK("setup: a broken image", broken && fputs("not an erofs image\n", broken) >= 0 && fclose(broken) == 0);
+    CHECK("a broken image: the directory's own overlay view", clone_view(context, "packed", &unused) == 1);
+    CHECK("a broken image does not mark the kernel as unable", !context->packed_views_unsupported);
+    CHECK("setup: an image of a rootfs without var/tmp", pack("no-var-tmp", "packed"));
+    CHECK("an image that does not fit a view: the directory's own overlay view",
+          clone_view(context, "packed", &unused) == 1);
 }
 
 int main(void)
@@ -75,7 +145,8 @@ int main(void)
     make_rootfs("no-var-tmp", "var/tmp");
     dev_t first = 0, again = 0, swapped = 0, unused = 0;
     int rc = clone_view(context, "image", &first);
-    if (!kernel_takes_layer_fds()) {
+    check_packed_views(context);
+    if (!kernel_at_least(6, 13)) {
         CHECK("Linux < 6.13: no view, and the context knows the kernel takes no layer fds",
               rc == 0 && context->image_views_unsupported);
         goto out;

@@ -97,7 +97,10 @@ typedef struct sandbox_env_var { const char *name, *value; } sandbox_env_var;
 
 /* One run: what to execute, where, with what limits. */
 typedef struct sandbox_spec {
-    const char *rootfs;          /* host directory, lower layer of / (read-only) */
+    const char *rootfs;          /* host directory, lower layer of / (read-only); a file
+                                    "<rootfs>.erofs" beside it, an erofs image of the same
+                                    tree, is the root instead where the kernel mounts erofs
+                                    from a file (image_view.c) */
     const char *const *argv;     /* argv[0] is looked up in PATH inside the run */
     const char *const *env;      /* "NAME=value" strings, NULL-terminated; NULL = a minimal default */
     const char *workdir;         /* inside the run; NULL = "/box" */

@@ -352,4 +352,45 @@ while [ $i -lt 300 ]; do
     i=$((i + 1)); sleep 0.1
 done
 check "a file replaced in place: runs see it within the view's age of 2 s (here: $i polls)" out_has "^three$"
+
+# A rootfs packed as "<rootfs>.erofs" (rootfs-recipes/build.sh packs every
+# image): where views are made and the kernel mounts erofs from a file
+# (Linux >= 6.12), every run, close together or not, is rooted on that
+# image, mounted read-only from its file; else on the directory, as above.
+# The image is built from another copy here so that the runs tell which
+# tree they see.
+kernel_mounts_erofs_files() { uname -r | awk -F. '{ exit !($1 > 6 || ($1 == 6 && $2 >= 12)) }'; }
+packed=no
+[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && kernel_mounts_erofs_files && packed=yes
+cp -a "$TESTROOT" "$viewroot/packed" && echo directory >"$viewroot/packed/marker"
+cp -a "$TESTROOT" "$viewroot/src" && echo image >"$viewroot/src/marker"
+check "setup: mkfs.erofs packs a rootfs (make test installs erofs-utils)" \
+    mkfs.erofs --quiet -zlz4 "$viewroot/packed.erofs" "$viewroot/src"
+sbr "$viewroot/packed" -- /bin/sh -c 'cat /marker /proc/mounts; touch /etc/x; for d in /tmp /var/tmp /box /dev/shm; do echo w > $d/w && echo "wrote $d"; done'
+if [ "$packed" = yes ]; then
+    check "a packed rootfs: its first run sees the image's tree" out_has "^image$"
+    check "a packed rootfs: / is the image, read-only ($(root_line))" \
+        sh -c "awk '\$2 == \"/\" && \$3 == \"erofs\" && \$4 ~ /^ro,/' '$OUT' | grep -q ."
+    check "the packed root's source is a descriptor, no host path" \
+        sh -c "awk '\$2 == \"/\" { print \$1 }' '$OUT' | grep -q '^/proc/self/fd/[0-9]*$'"
+    check "the packed root: writing elsewhere fails with EROFS" grep -q "Read-only file system" "$ERR"
+else
+    check "no packed views here (cgroup v2 CLI runs once, or Linux < 6.12): the directory ($(root_line))" \
+        out_has "^directory$"
+fi
+check "the packed rootfs: /tmp, /var/tmp, /box and /dev/shm take writes" \
+    sh -c "[ \$(grep -c '^wrote ' '$OUT') -eq 4 ]"
+check "the packed rootfs: /proc/mounts names no host path" \
+    sh -c "! grep -q -e '$viewroot' -e '$TESTROOT' -e /run/judgebox '$OUT'"
+sbr "$viewroot/packed" -- /bin/sh -c 'ls -A /tmp /var/tmp /box'
+check "the packed rootfs: nothing written by the run before shows in the next" sh -c "! grep -q w '$OUT'"
+echo image2 >"$viewroot/src/marker"
+mkfs.erofs --quiet -zlz4 "$viewroot/packed.erofs.new" "$viewroot/src" && mv "$viewroot/packed.erofs.new" "$viewroot/packed.erofs"
+sbr "$viewroot/packed" -- /bin/cat /marker
+if [ "$packed" = yes ]; then
+    check "a new image renamed over the old one: the next run sees it" out_has "^image2$"
+fi
+rm "$viewroot/packed.erofs"
+sbr "$viewroot/packed" -- /bin/cat /marker
+check "the image removed: the next run sees the directory" out_has "^directory$"
 rm -rf "$viewroot"

@@ -188,7 +188,8 @@ ids=${LANGS:-$(for f in langs/*.json; do basename "$f" .json; done)}
 
 # What the recipes promise of every image the languages use: a manifest,
 # versions for each of its languages, no setuid/setgid file, everything
-# readable by others (the sandbox's uid is not the files' owner).
+# readable by others (the sandbox's uid is not the files' owner), and the
+# tree packed as rootfs.erofs from the current build (its stamp).
 for image in $(for id in $ids; do jq -r .image "langs/$id.json" 2>/dev/null; done | sort -u); do
     d=$IMAGES/$image
     [ -d "$d/rootfs" ] || continue   # reported per language below
@@ -205,8 +206,20 @@ for image in $(for id in $ids; do jq -r .image "langs/$id.json" 2>/dev/null; don
     [ -z "$s" ] || why="$why not readable by others: $s;"
     s=$(find "$d/rootfs" -xdev \( ! -user root -o ! -group root \) -print -quit)
     [ -z "$s" ] || why="$why not owned by root: $s;"
+    [ -s "$d/rootfs.erofs" ] && cmp -s "$d/stamp" "$d/rootfs.erofs.stamp" ||
+        why="$why no rootfs.erofs packed from this build;"
     if [ -z "$why" ]; then pass "image-$image"; else fail "image-$image" "$why"; fi
 done
+# The server roots runs on an image's packed tree where the kernel mounts
+# erofs from a file (Linux >= 6.12; sandbox/image_view.c), else on the
+# directory (a read-only overlay view, or the run's own overlay).
+if [ "$MODE" = http ] && printf '%s\n' $ids | grep -qx bash; then
+    printf '%s\n' "awk '\$2 == \"/\" { print \$3 }' /proc/self/mounts" >"$T/root.sh"
+    want=overlay
+    uname -r | awk -F. '{ exit !($1 > 6 || ($1 == 6 && $2 >= 12)) }' && want=erofs
+    got=$(submit bash "$T/root.sh" "$T/empty" '[]' 2>/dev/null | jq -r '.runs[0].stdout // empty' | tr -d '\n')
+    if [ "$got" = "$want" ]; then pass "packed-root"; else fail "packed-root" "a bash run's / is '$got', want $want"; fi
+fi
 for id in $ids; do
     lang=langs/$id.json
     [ -f "$lang" ] || { fail "lang-$id" "no $lang"; continue; }

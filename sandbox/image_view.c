@@ -333,10 +333,11 @@ static image_view *take_view(sandbox_context *context, const char *rootfs)
  * which a swapped-out image's removal would otherwise not free. */
 static void drop_views(sandbox_context *context, bool all)
 {
+    uint64_t now = now_ns();
     for (image_view **link = &context->image_views; *link;) {
         image_view *view = *link;
-        bool fresh = view->packed ? now_ns() - view->used_ns <= IMAGE_VIEW_PACKED_IDLE_NS
-                                  : image_view_fresh(view->made_ns);
+        bool fresh = view->packed ? now - view->used_ns <= IMAGE_VIEW_PACKED_IDLE_NS
+                                  : now - view->made_ns <= IMAGE_VIEW_MAX_AGE_NS;
         if (!all && fresh) {
             link = &view->next;
             continue;
@@ -377,7 +378,8 @@ int image_view_clone(sandbox_context *context, const char *rootfs, const struct 
     int rc = 0;
     drop_views(context, false);
     image_view *view = take_view(context, rootfs);
-    if (view && (view->dev != info->st_dev || view->ino != info->st_ino || !packed_image_same(&view->image, image))) {
+    if (view &&
+        (view->dev != info->st_dev || view->ino != info->st_ino || !packed_image_same(&view->image, image))) {
         view_free(view); /* the path names another tree, or another image, now */
         view = NULL;
     }

@@ -90,7 +90,8 @@ static int kernel_at_least(int want_major, int want_minor)
 static int pack(const char *from, const char *to)
 {
     char command[1600];
-    snprintf(command, sizeof command, "mkfs.erofs --quiet -zlz4 '%s/%s.erofs.new' '%s/%s' >/dev/null && mv '%s/%s.erofs.new' '%s/%s.erofs'",
+    snprintf(command, sizeof command,
+             "mkfs.erofs --quiet -zlz4 '%s/%s.erofs.new' '%s/%s' >/dev/null && mv '%s/%s.erofs.new' '%s/%s.erofs'",
              base, to, base, from, base, to, base, to);
     return system(command) == 0;
 }

@@ -270,6 +270,11 @@ int command_image(int argc, char **argv)
         }
         printf("imported %s from %s (%s, %zu layer%s) into %s/%s\n", f.pos[0], f.pos[1], info.format,
                info.layers, info.layers == 1 ? "" : "s", f.images, f.pos[0]);
+        if (info.packed)
+            printf("packed as %s/%s/rootfs.erofs: runs are rooted on it where the kernel mounts erofs files\n",
+                   f.images, f.pos[0]);
+        else
+            printf("not packed (%s): runs use the directory\n", info.pack_note);
         language *langs;
         size_t n = load_langs(f.langs, f.pos[0], &langs);
         if (write_versions(f.images, f.pos[0], langs, n) < 0)

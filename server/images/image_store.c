@@ -21,18 +21,58 @@
 #include <jansson.h>
 #include <linux/openat2.h>
 #include <nettle/sha2.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "layer.h"
 
+extern char **environ;
+
 #define MAX_LAYERS 256
+
+/* The finished tree of an import packed as rootfs.erofs beside it, as
+ * rootfs-recipes/build.sh packs the recipes' images: the sandbox roots
+ * runs on it (sandbox/image_view.c).  Without mkfs.erofs (erofs-utils),
+ * or if it fails, the image still works on its directory: info->packed
+ * false and why in info->pack_note, not an error. */
+static void pack_tree(const char *work_dir, image_import_info *info)
+{
+    char tree[4200], image[4200];
+    snprintf(tree, sizeof tree, "%s/rootfs", work_dir);
+    snprintf(image, sizeof image, "%s/rootfs.erofs", work_dir);
+    char *const argv[] = {"mkfs.erofs", "--quiet", "-zlz4", image, tree, NULL};
+    posix_spawn_file_actions_t actions;
+    pid_t pid;
+    int status = 0, rc = posix_spawn_file_actions_init(&actions);
+    if (rc == 0) {
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        rc = posix_spawnp(&pid, "mkfs.erofs", &actions, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    if (rc == 0)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    info->packed = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (info->packed)
+        return;
+    unlink(image);
+    if (rc == ENOENT)
+        snprintf(info->pack_note, sizeof info->pack_note, "mkfs.erofs not found (install erofs-utils)");
+    else if (rc != 0)
+        snprintf(info->pack_note, sizeof info->pack_note, "start mkfs.erofs: %s", strerror(rc));
+    else
+        snprintf(info->pack_note, sizeof info->pack_note, "mkfs.erofs failed (%s %d)",
+                 WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
 
 static int open_beneath(int dirfd, const char *path, int flags)
 {
@@ -415,6 +455,8 @@ int image_import(const char *images_dir, const char *name, const char *source, b
     snprintf(root_path, sizeof root_path, "%s/%s/rootfs", images_dir, work);
     if (layer_finish_tree(root_path, error, size) < 0)
         goto out;
+    snprintf(root_path, sizeof root_path, "%s/%s", images_dir, work);
+    pack_tree(root_path, info);
     json_object_set_new(record, "format", json_string(info->format));
     json_object_set_new(record, "imported_at", json_integer((json_int_t)time(NULL)));
     char *text = json_dumps(record, JSON_INDENT(2) | JSON_SORT_KEYS);

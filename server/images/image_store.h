@@ -17,6 +17,8 @@
 typedef struct image_import_info {
     char format[32];        /* "oci", "docker-save", "docker-export" */
     size_t layers;
+    bool packed;            /* rootfs.erofs made beside the tree (sandbox/image_view.c) */
+    char pack_note[96];     /* why not, when not */
 } image_import_info;
 
 /* Import SOURCE (a directory holding index.json + blobs/, or a tarball)

@@ -444,6 +444,30 @@ static int finish_one(const char *path, const struct stat *st, int flag, struct 
     return 0;
 }
 
+/* var/tmp, world-writable, as in a Debian tree: with it (and empty) runs
+ * can share a read-only view of the image (sandbox/image_view.c).  A var
+ * that is not a plain directory (a symlink the image's own tree would
+ * resolve) is left alone: such an image runs on its own overlay. */
+static int make_var_tmp(int root_fd, const char *root, char *error, size_t size)
+{
+    if (mkdirat(root_fd, "var", 0755) < 0 && errno != EEXIST) {
+        snprintf(error, size, "mkdir %s/var: %s", root, strerror(errno));
+        return -1;
+    }
+    int var_fd = openat(root_fd, "var", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (var_fd < 0)
+        return 0;
+    struct stat st;
+    int rc = 0;
+    if (fstatat(var_fd, "tmp", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+        (mkdirat(var_fd, "tmp", 0755) < 0 || fchmodat(var_fd, "tmp", 01777, 0) < 0)) {
+        snprintf(error, size, "make %s/var/tmp: %s", root, strerror(errno));
+        rc = -1;
+    }
+    close(var_fd);
+    return rc;
+}
+
 int layer_finish_tree(const char *root, char *error, size_t size)
 {
     const char *dirs[] = {"box", "tmp", "proc", "dev", "sys", "etc"};
@@ -463,11 +487,13 @@ int layer_finish_tree(const char *root, char *error, size_t size)
         }
     }
     int rc = fchmodat(rfd, "tmp", 01777, 0);
-    close(rfd);
-    if (rc < 0) {
+    if (rc < 0)
         snprintf(error, size, "chmod %s/tmp: %s", root, strerror(errno));
+    else
+        rc = make_var_tmp(rfd, root, error, size);
+    close(rfd);
+    if (rc < 0)
         return -1;
-    }
     /* nftw is not reentrant-friendly with a context; imports are one at a
      * time per process (the CLI), so a static error buffer is enough */
     finish_error[0] = '\0';

@@ -71,10 +71,10 @@ def oci_layout(root, layers):
         f.write('{"imageLayoutVersion": "1.0.0"}')
 
 
-def base_layer(busybox):
+def base_layer(busybox, extra=()):
     with open(busybox, "rb") as f:
         bb = f.read()
-    return tar_bytes([entry("bin/", tarfile.DIRTYPE, mode=0o755),
+    return tar_bytes(list(extra) + [entry("bin/", tarfile.DIRTYPE, mode=0o755),
                       entry("bin/busybox", data=bb, mode=0o700),
                       entry("bin/sh", tarfile.SYMTYPE, link="busybox"),
                       entry("etc/", tarfile.DIRTYPE, mode=0o700),
@@ -90,11 +90,17 @@ def main():
         kind = sys.argv[3]
         oci_layout(out, [tar_bytes(HOSTILE[kind])])
         print(WHY[kind])
-    elif what in ("docker-save", "docker-export"):
+    elif what in ("docker-save", "docker-export", "docker-export-var-link"):
         busybox = sys.argv[3]
         if what == "docker-export":
             with open(out, "wb") as f:
                 f.write(base_layer(busybox))
+            return
+        if what == "docker-export-var-link":
+            # var an absolute symlink: inside the image at run time, but a
+            # host path to an importer that followed it
+            with open(out, "wb") as f:
+                f.write(base_layer(busybox, [entry("var", tarfile.SYMTYPE, link=sys.argv[4])]))
             return
         top = tar_bytes([entry("etc/.wh.gone", data=b""),
                          entry("opaque/", tarfile.DIRTYPE, mode=0o755),
@@ -111,7 +117,8 @@ def main():
                                entry("config.json", data=cfg, uid=0),
                                entry("manifest.json", data=manifest, uid=0)]))
     else:
-        sys.exit("usage: make_sources.py oci-hostile DIR KIND | docker-save FILE BUSYBOX | docker-export FILE BUSYBOX")
+        sys.exit("usage: make_sources.py oci-hostile DIR KIND | docker-save FILE BUSYBOX | docker-export FILE BUSYBOX"
+                 " | docker-export-var-link FILE BUSYBOX TARGET")
 
 
 if __name__ == "__main__":

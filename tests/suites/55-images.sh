@@ -12,6 +12,11 @@
 #                    POST /v1/run runs in it
 #   docker-save      a `docker save` tarball (whiteout + opaque directory)
 #   docker-export    a `docker export` tarball (one flat layer)
+#   oci-packed       the import packs the tree as rootfs.erofs (erofs magic)
+#   oci-packed-root  the server's runs of it are rooted on that image
+#                    (Linux >= 6.12; else on the directory)
+#   var-symlink      an image whose var is an absolute symlink imports, runs,
+#                    and making var/tmp did not follow it to the host
 #   hostile-KIND     a layer with an absolute path, a '..', a whiteout out of
 #                    its directory, a symlink out of the image, a device node,
 #                    a setuid file, a hard link out: refused naming the entry,
@@ -84,9 +89,16 @@ if out=$(img import tiny "$oci" 2>&1); then
     [ ! -e "$rt/etc/doomed" ] || why="$why the whiteout of etc/doomed was not applied;"
     [ "$(stat -c %u:%g "$rt/data/secret" 2>/dev/null)" = 0:0 ] || why="$why data/secret not owned by root;"
     [ "$(stat -c %a "$rt/data/secret" 2>/dev/null)" = 644 ] || why="$why data/secret not readable by others;"
-    [ -d "$rt/box" ] && [ -d "$rt/tmp" ] || why="$why no /box or /tmp;"
+    [ -d "$rt/box" ] && [ -d "$rt/tmp" ] && [ -d "$rt/var/tmp" ] || why="$why no /box, /tmp or /var/tmp;"
     [ "$(jq -r .format "$IMAGES/tiny/source.json" 2>/dev/null)" = oci ] || why="$why source.json lacks format oci;"
     if [ -z "$why" ]; then pass oci-umoci; else fail oci-umoci "$why ($out)"; fi
+    # packed as the recipes' images are: runs are rooted on it (sandbox/image_view.c)
+    if [ "$(od -An -tx4 -j 1024 -N 4 "$IMAGES/tiny/rootfs.erofs" 2>/dev/null | tr -d ' ')" = e0f5e1e2 ] &&
+        printf '%s' "$out" | grep -q "packed as $IMAGES/tiny/rootfs.erofs"; then
+        pass oci-packed
+    else
+        fail oci-packed "no erofs image at $IMAGES/tiny/rootfs.erofs: $out"
+    fi
     if [ "$(jq -r .bbsh "$IMAGES/tiny/versions.json" 2>/dev/null)" = "$("$BUSYBOX" | sed -n '1s/^BusyBox v\([0-9.]*\).*/\1/p')" ]; then
         pass oci-versions
     else
@@ -118,6 +130,14 @@ if [ -d "$IMAGES/tiny/rootfs" ]; then
     else
         fail oci-language "listed $listed, run $resp $(tail -n 3 "$T/server.log")"
     fi
+    # its runs' root: the packed image where the kernel mounts erofs from a
+    # file (Linux >= 6.12), else a view or overlay of the directory
+    want=overlay
+    uname -r | awk -F. '{ exit !($1 > 6 || ($1 == 6 && $2 >= 12)) }' && want=erofs
+    resp=$(jq -n '{language: "bbsh", source: "busybox awk '"'"'$2 == \"/\" { print $3 }'"'"' /proc/self/mounts"}' |
+        curl -sS --max-time 60 -H 'Content-Type: application/json' --data-binary @- "$URL/v1/run" 2>&1)
+    got=$(printf '%s' "$resp" | jq -r '.runs[0].stdout' 2>/dev/null | tr -d '\n')
+    if [ "$got" = "$want" ]; then pass oci-packed-root; else fail oci-packed-root "want $want, got $resp"; fi
     kill "$server_pid" 2>/dev/null
     wait "$server_pid" 2>/dev/null
     server_pid=
@@ -145,6 +165,20 @@ if out=$(img import exported "$T/export.tar" 2>&1) && [ -f "$IMAGES/exported/roo
 else
     fail docker-export "$out"
 fi
+
+# ---- an image whose var is an absolute symlink: finishing the tree (var/tmp)
+# must not follow it to the host; the image imports and runs on its own overlay
+mkdir "$T/host-var"
+python3 tests/images/make_sources.py docker-export-var-link "$T/varlink.tar" "$BUSYBOX" "$T/host-var"
+got=
+if out=$(img import varlink "$T/varlink.tar" 2>&1) && [ -L "$IMAGES/varlink/rootfs/var" ] &&
+    got=$("$JB" run --rootfs "$IMAGES/varlink/rootfs" -- /bin/busybox echo ok 2>"$T/run.err") && [ "$got" = ok ] &&
+    [ -z "$(ls -A "$T/host-var")" ]; then
+    pass var-symlink
+else
+    fail var-symlink "import: $out; host dir: $(ls -A "$T/host-var" | tr '\n' ' '); run: $got $(cat "$T/run.err")"
+fi
+img rm varlink >/dev/null 2>&1
 
 # ---- hostile layers
 for kind in absolute dotdot whiteout-escape symlink-outside device setuid hardlink-outside; do

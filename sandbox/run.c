@@ -58,6 +58,7 @@ typedef struct capture {
     char *pending;          /* forwarded bytes its reader has not taken yet: no more is read meanwhile */
     size_t pending_length, pending_offset;
     bool forward_gone;      /* forward_fd's reader left or stopped reading: the rest is dropped */
+    bool forward_whole;     /* forward_fd is a file: a write never waits for a reader, so all at once */
     int stream;             /* 1 stdout, 2 stderr: for the output hook */
     const sandbox_hooks *hooks;
     char *data;
@@ -281,11 +282,25 @@ static void note_order(capture *c, size_t length)
  * supervisor: a reader that stops reading must not stop the run's wall
  * clock, nor its peer's (an interactor and a solution that both write
  * and never read).  At most PIPE_BUF bytes per write once poll says there
- * is room (a pipe then takes them whole).  Until `deadline_ns` (0: not at
- * all) it waits for room.  True when nothing is left pending. */
+ * is room (a pipe then takes them whole); a regular file or block device
+ * has no reader to wait for and takes them all in one write.  Until
+ * `deadline_ns` (0: not at all) it waits for room.  True when nothing is
+ * left pending. */
 static bool forward_pending(capture *c, uint64_t deadline_ns)
 {
     while (c->pending_offset < c->pending_length) {
+        size_t left = c->pending_length - c->pending_offset;
+        if (c->forward_whole) {
+            ssize_t written = write(c->forward_fd, c->pending + c->pending_offset, left);
+            if (written < 0 && errno == EINTR)
+                continue;
+            if (written <= 0) {
+                c->forward_gone = true; /* a full disk, a file size limit: forwarding stops */
+                break;
+            }
+            c->pending_offset += (size_t)written;
+            continue;
+        }
         uint64_t now = deadline_ns ? monotonic_ns() : 0;
         int timeout_ms = deadline_ns > now ? (int)((deadline_ns - now + 999999u) / 1000000u) : 0;
         struct pollfd out = {.fd = c->forward_fd, .events = POLLOUT};
@@ -298,7 +313,6 @@ static bool forward_pending(capture *c, uint64_t deadline_ns)
             c->forward_gone = true; /* its reader is gone: forwarding stops */
             break;
         }
-        size_t left = c->pending_length - c->pending_offset;
         ssize_t written = write(c->forward_fd, c->pending + c->pending_offset, left < PIPE_BUF ? left : PIPE_BUF);
         if (written < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
@@ -310,6 +324,13 @@ static bool forward_pending(capture *c, uint64_t deadline_ns)
     }
     c->pending_length = c->pending_offset = 0;
     return true;
+}
+
+/* A regular file or block device: a write to it never waits for a reader. */
+static bool never_waits_for_reader(int fd)
+{
+    struct stat info;
+    return fd >= 0 && fstat(fd, &info) == 0 && (S_ISREG(info.st_mode) || S_ISBLK(info.st_mode));
 }
 
 /* Queue `length` bytes for forward_fd (nothing is pending) and hand over
@@ -1016,9 +1037,11 @@ int run_in_slot(sandbox_slot *slot, const sandbox_spec *spec, sandbox_result *re
         .cancel_fd = spec->cancel_fd > 0 ? spec->cancel_fd : -1,
         .signal_fd = spec->signal_fd > 0 ? spec->signal_fd : -1,
         .out = {.fd = prepared.out_fd, .forward_fd = spec->stdout_fd, .limit = limits.output_bytes,
-                .stream = 1, .hooks = spec->hooks, .order = &order},
+                .forward_whole = never_waits_for_reader(spec->stdout_fd), .stream = 1, .hooks = spec->hooks,
+                .order = &order},
         .err = {.fd = prepared.err_fd, .forward_fd = spec->stderr_fd, .limit = limits.output_bytes,
-                .stream = 2, .hooks = spec->hooks, .order = &order},
+                .forward_whole = never_waits_for_reader(spec->stderr_fd), .stream = 2, .hooks = spec->hooks,
+                .order = &order},
         .network = network.active && network.max_bytes ? &network : NULL,
     };
     int started = cgroup_run_limits(&slot->cgroups, &limits, error);

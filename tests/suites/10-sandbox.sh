@@ -87,6 +87,13 @@ check "wall_ms near the limit" between wall_ms 300 400
 "$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$TESTROOT" --result "$RESULT" --wall-ms 500 -- /t/probe flood 2>"$ERR" </dev/null | sleep 4
 check "stdout's reader never reads: the run still ends at its wall limit" is status wall_time_limit
 check "  ... and wall_ms is near the limit, not the reader's 4 s" between wall_ms 500 1500
+# A file as stdout takes each forwarded chunk in one write (no reader to
+# wait for): all of it arrives, in order, and through a pipe as well.
+sb --output-bytes 20000000 -- /bin/seq 1 1500000
+check "10 MB of stdout to a file arrive whole and in order" sh -c "seq 1 1500000 | cmp -s - '$OUT'"
+"$JUDGEBOX" run --slot "$SB_SLOT" --rootfs "$TESTROOT" --output-bytes 20000000 -- /bin/seq 1 1500000 \
+    2>"$ERR" </dev/null | cksum >"$TMPD/piped.cksum"
+check "  ... and through a pipe" sh -c "seq 1 1500000 | cksum | cmp -s - '$TMPD/piped.cksum'"
 sb --output-bytes 10000 -- /t/probe flood
 check "output flood gives output_limit" is status output_limit
 check "stdout_truncated is set" is stdout_truncated True

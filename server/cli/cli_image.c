@@ -194,6 +194,33 @@ static int add_size(const char *p, const struct stat *st, int flag, struct FTW *
     return 0;
 }
 
+/* Is the image's tree packed for the sandbox (NAME/rootfs.erofs, see
+ * sandbox/image_view.c)?  "stale": a recipe image whose packed file came
+ * from another build (rootfs.erofs.stamp is not its stamp): runs see that
+ * one, not rootfs/. */
+static const char *packed_state(const char *images, const char *name)
+{
+    char path[PATH_MAX + 300], stamp[128] = "", packed_stamp[128] = "";
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s/rootfs.erofs", images, name);
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return "no";
+    snprintf(path, sizeof path, "%s/%s/stamp", images, name);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return "yes"; /* an imported image: packed with its tree, in one swap */
+    size_t n = fread(stamp, 1, sizeof stamp - 1, file);
+    stamp[n] = '\0';
+    fclose(file);
+    snprintf(path, sizeof path, "%s/%s/rootfs.erofs.stamp", images, name);
+    if ((file = fopen(path, "r"))) {
+        n = fread(packed_stamp, 1, sizeof packed_stamp - 1, file);
+        packed_stamp[n] = '\0';
+        fclose(file);
+    }
+    return strcmp(stamp, packed_stamp) == 0 ? "yes" : "stale";
+}
+
 static int cmd_list(const image_flags *f)
 {
     DIR *d = opendir(f->images);
@@ -203,7 +230,7 @@ static int cmd_list(const image_flags *f)
     }
     language *langs;
     size_t nl = load_langs(f->langs, NULL, &langs);
-    printf("%-16s %-14s %10s  %s\n", "NAME", "SOURCE", "SIZE", "LANGUAGES");
+    printf("%-16s %-14s %10s  %-6s  %s\n", "NAME", "SOURCE", "SIZE", "PACKED", "LANGUAGES");
     struct dirent *e;
     char **names = NULL;
     size_t n = 0;
@@ -227,7 +254,7 @@ static int cmd_list(const image_flags *f)
             const char *kind = stat(src, &st) == 0 ? "imported" : "mmdebstrap";
             tree_bytes = 0;
             nftw(path, add_size, 32, FTW_PHYS);
-            printf("%-16s %-14s %8.1fMB  ", names[i], kind, tree_bytes / 1e6);
+            printf("%-16s %-14s %8.1fMB  %-6s  ", names[i], kind, tree_bytes / 1e6, packed_state(f->images, names[i]));
             for (size_t k = 0; k < nl; k++)
                 if (strcmp(langs[k].image, names[i]) == 0)
                     printf("%s ", langs[k].id);

@@ -22,7 +22,9 @@
 #                    a setuid file, a hard link out: refused naming the entry,
 #                    and nothing is left in the images directory
 #   exists           importing over an existing name is refused without --replace
-#   list             `image list` shows the images and the languages using them
+#   list             `image list` shows the images, whether each is packed
+#                    (rootfs.erofs) and the languages using them
+#   list-packed      a packed file of another build shows as stale, none as no
 #   rm-used / rm     rm refuses an image a language uses unless --force
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.." || exit 2
@@ -208,11 +210,19 @@ else
 fi
 out=$(img import ../x "$T/export.tar" 2>&1) && fail bad-name "imported as ../x" || pass bad-name
 list=$(img list 2>&1)
-if printf '%s\n' "$list" | grep -q '^tiny .*imported.*bbsh' && printf '%s\n' "$list" | grep -q '^saved '; then
+if printf '%s\n' "$list" | grep -q '^tiny .*imported.* yes .*bbsh' && printf '%s\n' "$list" | grep -q '^saved '; then
     pass list
 else
     fail list "$list"
 fi
+# a recipe-built image (a stamp) whose packed file is of another build: stale
+mkdir -p "$IMAGES/recipe/rootfs" && echo build-2 >"$IMAGES/recipe/stamp" && echo build-1 >"$IMAGES/recipe/rootfs.erofs.stamp"
+cp "$IMAGES/saved/rootfs.erofs" "$IMAGES/recipe/rootfs.erofs" 2>/dev/null
+stale=$(img list 2>&1 | awk '$1 == "recipe" { print $4 }')
+rm "$IMAGES/recipe/rootfs.erofs"
+none=$(img list 2>&1 | awk '$1 == "recipe" { print $4 }')
+rm -r "$IMAGES/recipe"
+if [ "$stale" = stale ] && [ "$none" = no ]; then pass list-packed; else fail list-packed "got '$stale' and '$none'"; fi
 if [ -d "$IMAGES/tiny" ]; then
     if out=$(img rm tiny 2>&1) || ! printf '%s' "$out" | grep -q bbsh || [ ! -d "$IMAGES/tiny/rootfs" ]; then
         fail rm-used "rm of an image bbsh uses: $out"

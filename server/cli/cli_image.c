@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "files.h"
 #include "image_store.h"
 #include "langs.h"
 #include "sandbox.h"
@@ -200,25 +201,21 @@ static int add_size(const char *p, const struct stat *st, int flag, struct FTW *
  * one, not rootfs/. */
 static const char *packed_state(const char *images, const char *name)
 {
-    char path[PATH_MAX + 300], stamp[128] = "", packed_stamp[128] = "";
+    char path[PATH_MAX + 300];
     struct stat st;
     snprintf(path, sizeof path, "%s/%s/rootfs.erofs", images, name);
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
         return "no";
     snprintf(path, sizeof path, "%s/%s/stamp", images, name);
-    FILE *file = fopen(path, "r");
-    if (!file)
+    char *stamp = file_read(path, 256, true, NULL);
+    if (!stamp)
         return "yes"; /* an imported image: packed with its tree, in one swap */
-    size_t n = fread(stamp, 1, sizeof stamp - 1, file);
-    stamp[n] = '\0';
-    fclose(file);
     snprintf(path, sizeof path, "%s/%s/rootfs.erofs.stamp", images, name);
-    if ((file = fopen(path, "r"))) {
-        n = fread(packed_stamp, 1, sizeof packed_stamp - 1, file);
-        packed_stamp[n] = '\0';
-        fclose(file);
-    }
-    return strcmp(stamp, packed_stamp) == 0 ? "yes" : "stale";
+    char *packed_stamp = file_read(path, 256, true, NULL);
+    bool same = packed_stamp && strcmp(stamp, packed_stamp) == 0;
+    free(stamp);
+    free(packed_stamp);
+    return same ? "yes" : "stale";
 }
 
 static int cmd_list(const image_flags *f)

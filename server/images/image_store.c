@@ -53,9 +53,11 @@ static void pack_tree(const char *work_dir, image_import_info *info)
     pid_t pid;
     int status = 0, rc = posix_spawn_file_actions_init(&actions);
     if (rc == 0) {
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        rc = posix_spawnp(&pid, "mkfs.erofs", &actions, NULL, argv, environ);
+        rc = posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        if (rc == 0)
+            rc = posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        if (rc == 0)
+            rc = posix_spawnp(&pid, "mkfs.erofs", &actions, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&actions);
     }
     if (rc == 0)

@@ -60,9 +60,12 @@ static void pack_tree(const char *work_dir, image_import_info *info)
             rc = posix_spawnp(&pid, "mkfs.erofs", &actions, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&actions);
     }
+    pid_t waited = -1;
     if (rc == 0)
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
             ;
+    if (rc == 0 && waited < 0)
+        rc = errno;
     info->packed = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (info->packed)
         return;
@@ -70,7 +73,7 @@ static void pack_tree(const char *work_dir, image_import_info *info)
     if (rc == ENOENT)
         snprintf(info->pack_note, sizeof info->pack_note, "mkfs.erofs not found (install erofs-utils)");
     else if (rc != 0)
-        snprintf(info->pack_note, sizeof info->pack_note, "start mkfs.erofs: %s", strerror(rc));
+        snprintf(info->pack_note, sizeof info->pack_note, "run mkfs.erofs: %s", strerror(rc));
     else
         snprintf(info->pack_note, sizeof info->pack_note, "mkfs.erofs failed (%s %d)",
                  WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));

@@ -45,7 +45,7 @@ extern char **environ;
  * false and why in info->pack_note, not an error. */
 static void pack_tree(const char *work_dir, image_import_info *info)
 {
-    char tree[4200], image[4200];
+    char tree[4200 + 16], image[4200 + 16]; /* work_dir fits 4200 */
     snprintf(tree, sizeof tree, "%s/rootfs", work_dir);
     snprintf(image, sizeof image, "%s/rootfs.erofs", work_dir);
     char *const argv[] = {"mkfs.erofs", "--quiet", "-zlz4", image, tree, NULL};
@@ -460,8 +460,9 @@ int image_import(const char *images_dir, const char *name, const char *source, b
     snprintf(root_path, sizeof root_path, "%s/%s/rootfs", images_dir, work);
     if (layer_finish_tree(root_path, error, size) < 0)
         goto out;
-    snprintf(root_path, sizeof root_path, "%s/%s", images_dir, work);
-    pack_tree(root_path, info);
+    char work_path[4200];
+    snprintf(work_path, sizeof work_path, "%s/%s", images_dir, work);
+    pack_tree(work_path, info);
     json_object_set_new(record, "format", json_string(info->format));
     json_object_set_new(record, "imported_at", json_integer((json_int_t)time(NULL)));
     char *text = json_dumps(record, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -444,33 +444,48 @@ static int finish_one(const char *path, const struct stat *st, int flag, struct 
     return 0;
 }
 
-/* var/tmp, world-writable, as in a Debian tree: with it (and empty) runs
- * can share a read-only view of the image (sandbox/image_view.c).  A var
- * that is not a plain directory (a symlink the image's own tree would
- * resolve) is left alone: such an image runs on its own overlay. */
-static int make_var_tmp(int root_fd, const char *root, char *error, size_t size)
+/* `name` under parent_fd as a world-writable sticky directory, made if
+ * missing, and reached without following a symlink: an absolute symlink
+ * in an image resolves inside it at run time, but names a host path to
+ * the importer.  -1 with errno (ELOOP or ENOTDIR: it is not a directory). */
+static int sticky_dir_at(int parent_fd, const char *name)
 {
-    if (mkdirat(root_fd, "var", 0755) < 0 && errno != EEXIST) {
-        snprintf(error, size, "mkdir %s/var: %s", root, strerror(errno));
+    if (mkdirat(parent_fd, name, 0755) < 0 && errno != EEXIST)
+        return -1;
+    int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fchmod(fd, 01777);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* tmp, which the sandbox needs as a directory, and var/tmp, as in a
+ * Debian tree: with it (and empty) runs can share a read-only view of the
+ * image (sandbox/image_view.c).  A var or var/tmp that is not a plain
+ * directory is left alone: such an image runs on its own overlay. */
+static int make_tmp_dirs(int root_fd, const char *root, char *error, size_t size)
+{
+    if (sticky_dir_at(root_fd, "tmp") < 0) {
+        snprintf(error, size, "%s/tmp: %s%s", root, strerror(errno),
+                 errno == ELOOP || errno == ENOTDIR ? " (the sandbox needs a directory there, not a symlink)" : "");
         return -1;
     }
     int var_fd = openat(root_fd, "var", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (var_fd < 0)
         return 0;
-    struct stat st;
-    int rc = 0;
-    if (fstatat(var_fd, "tmp", &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-        (mkdirat(var_fd, "tmp", 0755) < 0 || fchmodat(var_fd, "tmp", 01777, 0) < 0)) {
+    int rc = sticky_dir_at(var_fd, "tmp") < 0 && errno != ELOOP && errno != ENOTDIR ? -1 : 0;
+    if (rc < 0)
         snprintf(error, size, "make %s/var/tmp: %s", root, strerror(errno));
-        rc = -1;
-    }
     close(var_fd);
     return rc;
 }
 
 int layer_finish_tree(const char *root, char *error, size_t size)
 {
-    const char *dirs[] = {"box", "tmp", "proc", "dev", "sys", "etc"};
+    const char *dirs[] = {"box", "proc", "dev", "sys", "etc", "var"};
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0) {
         snprintf(error, size, "open %s: %s", root, strerror(errno));
@@ -486,11 +501,7 @@ int layer_finish_tree(const char *root, char *error, size_t size)
             return -1;
         }
     }
-    int rc = fchmodat(rfd, "tmp", 01777, 0);
-    if (rc < 0)
-        snprintf(error, size, "chmod %s/tmp: %s", root, strerror(errno));
-    else
-        rc = make_var_tmp(rfd, root, error, size);
+    int rc = make_tmp_dirs(rfd, root, error, size);
     close(rfd);
     if (rc < 0)
         return -1;

@@ -25,7 +25,8 @@ int layer_apply(int root_fd, int layer_fd, const char *label, char *error, size_
 int layer_remove_at(int dirfd, const char *name);
 
 /* Finish a tree as the sandbox needs it: /box /tmp /proc /dev /sys exist
- * (and /var/tmp, unless var is not a plain directory),
+ * (tmp a directory, never followed as a symlink; and /var/tmp, unless var
+ * is not a plain directory),
  * everything is readable by others (directories and executables also
  * searchable/executable), no setuid/setgid bit is left. */
 int layer_finish_tree(const char *root, char *error, size_t error_size);

@@ -90,17 +90,17 @@ def main():
         kind = sys.argv[3]
         oci_layout(out, [tar_bytes(HOSTILE[kind])])
         print(WHY[kind])
-    elif what in ("docker-save", "docker-export", "docker-export-var-link"):
+    elif what in ("docker-save", "docker-export", "docker-export-link"):
         busybox = sys.argv[3]
         if what == "docker-export":
             with open(out, "wb") as f:
                 f.write(base_layer(busybox))
             return
-        if what == "docker-export-var-link":
-            # var an absolute symlink: inside the image at run time, but a
-            # host path to an importer that followed it
+        if what == "docker-export-link":
+            # NAME an absolute symlink to TARGET: inside the image at run
+            # time, but a host path to an importer that followed it
             with open(out, "wb") as f:
-                f.write(base_layer(busybox, [entry("var", tarfile.SYMTYPE, link=sys.argv[4])]))
+                f.write(base_layer(busybox, [entry(sys.argv[4], tarfile.SYMTYPE, link=sys.argv[5])]))
             return
         top = tar_bytes([entry("etc/.wh.gone", data=b""),
                          entry("opaque/", tarfile.DIRTYPE, mode=0o755),
@@ -118,7 +118,7 @@ def main():
                                entry("manifest.json", data=manifest, uid=0)]))
     else:
         sys.exit("usage: make_sources.py oci-hostile DIR KIND | docker-save FILE BUSYBOX | docker-export FILE BUSYBOX"
-                 " | docker-export-var-link FILE BUSYBOX TARGET")
+                 " | docker-export-link FILE BUSYBOX NAME TARGET")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@
 #                    (Linux >= 6.12; else on the directory)
 #   var-symlink      an image whose var is an absolute symlink imports, runs,
 #                    and making var/tmp did not follow it to the host
+#   tmp-symlink      an image whose tmp is an absolute symlink is refused, and
+#                    the host directory it names is not made world-writable
 #   hostile-KIND     a layer with an absolute path, a '..', a whiteout out of
 #                    its directory, a symlink out of the image, a device node,
 #                    a setuid file, a hard link out: refused naming the entry,
@@ -171,7 +173,7 @@ fi
 # ---- an image whose var is an absolute symlink: finishing the tree (var/tmp)
 # must not follow it to the host; the image imports and runs on its own overlay
 mkdir "$T/host-var"
-python3 tests/images/make_sources.py docker-export-var-link "$T/varlink.tar" "$BUSYBOX" "$T/host-var"
+python3 tests/images/make_sources.py docker-export-link "$T/varlink.tar" "$BUSYBOX" var "$T/host-var"
 got=
 if out=$(img import varlink "$T/varlink.tar" 2>&1) && [ -L "$IMAGES/varlink/rootfs/var" ] &&
     got=$("$JB" run --rootfs "$IMAGES/varlink/rootfs" -- /bin/busybox echo ok 2>"$T/run.err") && [ "$got" = ok ] &&
@@ -181,6 +183,19 @@ else
     fail var-symlink "import: $out; host dir: $(ls -A "$T/host-var" | tr '\n' ' '); run: $got $(cat "$T/run.err")"
 fi
 img rm varlink >/dev/null 2>&1
+# ---- tmp an absolute symlink: refused (the sandbox needs a directory there),
+# and the host directory it names keeps its mode (no chmod 1777 through it)
+mkdir "$T/host-tmp" && chmod 0755 "$T/host-tmp"
+python3 tests/images/make_sources.py docker-export-link "$T/tmplink.tar" "$BUSYBOX" tmp "$T/host-tmp"
+if out=$(img import tmplink "$T/tmplink.tar" 2>&1); then
+    fail tmp-symlink "imported: $out"
+elif ! printf '%s' "$out" | grep -q 'tmp: .*not a symlink'; then
+    fail tmp-symlink "the refusal does not say why: $out"
+elif [ "$(stat -c %a "$T/host-tmp")" != 755 ] || [ -e "$IMAGES/tmplink" ]; then
+    fail tmp-symlink "host dir mode $(stat -c %a "$T/host-tmp"), left: $(ls -A "$IMAGES" | tr '\n' ' ')"
+else
+    pass tmp-symlink
+fi
 
 # ---- hostile layers
 for kind in absolute dotdot whiteout-escape symlink-outside device setuid hardlink-outside; do
